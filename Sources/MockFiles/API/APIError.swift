@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An error the API answers with: renders itself as the OpenAI envelope
+/// `{"error":{"message","type","param","code"}}`.
+public struct APIError: Error, HTTPResponseError, Equatable, Sendable {
+    public let status: HTTPResponse.Status
+    public let message: String
+    public let type: String
+    public let param: String?
+    public let code: String?
+    /// Extra headers (e.g. `retry-after`) that go out with the envelope.
+    public var headers: HTTPFields = [:]
+
+    public init(
+        status: HTTPResponse.Status,
+        message: String,
+        type: String = "invalid_request_error",
+        param: String? = nil,
+        code: String? = nil,
+        headers: HTTPFields = [:]
+    ) {
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        self.response()
+    }
+
+    /// The envelope as a complete response; usable outside a router (e.g. in middleware).
+    public func response() -> Response {
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        let body = ByteBuffer(bytes: self.envelopeJSON())
+        headers[.contentLength] = String(body.readableBytes)
+        return Response(status: self.status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    func envelopeJSON() -> [UInt8] {
+        struct Envelope: Encodable {
+            struct Body: Encodable {
+                let message: String
+                let type: String
+                let param: String?
+                let code: String?
+                func encode(to encoder: any Encoder) throws {
+                    var container = encoder.container(keyedBy: CodingKeys.self)
+                    try container.encode(self.message, forKey: .message)
+                    try container.encode(self.type, forKey: .type)
+                    // The official schema requires `param` and `code` to be present, null or not.
+                    try container.encode(self.param, forKey: .param)
+                    try container.encode(self.code, forKey: .code)
+                }
+                enum CodingKeys: String, CodingKey { case message, type, param, code }
+            }
+            let error: Body
+        }
+        let envelope = Envelope(error: .init(message: message, type: type, param: param, code: code))
+        return Array((try? JSONEncoder().encode(envelope)) ?? Data())
+    }
+
+    public static func == (lhs: APIError, rhs: APIError) -> Bool {
+        lhs.status == rhs.status && lhs.message == rhs.message && lhs.type == rhs.type && lhs.param == rhs.param
+            && lhs.code == rhs.code
+    }
+}
+
+extension APIError {
+    /// 400 naming the offending parameter.
+    static func invalid(_ message: String, param: String?, code: String? = nil) -> APIError {
+        APIError(status: .badRequest, message: message, param: param, code: code)
+    }
+
+    static func fileNotFound(_ id: String) -> APIError {
+        APIError(status: .notFound, message: "No such File object: \(id)", param: "id")
+    }
+
+    static func uploadNotFound(_ id: String) -> APIError {
+        APIError(status: .notFound, message: "No such Upload object: \(id)", param: "id")
+    }
+
+    static func invalidURL(method: HTTPRequest.Method, path: String) -> APIError {
+        APIError(status: .notFound, message: "Invalid URL (\(method.rawValue) \(path))")
+    }
+
+    static let missingAPIKey = APIError(
+        status: .unauthorized,
+        message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth "
+            + "(i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API "
+            + "from your browser and are prompted for a username and password. You can obtain an API key from "
+            + "https://platform.openai.com/account/api-keys."
+    )
+
+    static func incorrectAPIKey(_ key: String) -> APIError {
+        APIError(
+            status: .unauthorized,
+            message: "Incorrect API key provided: \(redactedKey(key)). You can find your API key at https://platform.openai.com/account/api-keys.",
+            param: nil,
+            code: "invalid_api_key"
+        )
+    }
+
+    static func fileTooLarge(limit: Int64, param: String = "file") -> APIError {
+        APIError(
+            status: .contentTooLarge,
+            message: "File is too large: the limit is \(limit) bytes.",
+            param: param,
+            code: "file_too_large"
+        )
+    }
+
+    static func internalError(requestID: String) -> APIError {
+        APIError(
+            status: .internalServerError,
+            message: "The server had an error while processing your request. Sorry about that! "
+                + "You can retry your request, or report the request ID \(requestID) if the error persists.",
+            type: "server_error"
+        )
+    }
+
+    /// Keys are echoed the way the real service does: first and last characters only.
+    static func redactedKey(_ key: String) -> String {
+        guard key.count > 8 else { return String(repeating: "*", count: key.count) }
+        return "\(key.prefix(3))\(String(repeating: "*", count: min(key.count - 7, 20)))\(key.suffix(4))"
+    }
+}

@@ -1,0 +1,67 @@
+import Configuration
+import Foundation
+import NIOFileSystem
+import Logging
+
+extension ServerSettings {
+    /// Reads every setting from `config`, falling back to the defaults. Keys are camelCase
+    /// (`dataDir`); through the environment they are `MOCKFILES_` plus upper snake case
+    /// (`MOCKFILES_DATA_DIR`). README "Configuration" lists them all.
+    public init(config: ConfigReader) throws {
+        self.init()
+        host = config.string(forKey: "host", default: host)
+        port = config.int(forKey: "port", default: port)
+        dataDirectory = config.string(forKey: "dataDir", default: dataDirectory)
+        let tenancyName = config.string(forKey: "tenancy", default: tenancy.rawValue)
+        guard let mode = TenancyMode(rawValue: tenancyName) else {
+            throw SettingsError("tenancy must be one of \(TenancyMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(tenancyName)'")
+        }
+        tenancy = mode
+        organization = config.string(forKey: "organization", default: organization)
+        apiKeys = try config.stringArray(forKey: "apiKeys", default: []).map { text in
+            guard let entry = APIKeyEntry(parsing: text) else { throw SettingsError("apiKeys entry '\(text)' is not KEY, KEY=ORG or KEY=ORG/PROJECT") }
+            return entry
+        }
+        rejectUnknownKeys = config.bool(forKey: "rejectUnknownKeys", default: rejectUnknownKeys)
+        files.maxFileBytes = Int64(config.int(forKey: "maxFileBytes", default: Int(files.maxFileBytes)))
+        files.maxBatchFileBytes = Int64(config.int(forKey: "maxBatchFileBytes", default: Int(files.maxBatchFileBytes)))
+        files.allowAssistantsDownload = config.bool(forKey: "allowAssistantsDownload", default: files.allowAssistantsDownload)
+        files.tombstoneRetentionSeconds = Int64(config.int(forKey: "tombstoneRetentionSeconds", default: Int(files.tombstoneRetentionSeconds)))
+        sweepIntervalSeconds = config.double(forKey: "sweepIntervalSeconds", default: sweepIntervalSeconds)
+        idleTimeoutSeconds = config.double(forKey: "idleTimeoutSeconds", default: idleTimeoutSeconds)
+        gzipMinimumBytes = config.int(forKey: "gzipMinimumBytes", default: gzipMinimumBytes)
+        let levelName = config.string(forKey: "logLevel", default: logLevel.rawValue)
+        guard let level = Logger.Level(rawValue: levelName) else { throw SettingsError("logLevel '\(levelName)' is not a log level") }
+        logLevel = level
+        try validate()
+    }
+
+    /// Settings sources by precedence: flags, then `MOCKFILES_*` environment variables, then the JSON config file.
+    public static func configReader(
+        flags: [AbsoluteConfigKey: ConfigValue],
+        configFile: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> ConfigReader {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: flags),
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "mockfiles"),
+        ]
+        if let configFile {
+            providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(configFile)))
+        }
+        return ConfigReader(providers: providers)
+    }
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw SettingsError("port must be between 0 and 65535, got \(port)") }
+        guard files.maxFileBytes > 0, files.maxBatchFileBytes > 0 else { throw SettingsError("file size limits must be positive") }
+        guard sweepIntervalSeconds > 0 else { throw SettingsError("sweepIntervalSeconds must be positive") }
+        guard idleTimeoutSeconds > 0 else { throw SettingsError("idleTimeoutSeconds must be positive") }
+    }
+}
+
+/// A setting that cannot be used; the message names it.
+public struct SettingsError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,29 @@
+import Logging
+
+/// Every setting of `mockfiles serve`. Defaults here; `ServerSettings+Config.swift` reads
+/// them from flags, environment variables and a config file.
+public struct ServerSettings: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Holds the SQLite database and the blobs.
+    public var dataDirectory = "./data"
+    public var tenancy = TenancyMode.shared
+    /// Sent in `openai-organization` when no key mapping names one.
+    public var organization = "org-mockfiles"
+    public var apiKeys: [APIKeyEntry] = []
+    /// When true, only keys listed in `apiKeys` are accepted (others get 401 `invalid_api_key`).
+    public var rejectUnknownKeys = false
+    public var files = FileService.Settings()
+    public var sweepIntervalSeconds: Double = 60
+    /// A connection with no traffic for this long is closed (slow or stuck clients).
+    public var idleTimeoutSeconds: Double = 120
+    /// JSON answers at least this large are gzip-compressed for clients that accept it.
+    public var gzipMinimumBytes = 1024
+    public var logLevel = Logger.Level.info
+
+    public init() {}
+
+    public var tenantResolver: TenantResolver {
+        TenantResolver(mode: tenancy, keys: apiKeys, rejectUnknownKeys: rejectUnknownKeys, defaultOrganization: organization)
+    }
+}

@@ -1,0 +1,51 @@
+import Logging
+import ServiceLifecycle
+
+/// Deletes expired files (rows first, then blobs) and old tombstones at an interval. Expired
+/// files are already invisible on read; the sweeper reclaims their space.
+public struct ExpirySweeper: Service {
+    let service: FileService
+    let interval: Duration
+    let logger: Logger
+    /// Rows handled per transaction, so a large backlog never holds the writer for long.
+    static let batchSize = 500
+
+    public init(service: FileService, interval: Duration, logger: Logger) {
+        self.service = service
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                let removed = try await sweepOnce()
+                if removed > 0 { logger.info("swept expired files", metadata: ["count": "\(removed)"]) }
+            } catch {
+                logger.error("expiry sweep failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown {
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// One pass: every file expired by now, and tombstones past their retention. Returns files removed.
+    @discardableResult
+    public func sweepOnce() async throws -> Int {
+        let now = service.clock.seconds
+        var removed = 0
+        while true {
+            let expired = try await service.metadata.expiredFiles(at: now, limit: Self.batchSize)
+            for file in expired {
+                if try await service.metadata.delete(id: file.id, tenant: file.tenant, at: now) != nil {
+                    try? await service.blobs.removeBlob(id: file.id)
+                    removed += 1
+                }
+            }
+            if expired.count < Self.batchSize { break }
+        }
+        _ = try await service.metadata.pruneTombstones(deletedBefore: now - service.settings.tombstoneRetentionSeconds)
+        return removed
+    }
+}

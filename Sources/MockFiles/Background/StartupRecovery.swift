@@ -1,0 +1,46 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Cleans up after a crash: temp files of unfinished uploads and blobs that never got their
+/// row (or lost it to a delete). Runs beside the server so readiness never waits on a scan.
+public struct StartupRecovery: Service {
+    let service: FileService
+    /// Blobs written after this instant (Unix seconds) may belong to uploads in flight: left alone.
+    let startedAt: Double
+    let logger: Logger
+
+    public init(service: FileService, startedAt: Double, logger: Logger) {
+        self.service = service
+        self.startedAt = startedAt
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        do {
+            let report = try await recover()
+            logger.info("recovery done", metadata: ["temp_files_removed": "\(report.temporaryFiles)", "orphan_blobs_removed": "\(report.orphanBlobs)"])
+        } catch {
+            logger.error("recovery failed", metadata: ["error": "\(error)"])
+        }
+        // Stay up until shutdown: a service that returns early would stop the group.
+        try? await gracefulShutdown()
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var temporaryFiles: Int
+        public var orphanBlobs: Int
+    }
+
+    public func recover() async throws -> Report {
+        let temporaryFiles = try await service.blobs.removeStaleTemporaryFiles(olderThan: startedAt)
+        let candidates = try await service.blobs.blobIDs(modifiedBefore: startedAt)
+        let known = try await service.metadata.existingFileIDs(among: candidates)
+        var orphans = 0
+        for id in candidates where !known.contains(id) {
+            try await service.blobs.removeBlob(id: id)
+            orphans += 1
+        }
+        return Report(temporaryFiles: temporaryFiles, orphanBlobs: orphans)
+    }
+}

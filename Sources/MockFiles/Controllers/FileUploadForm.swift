@@ -1,0 +1,89 @@
+import NIOCore
+
+/// Collects the fields of `POST /v1/files` from multipart events, streaming the `file` part
+/// into a blob as it arrives. Field order is free (the SDK sends `purpose` first, curl users
+/// often `file` first).
+struct FileUploadForm {
+    /// Text fields are small; a larger one is refused before it can cost memory.
+    static let maxFieldBytes = 64 * 1024
+    static let textFields: Set<String> = ["purpose", "expires_after[anchor]", "expires_after[seconds]"]
+
+    private enum CurrentPart {
+        case none
+        case text(name: String, value: ByteBuffer)
+        case file
+    }
+
+    let blobs: any BlobStore
+    /// The byte limit for the file given what is known so far (the purpose may come later).
+    let sizeLimit: (_ purpose: String?) -> Int64
+    private(set) var fields: [String: String] = [:]
+    private(set) var filename: String?
+    private(set) var blob: (any BlobWriter)?
+    private var current = CurrentPart.none
+
+    init(blobs: any BlobStore, sizeLimit: @escaping (_ purpose: String?) -> Int64) {
+        self.blobs = blobs
+        self.sizeLimit = sizeLimit
+    }
+
+    var createRequest: FileService.CreateRequest {
+        .init(
+            purpose: fields["purpose"],
+            filename: filename,
+            expiresAfterAnchor: fields["expires_after[anchor]"],
+            expiresAfterSeconds: fields["expires_after[seconds]"],
+            blob: blob
+        )
+    }
+
+    mutating func handle(_ event: MultipartFormReader.Event) async throws {
+        switch event {
+        case .partHeaders(let headers):
+            try await begin(headers)
+        case .body(let bytes):
+            switch current {
+            case .text(let name, var value):
+                guard value.readableBytes + bytes.readableBytes <= Self.maxFieldBytes else {
+                    throw APIError.invalid("The '\(name)' field is larger than \(Self.maxFieldBytes) bytes.", param: name)
+                }
+                var bytes = bytes
+                value.writeBuffer(&bytes)
+                current = .text(name: name, value: value)
+            case .file:
+                try await blob?.write(bytes)
+                let limit = sizeLimit(fields["purpose"])
+                if let written = await blob?.bytesWritten, written > limit { throw APIError.fileTooLarge(limit: limit) }
+            case .none:
+                break
+            }
+        case .partEnd:
+            if case .text(let name, let value) = current {
+                fields[name] = String(buffer: value)
+            }
+            current = .none
+        }
+    }
+
+    private mutating func begin(_ headers: PartHeaders) async throws {
+        guard let name = headers.fieldName else {
+            throw APIError.invalid("Every multipart part needs a Content-Disposition header with a name.", param: nil)
+        }
+        if name == "file" {
+            guard blob == nil else { throw APIError.invalid("Duplicate parameter 'file': send one file per request.", param: "file") }
+            filename = headers.filename.flatMap { $0.isEmpty ? nil : $0 }
+            blob = try await blobs.makeWriter()
+            current = .file
+        } else if Self.textFields.contains(name) {
+            guard fields[name] == nil else { throw APIError.invalid("Duplicate parameter '\(name)'.", param: name) }
+            current = .text(name: name, value: ByteBuffer())
+        } else {
+            throw APIError.invalid("Unrecognized request argument supplied: \(name)", param: name)
+        }
+    }
+
+    /// Drops the partial blob after a failure.
+    func discard() async {
+        await blob?.discard()
+    }
+}

@@ -1,0 +1,37 @@
+import Hummingbird
+import Logging
+
+/// Turns anything thrown below into the OpenAI error envelope. Hummingbird would answer a
+/// foreign error with an empty 500; a client of this server always gets JSON it can read.
+struct ErrorEnvelopeMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return error.response()
+        } catch let error as HTTPError {
+            return Self.envelope(for: error, request: request).response()
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "request_id": "\(context.requestID)"])
+            return APIError.internalError(requestID: context.requestID).response()
+        }
+    }
+
+    /// Hummingbird's own errors (no route, body too large, bad JSON) in the real service's words.
+    static func envelope(for error: HTTPError, request: Request) -> APIError {
+        switch error.status {
+        case .notFound, .methodNotAllowed:
+            return .invalidURL(method: request.method, path: request.uri.path)
+        case .contentTooLarge:
+            return APIError(status: .contentTooLarge, message: "Request body is too large.", param: nil)
+        default:
+            return APIError(
+                status: error.status,
+                message: error.body ?? error.status.reasonPhrase,
+                type: error.status.code >= 500 ? "server_error" : "invalid_request_error"
+            )
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import Logging
+import NIOCore
+
+/// The rules of `/v1/files`: ids, clock, purposes, limits, expiry, tenancy. Knows nothing of
+/// HTTP; controllers hand it parsed requests and render what it returns.
+public struct FileService: Sendable {
+    public struct Settings: Sendable {
+        public var maxFileBytes: Int64 = 512 * 1024 * 1024
+        public var maxBatchFileBytes: Int64 = 200 * 1024 * 1024
+        /// The real service refuses to hand out `purpose=assistants` bytes; tests may want them.
+        public var allowAssistantsDownload = false
+        /// New files report `status: uploaded` this long before `processed` (0: processed at once).
+        public var processingDelaySeconds: Double = 0
+        /// How long a deleted file's position is remembered so paging can continue after it.
+        public var tombstoneRetentionSeconds: Int64 = 86_400
+
+        public init() {}
+    }
+
+    /// The fields of `POST /v1/files` as received; the file bytes are already in `blob`.
+    public struct CreateRequest: Sendable {
+        public var purpose: String?
+        public var filename: String?
+        public var expiresAfterAnchor: String?
+        public var expiresAfterSeconds: String?
+        public var blob: (any BlobWriter)?
+
+        public init(
+            purpose: String? = nil,
+            filename: String? = nil,
+            expiresAfterAnchor: String? = nil,
+            expiresAfterSeconds: String? = nil,
+            blob: (any BlobWriter)? = nil
+        ) {
+            self.purpose = purpose
+            self.filename = filename
+            self.expiresAfterAnchor = expiresAfterAnchor
+            self.expiresAfterSeconds = expiresAfterSeconds
+            self.blob = blob
+        }
+    }
+
+    public let metadata: any MetadataStore
+    public let blobs: any BlobStore
+    public let clock: ServiceClock
+    public let ids: IDGenerator
+    public let settings: Settings
+    let logger: Logger
+
+    public init(
+        metadata: any MetadataStore,
+        blobs: any BlobStore,
+        clock: ServiceClock,
+        ids: IDGenerator,
+        settings: Settings,
+        logger: Logger
+    ) {
+        self.metadata = metadata
+        self.blobs = blobs
+        self.clock = clock
+        self.ids = ids
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// The most bytes a file of this purpose may have (the general limit while the purpose is unknown).
+    public func sizeLimit(for purpose: String?) -> Int64 {
+        purpose == Purpose.batch.rawValue ? min(settings.maxBatchFileBytes, settings.maxFileBytes) : settings.maxFileBytes
+    }
+
+    /// Validates, makes the blob durable under a new id, then commits the row: the file is
+    /// visible only once both are done. On any failure nothing is kept.
+    public func create(_ request: CreateRequest, tenant: Tenant) async throws -> StoredFile {
+        do {
+            let (purpose, filename, lifetime, blob) = try await validate(request)
+            let id = ids.fileID()
+            let now = clock.seconds
+            try await blob.commit(as: id)
+            var file = StoredFile(
+                id: id,
+                tenant: tenant.key,
+                purpose: purpose.rawValue,
+                filename: filename,
+                bytes: await blob.bytesWritten,
+                createdAt: now,
+                expiresAt: lifetime.map { now + $0 },
+                processedAt: settings.processingDelaySeconds > 0 ? Int64((clock.now + settings.processingDelaySeconds).rounded(.up)) : nil
+            )
+            do {
+                file = try await metadata.insert(file)
+            } catch {
+                try? await blobs.removeBlob(id: id)
+                throw error
+            }
+            return file
+        } catch {
+            await request.blob?.discard()
+            throw error
+        }
+    }
+
+    private func validate(_ request: CreateRequest) async throws -> (Purpose, String, Int64?, any BlobWriter) {
+        guard let rawPurpose = request.purpose else {
+            throw APIError.invalid("Missing required parameter: 'purpose'.", param: "purpose")
+        }
+        guard let purpose = Purpose(rawValue: rawPurpose), purpose.isCreatable else {
+            let allowed = Purpose.creatable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            throw APIError.invalid("'\(rawPurpose)' is not one of [\(allowed)] - 'purpose'", param: "purpose")
+        }
+        guard let blob = request.blob else {
+            throw APIError.invalid("Missing required parameter: 'file'.", param: "file")
+        }
+        let filename = request.filename ?? "upload"
+        let size = await blob.bytesWritten
+        let limit = sizeLimit(for: rawPurpose)
+        if size > limit { throw APIError.fileTooLarge(limit: limit) }
+        let lifetime = try ExpiryPolicy.lifetime(
+            anchor: request.expiresAfterAnchor,
+            seconds: request.expiresAfterSeconds,
+            purpose: purpose
+        )
+        switch purpose {
+        case .batch, .fineTune:
+            guard filename.lowercased().hasSuffix(".jsonl") else {
+                throw APIError.invalid(
+                    "Invalid file format for \(purpose == .batch ? "Batch API" : "Fine-Tuning API"). Must be .jsonl",
+                    param: "file"
+                )
+            }
+            if purpose == .fineTune { try await validateJSONLines(blob) }
+        default:
+            break
+        }
+        return (purpose, filename, lifetime, blob)
+    }
+
+    private func validateJSONLines(_ blob: any BlobWriter) async throws {
+        var validator = JSONLValidator()
+        do {
+            try await blob.readBack(chunkSize: 1 << 20) { chunk in try validator.feed(chunk) }
+            try validator.finish()
+        } catch let failure as JSONLValidator.Failure {
+            switch failure {
+            case .notAnObject(let line):
+                throw APIError.invalid("Invalid file format for Fine-Tuning API: line \(line) is not a JSON object.", param: "file")
+            case .lineTooLong(let line, let limit):
+                throw APIError.invalid("Invalid file format for Fine-Tuning API: line \(line) is longer than \(limit) bytes.", param: "file")
+            }
+        }
+    }
+
+    /// A visible file of this tenant, or 404.
+    public func retrieve(id: String, tenant: Tenant) async throws -> StoredFile {
+        guard let file = try await metadata.file(id: id, tenant: tenant.key), file.isVisible(at: clock.seconds) else {
+            throw APIError.fileNotFound(id)
+        }
+        return file
+    }
+
+    /// Removes the row (it is invisible from here on), then the blob.
+    public func delete(id: String, tenant: Tenant) async throws -> StoredFile {
+        _ = try await retrieve(id: id, tenant: tenant)
+        guard let file = try await metadata.delete(id: id, tenant: tenant.key, at: clock.seconds) else {
+            throw APIError.fileNotFound(id)
+        }
+        do {
+            try await blobs.removeBlob(id: id)
+        } catch {
+            // The row is gone, so the file is deleted; start-up recovery removes the orphan blob.
+            logger.warning("could not remove blob of deleted file", metadata: ["file_id": "\(id)", "error": "\(error)"])
+        }
+        return file
+    }
+
+    /// The file and an open reader on its bytes.
+    public func openContent(id: String, tenant: Tenant) async throws -> (StoredFile, any BlobReader) {
+        let file = try await retrieve(id: id, tenant: tenant)
+        if file.purpose == Purpose.assistants.rawValue && !settings.allowAssistantsDownload {
+            throw APIError.invalid("Not allowed to download files of purpose: assistants", param: nil)
+        }
+        guard let reader = try await blobs.openBlob(id: id) else {
+            // Deleted between the lookup and the open.
+            throw APIError.fileNotFound(id)
+        }
+        return (file, reader)
+    }
+
+    /// `processed`, or `uploaded` while a simulated processing delay runs.
+    public func status(of file: StoredFile) -> String {
+        guard let processedAt = file.processedAt else { return "processed" }
+        return clock.seconds >= processedAt ? "processed" : "uploaded"
+    }
+}

@@ -1,0 +1,38 @@
+import NIOCore
+
+/// Where file bytes live. Blobs are named by server-made ids only (DESIGN.md invariant 2).
+/// Kept behind a protocol so an object store can replace the local disk later.
+public protocol BlobStore: Sendable {
+    /// Starts a new blob in a temporary place; nothing is visible under `id` until `commit`.
+    func makeWriter() async throws -> any BlobWriter
+    /// Opens a committed blob for streaming; `nil` when there is none.
+    func openBlob(id: String) async throws -> (any BlobReader)?
+    /// Removes a committed blob; a missing blob is not an error.
+    func removeBlob(id: String) async throws
+    /// Ids of every committed blob last modified before `cutoff` (Unix seconds): recovery's
+    /// candidates for orphans. Blobs newer than that may belong to an upload in flight.
+    func blobIDs(modifiedBefore cutoff: Double) async throws -> [String]
+    /// Removes temporary files last touched before `cutoff` (Unix seconds): those of an earlier process.
+    func removeStaleTemporaryFiles(olderThan cutoff: Double) async throws -> Int
+}
+
+/// A blob being written. Either `commit(as:)` or `discard()` ends it.
+public protocol BlobWriter: Sendable {
+    var bytesWritten: Int64 { get async }
+    func write(_ buffer: ByteBuffer) async throws
+    /// Reads the written bytes back in order (for validation before commit).
+    func readBack(chunkSize: Int, _ body: (ByteBuffer) async throws -> Void) async throws
+    /// Makes the bytes durable (fsync), then names them `id` durably (rename + directory fsync).
+    func commit(as id: String) async throws
+    /// Drops the temporary bytes.
+    func discard() async
+}
+
+/// A committed blob opened for reading; the open handle keeps the bytes readable even if the
+/// blob is deleted meanwhile.
+public protocol BlobReader: Sendable {
+    var size: Int64 { get }
+    /// Hands `range` to `body` chunk by chunk, in order; the pace is the consumer's.
+    func read(range: Range<Int64>, chunkSize: Int, _ body: (ByteBuffer) async throws -> Void) async throws
+    func close() async
+}

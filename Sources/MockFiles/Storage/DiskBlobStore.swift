@@ -1,0 +1,241 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOFileSystem
+
+/// One file per blob under `<data>/blobs/<xx>/<id>`, written through `<data>/tmp/`.
+///
+/// The write order is the reliability contract: temp file → fsync → rename → fsync of the
+/// directory. Only then is the blob's name durable, and only then may a row point at it.
+public struct DiskBlobStore: BlobStore {
+    let blobsDirectory: FilePath
+    let temporaryDirectory: FilePath
+    let fileSystem = FileSystem.shared
+    let logger: Logger
+
+    public init(dataDirectory: String, logger: Logger) throws {
+        let root = FilePath(dataDirectory)
+        self.blobsDirectory = root.appending("blobs")
+        self.temporaryDirectory = root.appending("tmp")
+        self.logger = logger
+        for directory in [blobsDirectory, temporaryDirectory] {
+            try FileManager.default.createDirectory(atPath: directory.string, withIntermediateDirectories: true)
+        }
+    }
+
+    /// Blob ids are server-made; anything else never names a path.
+    static func isSafeID(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 128 && id.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D
+                || byte == 0x5F
+        }
+    }
+
+    func shardDirectory(for id: String) -> FilePath {
+        blobsDirectory.appending(String(id.suffix(2)))
+    }
+
+    func path(for id: String) -> FilePath {
+        shardDirectory(for: id).appending(id)
+    }
+
+    public func makeWriter() async throws -> any BlobWriter {
+        let path = temporaryDirectory.appending("\(UUID().uuidString).part")
+        let handle = try await fileSystem.openFile(
+            forWritingAt: path,
+            options: .init(existingFile: .none, newFile: .init(permissions: nil, transactionalCreation: false))
+        )
+        return DiskBlobWriter(store: self, temporaryPath: path, handle: handle)
+    }
+
+    public func openBlob(id: String) async throws -> (any BlobReader)? {
+        guard Self.isSafeID(id) else { return nil }
+        do {
+            let handle = try await fileSystem.openFile(forReadingAt: path(for: id))
+            let size = try await handle.info().size
+            return DiskBlobReader(handle: handle, size: size)
+        } catch let error as FileSystemError where error.code == .notFound {
+            return nil
+        }
+    }
+
+    public func removeBlob(id: String) async throws {
+        guard Self.isSafeID(id) else { return }
+        _ = try await fileSystem.removeItem(at: path(for: id), strategy: .platformDefault, recursively: false)
+    }
+
+    public func blobIDs(modifiedBefore cutoff: Double) async throws -> [String] {
+        var ids: [String] = []
+        for shard in Self.entries(of: blobsDirectory) {
+            let shardDirectory = blobsDirectory.appending(shard)
+            ids += Self.entries(of: shardDirectory).filter { name in
+                Self.isSafeID(name) && (Self.modificationTime(of: shardDirectory.appending(name)) ?? cutoff) < cutoff
+            }
+        }
+        return ids
+    }
+
+    public func removeStaleTemporaryFiles(olderThan cutoff: Double) async throws -> Int {
+        var removed = 0
+        for name in Self.entries(of: temporaryDirectory) {
+            let path = temporaryDirectory.appending(name)
+            guard (Self.modificationTime(of: path) ?? cutoff) < cutoff else { continue }
+            if (try? FileManager.default.removeItem(atPath: path.string)) != nil { removed += 1 }
+        }
+        return removed
+    }
+
+    static func entries(of directory: FilePath) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: directory.string)) ?? []
+    }
+
+    static func modificationTime(of path: FilePath) -> Double? {
+        var status = stat()
+        guard stat(path.string, &status) == 0 else { return nil }
+        return Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
+    }
+
+    /// Makes a rename in `directory` durable.
+    func synchronizeDirectory(_ directory: FilePath) async throws {
+        try await fileSystem.withDirectoryHandle(atPath: directory) { handle in
+            try await handle.synchronize()
+        }
+    }
+}
+
+/// Streams bytes into a temp file, batching small network chunks into large writes.
+final class DiskBlobWriter: BlobWriter {
+    private struct State {
+        var pending: ByteBuffer = ByteBuffer()
+        var offset: Int64 = 0
+        var closed = false
+    }
+
+    /// Network chunks are small; writing them in 1 MiB batches keeps system calls few.
+    static let batchSize = 1 << 20
+
+    let store: DiskBlobStore
+    let temporaryPath: FilePath
+    let handle: WriteFileHandle
+    private let state = NIOLockedValueBox(State())
+
+    init(store: DiskBlobStore, temporaryPath: FilePath, handle: WriteFileHandle) {
+        self.store = store
+        self.temporaryPath = temporaryPath
+        self.handle = handle
+    }
+
+    var bytesWritten: Int64 {
+        state.withLockedValue { $0.offset + Int64($0.pending.readableBytes) }
+    }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        var buffer = buffer
+        let batch: (ByteBuffer, Int64)? = state.withLockedValue { state in
+            state.pending.writeBuffer(&buffer)
+            guard state.pending.readableBytes >= Self.batchSize else { return nil }
+            let batch = (state.pending, state.offset)
+            state.offset += Int64(state.pending.readableBytes)
+            state.pending = ByteBuffer()
+            return batch
+        }
+        if let (bytes, offset) = batch {
+            try await handle.write(contentsOf: bytes.readableBytesView, toAbsoluteOffset: offset)
+        }
+    }
+
+    private func flush() async throws {
+        let (bytes, offset) = state.withLockedValue { state in
+            let batch = (state.pending, state.offset)
+            state.offset += Int64(state.pending.readableBytes)
+            state.pending = ByteBuffer()
+            return batch
+        }
+        if bytes.readableBytes > 0 {
+            try await handle.write(contentsOf: bytes.readableBytesView, toAbsoluteOffset: offset)
+        }
+    }
+
+    func readBack(chunkSize: Int, _ body: (ByteBuffer) async throws -> Void) async throws {
+        try await flush()
+        let reader = try await store.fileSystem.openFile(forReadingAt: temporaryPath)
+        do {
+            for try await chunk in reader.readChunks(chunkLength: .bytes(Int64(chunkSize))) {
+                try await body(chunk)
+            }
+            try await reader.close()
+        } catch {
+            try? await reader.close()
+            throw error
+        }
+    }
+
+    func commit(as id: String) async throws {
+        precondition(DiskBlobStore.isSafeID(id), "blob ids are server-made")
+        try await flush()
+        try await handle.synchronize()
+        try await closeHandle()
+        let shard = store.shardDirectory(for: id)
+        try await store.fileSystem.createDirectory(at: shard, withIntermediateDirectories: true, permissions: nil)
+        try await store.fileSystem.moveItem(at: temporaryPath, to: store.path(for: id))
+        try await store.synchronizeDirectory(shard)
+    }
+
+    func discard() async {
+        try? await closeHandle()
+        _ = try? await store.fileSystem.removeItem(at: temporaryPath, strategy: .platformDefault, recursively: false)
+    }
+
+    /// A writer dropped without `commit` or `discard` (a bug, or a task cancelled mid-way) must
+    /// not leak its descriptor; its temp file is left for start-up recovery.
+    deinit {
+        let wasClosed = state.withLockedValue { $0.closed }
+        if !wasClosed, let descriptor = try? handle.detachUnsafeFileDescriptor() {
+            try? descriptor.close()
+        }
+    }
+
+    private func closeHandle() async throws {
+        let wasClosed = state.withLockedValue { state in
+            defer { state.closed = true }
+            return state.closed
+        }
+        if !wasClosed { try await handle.close(makeChangesVisible: true) }
+    }
+}
+
+/// Reads a committed blob; the handle is opened before the response starts, so a concurrent
+/// delete cannot cut a download short.
+final class DiskBlobReader: BlobReader {
+    let handle: ReadFileHandle
+    let size: Int64
+    private let closed = NIOLockedValueBox(false)
+
+    init(handle: ReadFileHandle, size: Int64) {
+        self.handle = handle
+        self.size = size
+    }
+
+    func read(range: Range<Int64>, chunkSize: Int, _ body: (ByteBuffer) async throws -> Void) async throws {
+        for try await chunk in handle.readChunks(in: range, chunkLength: .bytes(Int64(chunkSize))) {
+            try await body(chunk)
+        }
+    }
+
+    /// A download whose body never ran (the client left first) still releases its descriptor.
+    deinit {
+        let wasClosed = closed.withLockedValue { $0 }
+        if !wasClosed, let descriptor = try? handle.detachUnsafeFileDescriptor() {
+            try? descriptor.close()
+        }
+    }
+
+    func close() async {
+        let wasClosed = closed.withLockedValue { closed in
+            defer { closed = true }
+            return closed
+        }
+        if !wasClosed { try? await handle.close() }
+    }
+}

@@ -1,0 +1,43 @@
+/// What the list endpoint asks the store for.
+public struct FileListQuery: Sendable, Equatable {
+    public enum Order: String, Sendable { case asc, desc }
+
+    public var tenant: String
+    public var purpose: String?
+    public var order: Order
+    /// Rows to return; the store returns at most this many.
+    public var limit: Int
+    /// Start strictly after this position (in `order`).
+    public var after: ListCursor?
+    /// Files expired at this instant are left out.
+    public var now: Int64
+
+    public init(tenant: String, purpose: String? = nil, order: Order = .desc, limit: Int, after: ListCursor? = nil, now: Int64) {
+        self.tenant = tenant
+        self.purpose = purpose
+        self.order = order
+        self.limit = limit
+        self.after = after
+        self.now = now
+    }
+}
+
+/// File metadata. Stores never see HTTP types; kept behind a protocol so another database can
+/// serve several stateless instances later (DESIGN.md "Beyond one machine").
+public protocol MetadataStore: Sendable {
+    /// Inserts a file and returns it with its assigned sequence number.
+    func insert(_ file: StoredFile) async throws -> StoredFile
+    func file(id: String, tenant: String) async throws -> StoredFile?
+    func list(_ query: FileListQuery) async throws -> [StoredFile]
+    /// Position of a file in the list order, also for a file deleted a short while ago
+    /// (kept as a tombstone), so that paging continues when the `after` file is gone.
+    func cursor(ofFileID id: String, tenant: String) async throws -> ListCursor?
+    /// Deletes the row (leaving a tombstone) and returns what was deleted.
+    func delete(id: String, tenant: String, at now: Int64) async throws -> StoredFile?
+    /// Files whose expiry has passed, oldest first, at most `limit`.
+    func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile]
+    /// Of `ids`, those that have a row (used by recovery to find orphan blobs).
+    func existingFileIDs(among ids: [String]) async throws -> Set<String>
+    /// Forgets tombstones of files deleted before `cutoff`.
+    func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int
+}

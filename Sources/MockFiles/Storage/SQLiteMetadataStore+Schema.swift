@@ -1,0 +1,38 @@
+import GRDB
+
+extension SQLiteMetadataStore {
+    /// Schema versions, applied in order on open.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-files") { db in
+            // `seq` is the rowid: monotonic (AUTOINCREMENT never reuses), the tie-break of the list order.
+            try db.execute(
+                sql: """
+                    CREATE TABLE files (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        tenant TEXT NOT NULL,
+                        purpose TEXT NOT NULL,
+                        filename TEXT NOT NULL,
+                        bytes INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER,
+                        processed_at INTEGER
+                    );
+                    CREATE INDEX files_by_tenant_order ON files (tenant, created_at, seq);
+                    CREATE INDEX files_by_tenant_purpose_order ON files (tenant, purpose, created_at, seq);
+                    CREATE INDEX files_by_expiry ON files (expires_at) WHERE expires_at IS NOT NULL;
+                    CREATE TABLE file_tombstones (
+                        id TEXT PRIMARY KEY,
+                        tenant TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        deleted_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX file_tombstones_by_age ON file_tombstones (deleted_at);
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+
+/// File metadata in SQLite (WAL), through GRDB.
+public struct SQLiteMetadataStore: MetadataStore {
+    let database: DatabasePool
+
+    /// Opens (and migrates) `<dataDirectory>/mockfiles.sqlite`.
+    public init(dataDirectory: String) throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // Every acknowledged commit must survive power loss, not only a process crash.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(path: dataDirectory + "/mockfiles.sqlite", configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    public func insert(_ file: StoredFile) async throws -> StoredFile {
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [file.id, file.tenant, file.purpose, file.filename, file.bytes, file.createdAt, file.expiresAt, file.processedAt]
+            )
+            var inserted = file
+            inserted.sequence = db.lastInsertedRowID
+            return inserted
+        }
+    }
+
+    public func file(id: String, tenant: String) async throws -> StoredFile? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM files WHERE id = ? AND tenant = ?", arguments: [id, tenant])
+                .map(Self.storedFile)
+        }
+    }
+
+    public func list(_ query: FileListQuery) async throws -> [StoredFile] {
+        let (sql, arguments) = Self.listSQL(query)
+        return try await database.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.storedFile)
+        }
+    }
+
+    /// Keyset pagination on (created_at, seq): never OFFSET, never a lossy `created_at < x`.
+    static func listSQL(_ query: FileListQuery) -> (String, StatementArguments) {
+        var conditions = ["tenant = ?", "(expires_at IS NULL OR expires_at > ?)"]
+        var arguments: StatementArguments = [query.tenant, query.now]
+        if let purpose = query.purpose {
+            conditions.append("purpose = ?")
+            _ = arguments.append(contentsOf: [purpose])
+        }
+        if let after = query.after {
+            conditions.append(query.order == .asc ? "(created_at, seq) > (?, ?)" : "(created_at, seq) < (?, ?)")
+            _ = arguments.append(contentsOf: [after.createdAt, after.sequence])
+        }
+        let direction = query.order == .asc ? "ASC" : "DESC"
+        let sql = """
+            SELECT \(columns) FROM files WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY created_at \(direction), seq \(direction) LIMIT ?
+            """
+        _ = arguments.append(contentsOf: [query.limit])
+        return (sql, arguments)
+    }
+
+    public func cursor(ofFileID id: String, tenant: String) async throws -> ListCursor? {
+        try await database.read { db in
+            let row =
+                try Row.fetchOne(db, sql: "SELECT created_at, seq FROM files WHERE id = ? AND tenant = ?", arguments: [id, tenant])
+                ?? Row.fetchOne(db, sql: "SELECT created_at, seq FROM file_tombstones WHERE id = ? AND tenant = ?", arguments: [id, tenant])
+            return row.map { ListCursor(createdAt: $0["created_at"], sequence: $0["seq"]) }
+        }
+    }
+
+    public func delete(id: String, tenant: String, at now: Int64) async throws -> StoredFile? {
+        try await database.write { db in
+            guard
+                let file = try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM files WHERE id = ? AND tenant = ?", arguments: [id, tenant])
+                    .map(Self.storedFile)
+            else { return nil }
+            try db.execute(sql: "DELETE FROM files WHERE seq = ?", arguments: [file.sequence])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO file_tombstones (id, tenant, created_at, seq, deleted_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [file.id, file.tenant, file.createdAt, file.sequence, now]
+            )
+            return file
+        }
+    }
+
+    public func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT \(Self.columns) FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+                arguments: [now, limit]
+            ).map(Self.storedFile)
+        }
+    }
+
+    public func existingFileIDs(among ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await database.read { db in
+            var found = Set<String>()
+            // SQLite caps bound parameters; ask in slices.
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let slice = Array(ids[start..<min(start + 500, ids.count)])
+                let placeholders = Array(repeating: "?", count: slice.count).joined(separator: ",")
+                let rows = try String.fetchAll(db, sql: "SELECT id FROM files WHERE id IN (\(placeholders))", arguments: StatementArguments(slice))
+                found.formUnion(rows)
+            }
+            return found
+        }
+    }
+
+    public func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM file_tombstones WHERE deleted_at < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at"
+
+    static func storedFile(_ row: Row) -> StoredFile {
+        StoredFile(
+            id: row["id"],
+            tenant: row["tenant"],
+            purpose: row["purpose"],
+            filename: row["filename"],
+            bytes: row["bytes"],
+            createdAt: row["created_at"],
+            expiresAt: row["expires_at"],
+            processedAt: row["processed_at"],
+            sequence: row["seq"]
+        )
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct MockFilesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mockfiles",
+        abstract: "A self-hosted server for the OpenAI Files and Uploads APIs, for tests and offline development.",
+        subcommands: [ServeCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}

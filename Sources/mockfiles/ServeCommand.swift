@@ -1,0 +1,63 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Hummingbird
+import MockFiles
+
+/// `mockfiles serve`: flags win over `MOCKFILES_*` environment variables, which win over the
+/// config file, which wins over the defaults.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the API server.")
+
+    @Option(help: "Address to bind (default 127.0.0.1; use 0.0.0.0 in a container).")
+    var host: String?
+
+    @Option(help: "Port to listen on (default 8080; 0 picks a free one).")
+    var port: Int?
+
+    @Option(name: .customLong("data-dir"), help: "Directory for the SQLite database and the blobs (default ./data).")
+    var dataDir: String?
+
+    @Option(help: "JSON config file (also MOCKFILES_CONFIG). See config/ for examples.")
+    var config: String?
+
+    @Option(help: "shared (default), per-key or per-project.")
+    var tenancy: String?
+
+    @Option(name: .customLong("max-file-bytes"), help: "Largest file accepted by POST /v1/files (default 536870912).")
+    var maxFileBytes: Int?
+
+    @Flag(name: .customLong("allow-assistants-download"), help: "Serve content of purpose=assistants files (the real service refuses).")
+    var allowAssistantsDownload = false
+
+    @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (default 60).")
+    var sweepInterval: Double?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error, critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        let settings: ServerSettings
+        do {
+            settings = try ServerSettings(config: try await configReader())
+        } catch {
+            throw ValidationError("configuration: \(error)")
+        }
+        let server = try MockFilesServer(settings: settings)
+        try await buildApplication(server).runService()
+    }
+
+    func configReader() async throws -> ConfigReader {
+        var overrides: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let host { overrides["host"] = .init(.string(host), isSecret: false) }
+        if let port { overrides["port"] = .init(.int(port), isSecret: false) }
+        if let dataDir { overrides["dataDir"] = .init(.string(dataDir), isSecret: false) }
+        if let tenancy { overrides["tenancy"] = .init(.string(tenancy), isSecret: false) }
+        if let maxFileBytes { overrides["maxFileBytes"] = .init(.int(maxFileBytes), isSecret: false) }
+        if allowAssistantsDownload { overrides["allowAssistantsDownload"] = .init(.bool(true), isSecret: false) }
+        if let sweepInterval { overrides["sweepIntervalSeconds"] = .init(.double(sweepInterval), isSecret: false) }
+        if let logLevel { overrides["logLevel"] = .init(.string(logLevel), isSecret: false) }
+        let path = config ?? ProcessInfo.processInfo.environment["MOCKFILES_CONFIG"]
+        return try await ServerSettings.configReader(flags: overrides, configFile: path)
+    }
+}

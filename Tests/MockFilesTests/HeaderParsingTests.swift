@@ -1,0 +1,126 @@
+import NIOCore
+import Testing
+
+@testable import MockFiles
+
+@Suite struct ByteRangeTests {
+    @Test func resolvesTheCommonForms() {
+        #expect(ByteRange(header: "bytes=10-19", size: 100) == .satisfiable(10..<20))
+        #expect(ByteRange(header: "bytes=90-", size: 100) == .satisfiable(90..<100))
+        #expect(ByteRange(header: "bytes=-5", size: 100) == .satisfiable(95..<100))
+        #expect(ByteRange(header: "bytes=-500", size: 100) == .satisfiable(0..<100))
+        #expect(ByteRange(header: "bytes=50-5000", size: 100) == .satisfiable(50..<100))
+    }
+
+    @Test func startsPastTheEndAreUnsatisfiable() {
+        #expect(ByteRange(header: "bytes=100-", size: 100) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=100-200", size: 100) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=-1", size: 0) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=-0", size: 10) == .unsatisfiable)
+    }
+
+    @Test func oddFormsAreIgnored() {
+        for header in ["bytes=5-1", "items=0-1", "bytes=0-1,5-6", "bytes=a-b", "bytes=-", "bytes=99999999999999999999-", ""] {
+            #expect(ByteRange(header: header, size: 100) == .ignored, "\(header)")
+        }
+    }
+}
+
+@Suite struct ContentDispositionTests {
+    @Test func parsesMultipartDispositions() {
+        let header = ParameterizedHeader(parsing: #"form-data; name="file"; filename="a \"quoted\"; name.txt""#)
+        #expect(header.type == "form-data")
+        #expect(header.parameters["name"] == "file")
+        #expect(header.parameters["filename"] == #"a "quoted"; name.txt"#)
+    }
+
+    @Test func prefersTheExtendedFilename() {
+        var headers = PartHeaders()
+        headers.append(name: "Content-Disposition", value: #"form-data; name="file"; filename="fallback.txt"; filename*=UTF-8''%E2%9C%93%20ok.txt"#)
+        #expect(headers.filename == "✓ ok.txt")
+        #expect(headers.fieldName == "file")
+    }
+
+    @Test func plainNamesStayPlain() {
+        #expect(ContentDisposition.attachment(filename: "data.jsonl") == #"attachment; filename="data.jsonl""#)
+    }
+
+    @Test func unsafeCharactersNeverReachTheHeaderRaw() {
+        let header = ContentDisposition.attachment(filename: "a\"b\r\nSet-Cookie: x\\😀.txt")
+        #expect(!header.contains("\r") && !header.contains("\n"))
+        #expect(header.hasPrefix(#"attachment; filename="a_b__Set-Cookie: x__.txt"; filename*=UTF-8''"#))
+        #expect(header.hasSuffix("a%22b%0D%0ASet-Cookie%3A%20x%5C%F0%9F%98%80.txt"))
+        #expect(header.unicodeScalars.allSatisfy { $0.isASCII })
+    }
+}
+
+@Suite struct ListParametersTests {
+    @Test func defaultsMatchTheRealService() throws {
+        let parameters = try FileListParameters(query: [:])
+        #expect(parameters == FileListParameters(purpose: nil, limit: 10_000, order: .desc, after: nil))
+    }
+
+    @Test func badValuesNameTheirParameter() {
+        let cases: [([String: String], String)] = [
+            (["limit": "0"], "limit"), (["limit": "10001"], "limit"), (["limit": "ten"], "limit"),
+            (["order": "sideways"], "order"),
+        ]
+        for (query, param) in cases {
+            #expect(performing: { try FileListParameters(query: query) }, throws: { error in (error as? APIError)?.param == param })
+        }
+    }
+}
+
+@Suite struct ExpiryPolicyTests {
+    @Test func batchDefaultsToThirtyDaysOthersNever() throws {
+        #expect(try ExpiryPolicy.lifetime(anchor: nil, seconds: nil, purpose: .batch) == 2_592_000)
+        #expect(try ExpiryPolicy.lifetime(anchor: nil, seconds: nil, purpose: .userData) == nil)
+    }
+
+    @Test func acceptsTheDocumentedRange() throws {
+        #expect(try ExpiryPolicy.lifetime(anchor: "created_at", seconds: "3600", purpose: .assistants) == 3600)
+        #expect(try ExpiryPolicy.lifetime(anchor: "created_at", seconds: "2592000", purpose: .batch) == 2_592_000)
+    }
+
+    @Test func refusesOutOfRangeAndPartialPolicies() {
+        let cases: [(String?, String?, String)] = [
+            ("created_at", "3599", "expires_after[seconds]"), ("created_at", "2592001", "expires_after[seconds]"),
+            ("created_at", "soon", "expires_after[seconds]"), ("updated_at", "3600", "expires_after[anchor]"),
+            (nil, "3600", "expires_after[anchor]"), ("created_at", nil, "expires_after[seconds]"),
+        ]
+        for (anchor, seconds, param) in cases {
+            #expect(
+                performing: { try ExpiryPolicy.lifetime(anchor: anchor, seconds: seconds, purpose: .batch) },
+                throws: { error in (error as? APIError)?.param == param }
+            )
+        }
+    }
+}
+
+@Suite struct JSONLValidatorTests {
+    func validate(_ text: String, chunk: Int) throws {
+        var validator = JSONLValidator(maxLineBytes: 64)
+        let bytes = Array(text.utf8)
+        for start in stride(from: 0, to: bytes.count, by: chunk) {
+            try validator.feed(.init(bytes: bytes[start..<min(start + chunk, bytes.count)]))
+        }
+        try validator.finish()
+    }
+
+    @Test(arguments: [1, 3, 1000])
+    func acceptsObjectLinesAndBlankLines(chunk: Int) throws {
+        try validate("{\"a\":1}\n\n{\"b\":[1,2]}\r\n  \n{}", chunk: chunk)
+    }
+
+    @Test(arguments: [1, 4, 1000])
+    func namesTheFirstBadLine(chunk: Int) {
+        #expect(throws: JSONLValidator.Failure.notAnObject(line: 3)) { try validate("{}\n{}\n[1]\n{}", chunk: chunk) }
+        #expect(throws: JSONLValidator.Failure.notAnObject(line: 2)) { try validate("{}\n{\"a\":", chunk: chunk) }
+    }
+
+    @Test func boundsTheLineLength() {
+        #expect(throws: JSONLValidator.Failure.lineTooLong(line: 2, limit: 64)) {
+            try validate("{}\n{\"a\":\"\(String(repeating: "x", count: 100))\"}", chunk: 7)
+        }
+    }
+}
