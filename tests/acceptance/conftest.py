@@ -1,0 +1,137 @@
+"""Fixtures: real `mockfiles serve` processes, the official SDK as client, and a wire checker.
+
+Every answer any client made here receives (SDK or raw httpx2) passes through `WireChecker`: each /v1
+answer must carry the OpenAI headers, every JSON answer must match its official schema from
+shared/openai/files-openapi.yaml, every error must be the `{"error": {...}}` envelope. Violations fail
+the test (or fixture) during which they were seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx2
+import openai
+import pytest
+
+from mockserver import Server
+from wirecheck import CHECKER
+
+API_KEY = "sk-test"
+
+
+def _checked_phase(phase: str) -> Iterator[None]:
+    __tracebackhide__ = True
+    CHECKER.take()
+    try:
+        result = yield
+    except BaseException:
+        CHECKER.take()
+        raise
+    found = CHECKER.take()
+    if found:
+        shown = "\n  ".join(found[:20])
+        more = f"\n  ... and {len(found) - 20} more" if len(found) > 20 else ""
+        raise AssertionError(f"{len(found)} answer(s) broke the wire contract during {phase}:\n  {shown}{more}")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    return (yield from _checked_phase("setup"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _checked_phase("the test"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    return (yield from _checked_phase("teardown"))
+
+
+# ---------------------------------------------------------------- servers
+
+
+@pytest.fixture(scope="session")
+def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
+    """Factory: start_server("--tenancy", "per-key", data_dir=...) -> a ready Server (stopped at session end)."""
+    servers: list[Server] = []
+
+    def start(*extra_args: str, data_dir: Path | None = None) -> Server:
+        run = tmp_path_factory.mktemp("server")
+        try:
+            server = Server.start(data_dir or run / "data", run / "logs", list(extra_args))
+        except RuntimeError as e:
+            pytest.fail(str(e), pytrace=False)
+        servers.append(server)
+        return server
+
+    yield start
+    failures = []
+    for server in servers:
+        try:
+            code = server.stop()
+        except AssertionError as e:
+            failures.append(str(e))
+            continue
+        if code != 0:
+            failures.append(f"mockfiles {' '.join(server.args[1:])} exited with {code} after SIGTERM, want 0\n{server.output()}")
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.fixture(scope="session")
+def server(start_server: Callable[..., Server]) -> Server:
+    return start_server()
+
+
+@pytest.fixture(scope="session")
+def base_url(server: Server) -> str:
+    return server.base_url
+
+
+# ---------------------------------------------------------------- clients
+
+
+@pytest.fixture(scope="session")
+def make_client() -> Iterator[Callable[..., openai.OpenAI]]:
+    """Factory: the official SDK pointed at a server, with every answer going through the wire checker."""
+    made: list[openai.OpenAI] = []
+
+    def make(base_url: str, api_key: str = API_KEY, **kwargs: object) -> openai.OpenAI:
+        http = openai.DefaultHttpxClient(event_hooks={"response": [CHECKER.hook]})
+        c = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, http_client=http, **kwargs)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+@pytest.fixture(scope="session")
+def client(make_client: Callable[..., openai.OpenAI], base_url: str) -> openai.OpenAI:
+    return make_client(base_url)
+
+
+@pytest.fixture(scope="session")
+def make_raw() -> Iterator[Callable[..., httpx2.Client]]:
+    """Factory: a plain httpx2 client on a server's root URL (paths start with /v1), wire-checked."""
+    made: list[httpx2.Client] = []
+
+    def make(server: Server, api_key: str | None = API_KEY, **kwargs: object) -> httpx2.Client:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key is not None else {}
+        c = httpx2.Client(base_url=server.root_url, headers=headers, timeout=120.0, event_hooks={"response": [CHECKER.hook]}, **kwargs)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+@pytest.fixture(scope="session")
+def raw(make_raw: Callable[..., httpx2.Client], server: Server) -> httpx2.Client:
+    return make_raw(server)
