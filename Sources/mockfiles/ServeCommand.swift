@@ -27,11 +27,29 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-file-bytes"), help: "Largest file accepted by POST /v1/files (default 536870912).")
     var maxFileBytes: Int?
 
+    @Option(name: .customLong("max-upload-bytes"), help: "Largest Upload (POST /v1/uploads bytes) accepted (default 8589934592).")
+    var maxUploadBytes: Int?
+
+    @Option(name: .customLong("max-part-bytes"), help: "Largest Upload Part accepted (default 67108864).")
+    var maxPartBytes: Int?
+
     @Flag(name: .customLong("allow-assistants-download"), help: "Serve content of purpose=assistants files (the real service refuses).")
     var allowAssistantsDownload = false
 
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (default 60).")
     var sweepInterval: Double?
+
+    @Option(help: "Directory with fixtures.json: files loaded at start and on POST /admin/reset.")
+    var fixtures: String?
+
+    @Option(name: .customLong("admin-token"), help: "Require this Bearer token on /admin/ (default: admin API open on loopback only).")
+    var adminToken: String?
+
+    @Option(name: .customLong("processing-delay"), help: "Milliseconds new files report status 'uploaded' before 'processed' (default 0).")
+    var processingDelay: Int?
+
+    @Option(name: .customLong("id-seed"), help: "Seed for file, upload and part ids, so they repeat run to run.")
+    var idSeed: UInt64?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error, critical.")
     var logLevel: String?
@@ -43,7 +61,13 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("configuration: \(error)")
         }
-        let server = try MockFilesServer(settings: settings)
+        let server: MockFilesServer
+        do {
+            server = try MockFilesServer(settings: settings)
+            try await server.controls.loadFixtures()
+        } catch let problem as FixtureManifest.Problem {
+            throw ValidationError("fixtures: \(problem)")
+        }
         try await buildApplication(server).runService()
     }
 
@@ -54,8 +78,14 @@ struct ServeCommand: AsyncParsableCommand {
         if let dataDir { overrides["dataDir"] = .init(.string(dataDir), isSecret: false) }
         if let tenancy { overrides["tenancy"] = .init(.string(tenancy), isSecret: false) }
         if let maxFileBytes { overrides["maxFileBytes"] = .init(.int(maxFileBytes), isSecret: false) }
+        if let maxUploadBytes { overrides["maxUploadBytes"] = .init(.int(maxUploadBytes), isSecret: false) }
+        if let maxPartBytes { overrides["maxPartBytes"] = .init(.int(maxPartBytes), isSecret: false) }
         if allowAssistantsDownload { overrides["allowAssistantsDownload"] = .init(.bool(true), isSecret: false) }
         if let sweepInterval { overrides["sweepIntervalSeconds"] = .init(.double(sweepInterval), isSecret: false) }
+        if let fixtures { overrides["fixturesDir"] = .init(.string(fixtures), isSecret: false) }
+        if let adminToken { overrides["adminToken"] = .init(.string(adminToken), isSecret: true) }
+        if let processingDelay { overrides["processingDelayMs"] = .init(.int(processingDelay), isSecret: false) }
+        if let idSeed { overrides["idSeed"] = .init(.string(String(idSeed)), isSecret: false) }
         if let logLevel { overrides["logLevel"] = .init(.string(logLevel), isSecret: false) }
         let path = config ?? ProcessInfo.processInfo.environment["MOCKFILES_CONFIG"]
         return try await ServerSettings.configReader(flags: overrides, configFile: path)

@@ -8,12 +8,13 @@ import ServiceLifecycle
 public struct MockFilesServer: Sendable {
     public let settings: ServerSettings
     public let fileService: FileService
+    public let uploadService: UploadService
+    public let controls: TestControls
     public let clock: ServiceClock
     public let logger: Logger
 
-    public init(settings: ServerSettings, clock: ServiceClock = ServiceClock(), ids: IDGenerator = IDGenerator(), logger: Logger? = nil)
-        throws
-    {
+    public init(settings: ServerSettings, clock: ServiceClock = ServiceClock(), ids: IDGenerator? = nil, logger: Logger? = nil) throws {
+        let ids = ids ?? IDGenerator(seed: settings.idSeed)
         var logger = logger ?? Logger(label: "mockfiles")
         logger.logLevel = settings.logLevel
         self.settings = settings
@@ -22,15 +23,31 @@ public struct MockFilesServer: Sendable {
         let metadata = try SQLiteMetadataStore(dataDirectory: settings.dataDirectory)
         let blobs = try DiskBlobStore(dataDirectory: settings.dataDirectory, logger: logger)
         fileService = FileService(metadata: metadata, blobs: blobs, clock: clock, ids: ids, settings: settings.files, logger: logger)
+        uploadService = UploadService(files: fileService, store: metadata, settings: settings.uploads)
+        let fixtures = try settings.fixturesDirectory.map { directory in try FixtureManifest(directory: directory) }
+        controls = TestControls(
+            files: fileService,
+            uploads: uploadService,
+            resolver: settings.tenantResolver,
+            fixtures: fixtures,
+            requestLogCapacity: settings.requestLogCapacity
+        )
     }
 }
 
-/// The HTTP application: router, server settings and the background services.
+extension MockFilesServer {
+    var sweeper: ExpirySweeper {
+        ExpirySweeper(files: fileService, uploads: uploadService, interval: .milliseconds(Int64(settings.sweepIntervalSeconds * 1000)), logger: logger)
+    }
+}
+
+/// The HTTP application: router, server settings and the background services. Fixtures are
+/// loaded before it is built (a bad manifest or fixture stops start-up).
 public func buildApplication(_ server: MockFilesServer) -> some ApplicationProtocol {
     let settings = server.settings
     let services: [any Service] = [
-        StartupRecovery(service: server.fileService, startedAt: Date().timeIntervalSince1970, logger: server.logger),
-        ExpirySweeper(service: server.fileService, interval: .milliseconds(Int64(settings.sweepIntervalSeconds * 1000)), logger: server.logger),
+        StartupRecovery(files: server.fileService, uploads: server.uploadService, startedAt: Date().timeIntervalSince1970, logger: server.logger),
+        server.sweeper,
     ]
     return Application(
         router: buildRouter(server),
@@ -49,7 +66,9 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
 public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: OpenAIHeadersMiddleware(defaultOrganization: server.settings.organization))
+    router.add(middleware: RequestLogMiddleware(log: server.controls.requestLog))
     router.add(middleware: ErrorEnvelopeMiddleware())
+    router.add(middleware: FaultMiddleware(faults: server.controls.faults))
     router.get("health") { _, _ in
         try JSONResponse.make(["status": "ok"])
     }
@@ -57,5 +76,8 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
         .add(middleware: AuthMiddleware(resolver: server.settings.tenantResolver))
         .add(middleware: GzipMiddleware(minimumBytes: server.settings.gzipMinimumBytes))
     FilesController(service: server.fileService).addRoutes(to: api)
+    UploadsController(service: server.uploadService).addRoutes(to: api)
+    let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: server.settings.adminToken))
+    AdminController(controls: server.controls, files: server.fileService, sweeper: server.sweeper).addRoutes(to: admin)
     return router
 }

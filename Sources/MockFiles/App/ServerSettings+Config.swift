@@ -27,9 +27,19 @@ extension ServerSettings {
         files.maxBatchFileBytes = Int64(config.int(forKey: "maxBatchFileBytes", default: Int(files.maxBatchFileBytes)))
         files.allowAssistantsDownload = config.bool(forKey: "allowAssistantsDownload", default: files.allowAssistantsDownload)
         files.tombstoneRetentionSeconds = Int64(config.int(forKey: "tombstoneRetentionSeconds", default: Int(files.tombstoneRetentionSeconds)))
+        uploads.maxUploadBytes = Int64(config.int(forKey: "maxUploadBytes", default: Int(uploads.maxUploadBytes)))
+        uploads.maxPartBytes = Int64(config.int(forKey: "maxPartBytes", default: Int(uploads.maxPartBytes)))
         sweepIntervalSeconds = config.double(forKey: "sweepIntervalSeconds", default: sweepIntervalSeconds)
         idleTimeoutSeconds = config.double(forKey: "idleTimeoutSeconds", default: idleTimeoutSeconds)
         gzipMinimumBytes = config.int(forKey: "gzipMinimumBytes", default: gzipMinimumBytes)
+        adminToken = config.string(forKey: "adminToken", isSecret: true)
+        fixturesDirectory = config.string(forKey: "fixturesDir")
+        requestLogCapacity = config.int(forKey: "requestLogCapacity", default: requestLogCapacity)
+        files.processingDelaySeconds = Double(config.int(forKey: "processingDelayMs", default: 0)) / 1000
+        if let seed = config.string(forKey: "idSeed") {
+            guard let value = UInt64(seed) else { throw SettingsError("idSeed must be a non-negative integer, got '\(seed)'") }
+            idSeed = value
+        }
         let levelName = config.string(forKey: "logLevel", default: logLevel.rawValue)
         guard let level = Logger.Level(rawValue: levelName) else { throw SettingsError("logLevel '\(levelName)' is not a log level") }
         logLevel = level
@@ -54,8 +64,12 @@ extension ServerSettings {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw SettingsError("port must be between 0 and 65535, got \(port)") }
-        guard files.maxFileBytes > 0, files.maxBatchFileBytes > 0 else { throw SettingsError("file size limits must be positive") }
+        guard files.maxFileBytes > 0, files.maxBatchFileBytes > 0, uploads.maxUploadBytes > 0, uploads.maxPartBytes > 0 else {
+            throw SettingsError("size limits must be positive")
+        }
         guard sweepIntervalSeconds > 0 else { throw SettingsError("sweepIntervalSeconds must be positive") }
+        guard requestLogCapacity > 0 else { throw SettingsError("requestLogCapacity must be positive") }
+        guard files.processingDelaySeconds >= 0 else { throw SettingsError("processingDelayMs must not be negative") }
         guard idleTimeoutSeconds > 0 else { throw SettingsError("idleTimeoutSeconds must be positive") }
     }
 }

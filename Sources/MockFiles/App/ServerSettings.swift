@@ -14,12 +14,21 @@ public struct ServerSettings: Sendable {
     /// When true, only keys listed in `apiKeys` are accepted (others get 401 `invalid_api_key`).
     public var rejectUnknownKeys = false
     public var files = FileService.Settings()
+    public var uploads = UploadService.Settings()
     public var sweepIntervalSeconds: Double = 60
     /// A connection with no traffic for this long is closed (slow or stuck clients).
     public var idleTimeoutSeconds: Double = 120
     /// JSON answers at least this large are gzip-compressed for clients that accept it.
     public var gzipMinimumBytes = 1024
     public var logLevel = Logger.Level.info
+    /// Required as `Bearer` on `/admin/` when set; otherwise the admin API is open on loopback only.
+    public var adminToken: String?
+    /// A directory with `fixtures.json`, loaded at start and on reset.
+    public var fixturesDirectory: String?
+    /// Requests kept by the request log.
+    public var requestLogCapacity = 1000
+    /// Seeds the id generator so file, upload and part ids repeat run to run.
+    public var idSeed: UInt64?
 
     public init() {}
 

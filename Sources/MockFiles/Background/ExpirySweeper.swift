@@ -1,17 +1,20 @@
 import Logging
 import ServiceLifecycle
 
-/// Deletes expired files (rows first, then blobs) and old tombstones at an interval. Expired
-/// files are already invisible on read; the sweeper reclaims their space.
+/// Deletes expired files (rows first, then blobs), the parts of expired uploads and old
+/// tombstones at an interval. Expired things are already invisible on read; the sweeper
+/// reclaims their space.
 public struct ExpirySweeper: Service {
     let service: FileService
+    let uploads: UploadService
     let interval: Duration
     let logger: Logger
     /// Rows handled per transaction, so a large backlog never holds the writer for long.
     static let batchSize = 500
 
-    public init(service: FileService, interval: Duration, logger: Logger) {
-        self.service = service
+    public init(files: FileService, uploads: UploadService, interval: Duration, logger: Logger) {
+        self.service = files
+        self.uploads = uploads
         self.interval = interval
         self.logger = logger
     }
@@ -45,6 +48,7 @@ public struct ExpirySweeper: Service {
             }
             if expired.count < Self.batchSize { break }
         }
+        _ = try await uploads.sweepExpiredParts()
         _ = try await service.metadata.pruneTombstones(deletedBefore: now - service.settings.tombstoneRetentionSeconds)
         return removed
     }

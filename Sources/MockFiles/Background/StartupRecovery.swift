@@ -6,12 +6,14 @@ import ServiceLifecycle
 /// row (or lost it to a delete). Runs beside the server so readiness never waits on a scan.
 public struct StartupRecovery: Service {
     let service: FileService
+    let uploads: UploadService
     /// Blobs written after this instant (Unix seconds) may belong to uploads in flight: left alone.
     let startedAt: Double
     let logger: Logger
 
-    public init(service: FileService, startedAt: Double, logger: Logger) {
-        self.service = service
+    public init(files: FileService, uploads: UploadService, startedAt: Double, logger: Logger) {
+        self.service = files
+        self.uploads = uploads
         self.startedAt = startedAt
         self.logger = logger
     }
@@ -35,7 +37,9 @@ public struct StartupRecovery: Service {
     public func recover() async throws -> Report {
         let temporaryFiles = try await service.blobs.removeStaleTemporaryFiles(olderThan: startedAt)
         let candidates = try await service.blobs.blobIDs(modifiedBefore: startedAt)
+        // A blob is owned by a file row or by a part row.
         let known = try await service.metadata.existingFileIDs(among: candidates)
+            .union(try await uploads.store.existingPartIDs(among: candidates))
         var orphans = 0
         for id in candidates where !known.contains(id) {
             try await service.blobs.removeBlob(id: id)

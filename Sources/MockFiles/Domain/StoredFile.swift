@@ -8,8 +8,8 @@ public struct StoredFile: Sendable, Equatable {
     public var bytes: Int64
     public var createdAt: Int64
     public var expiresAt: Int64?
-    /// When the simulated processing finishes; `nil` means processed at creation.
-    public var processedAt: Int64?
+    /// When the simulated processing finishes (Unix milliseconds); `nil` means processed at creation.
+    public var processedAtMilliseconds: Int64?
     /// Assigned by the store on insert; monotonic.
     public var sequence: Int64
 
@@ -21,7 +21,7 @@ public struct StoredFile: Sendable, Equatable {
         bytes: Int64,
         createdAt: Int64,
         expiresAt: Int64?,
-        processedAt: Int64? = nil,
+        processedAtMilliseconds: Int64? = nil,
         sequence: Int64 = 0
     ) {
         self.id = id
@@ -31,7 +31,7 @@ public struct StoredFile: Sendable, Equatable {
         self.bytes = bytes
         self.createdAt = createdAt
         self.expiresAt = expiresAt
-        self.processedAt = processedAt
+        self.processedAtMilliseconds = processedAtMilliseconds
         self.sequence = sequence
     }
 

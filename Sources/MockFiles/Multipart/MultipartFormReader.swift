@@ -44,7 +44,14 @@ public final class MultipartFormReader {
         }
         parser.onBody = { [unowned self] buffer in
             self.beginBodyIfNeeded()
-            self.events.append(.body(buffer))
+            // The parser cuts the body at every CR; join the pieces of one chunk into one event.
+            if case .body(var previous) = self.events.last {
+                var buffer = buffer
+                previous.writeBuffer(&buffer)
+                self.events[self.events.count - 1] = .body(previous)
+            } else {
+                self.events.append(.body(buffer))
+            }
         }
         parser.onPartComplete = { [unowned self] in
             self.beginBodyIfNeeded()

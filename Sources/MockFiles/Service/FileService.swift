@@ -76,15 +76,14 @@ public struct FileService: Sendable {
             let id = ids.fileID()
             let now = clock.seconds
             try await blob.commit(as: id)
-            var file = StoredFile(
+            var file = newFile(
                 id: id,
-                tenant: tenant.key,
+                tenant: tenant,
                 purpose: purpose.rawValue,
                 filename: filename,
                 bytes: await blob.bytesWritten,
-                createdAt: now,
-                expiresAt: lifetime.map { now + $0 },
-                processedAt: settings.processingDelaySeconds > 0 ? Int64((clock.now + settings.processingDelaySeconds).rounded(.up)) : nil
+                lifetime: lifetime,
+                now: now
             )
             do {
                 file = try await metadata.insert(file)
@@ -97,6 +96,20 @@ public struct FileService: Sendable {
             await request.blob?.discard()
             throw error
         }
+    }
+
+    /// A new file's metadata (not yet stored), with its expiry and processing time.
+    func newFile(id: String, tenant: Tenant, purpose: String, filename: String, bytes: Int64, lifetime: Int64?, now: Int64) -> StoredFile {
+        StoredFile(
+            id: id,
+            tenant: tenant.key,
+            purpose: purpose,
+            filename: filename,
+            bytes: bytes,
+            createdAt: now,
+            expiresAt: lifetime.map { now + $0 },
+            processedAtMilliseconds: settings.processingDelaySeconds > 0 ? Int64(((clock.now + settings.processingDelaySeconds) * 1000).rounded(.up)) : nil
+        )
     }
 
     private func validate(_ request: CreateRequest) async throws -> (Purpose, String, Int64?, any BlobWriter) {
@@ -134,7 +147,7 @@ public struct FileService: Sendable {
         return (purpose, filename, lifetime, blob)
     }
 
-    private func validateJSONLines(_ blob: any BlobWriter) async throws {
+    func validateJSONLines(_ blob: any BlobWriter) async throws {
         var validator = JSONLValidator()
         do {
             try await blob.readBack(chunkSize: 1 << 20) { chunk in try validator.feed(chunk) }
@@ -187,7 +200,7 @@ public struct FileService: Sendable {
 
     /// `processed`, or `uploaded` while a simulated processing delay runs.
     public func status(of file: StoredFile) -> String {
-        guard let processedAt = file.processedAt else { return "processed" }
-        return clock.seconds >= processedAt ? "processed" : "uploaded"
+        guard let processedAtMilliseconds = file.processedAtMilliseconds else { return "processed" }
+        return clock.now * 1000 >= Double(processedAtMilliseconds) ? "processed" : "uploaded"
     }
 }

@@ -5,6 +5,11 @@ import NIOCore
 public protocol BlobStore: Sendable {
     /// Starts a new blob in a temporary place; nothing is visible under `id` until `commit`.
     func makeWriter() async throws -> any BlobWriter
+    /// Starts a new blob holding the committed blobs `ids` back to back (an Upload's parts), and
+    /// their MD5 (hex) when asked for. Nothing is visible until `commit`.
+    func makeWriter(concatenating ids: [String], computingMD5: Bool) async throws -> (any BlobWriter, md5: String?)
+    /// Starts a new blob holding a copy of a local file (fixtures).
+    func makeWriter(copyingFileAt path: String) async throws -> any BlobWriter
     /// Opens a committed blob for streaming; `nil` when there is none.
     func openBlob(id: String) async throws -> (any BlobReader)?
     /// Removes a committed blob; a missing blob is not an error.

@@ -145,6 +145,11 @@ final class DiskBlobWriter: BlobWriter {
         }
     }
 
+    /// Accounts for bytes written to the descriptor directly (see `makeWriter(concatenating:)`).
+    func advance(by count: Int64) {
+        state.withLockedValue { $0.offset += count }
+    }
+
     private func flush() async throws {
         let (bytes, offset) = state.withLockedValue { state in
             let batch = (state.pending, state.offset)

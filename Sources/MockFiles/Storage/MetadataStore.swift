@@ -38,6 +38,8 @@ public protocol MetadataStore: Sendable {
     func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile]
     /// Of `ids`, those that have a row (used by recovery to find orphan blobs).
     func existingFileIDs(among ids: [String]) async throws -> Set<String>
+    /// Deletes every row of every tenant (files, tombstones, uploads, parts) in one transaction.
+    func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int)
     /// Forgets tombstones of files deleted before `cutoff`.
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int
 }

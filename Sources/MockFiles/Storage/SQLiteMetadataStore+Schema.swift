@@ -17,7 +17,7 @@ extension SQLiteMetadataStore {
                         bytes INTEGER NOT NULL,
                         created_at INTEGER NOT NULL,
                         expires_at INTEGER,
-                        processed_at INTEGER
+                        processed_at_ms INTEGER
                     );
                     CREATE INDEX files_by_tenant_order ON files (tenant, created_at, seq);
                     CREATE INDEX files_by_tenant_purpose_order ON files (tenant, purpose, created_at, seq);
@@ -30,6 +30,35 @@ extension SQLiteMetadataStore {
                         deleted_at INTEGER NOT NULL
                     );
                     CREATE INDEX file_tombstones_by_age ON file_tombstones (deleted_at);
+                    """
+            )
+        }
+        migrator.registerMigration("v2-uploads") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE uploads (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        tenant TEXT NOT NULL,
+                        filename TEXT NOT NULL,
+                        purpose TEXT NOT NULL,
+                        bytes INTEGER NOT NULL,
+                        mime_type TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        file_lifetime_seconds INTEGER,
+                        status TEXT NOT NULL,
+                        file_id TEXT
+                    );
+                    CREATE INDEX uploads_pending_by_expiry ON uploads (expires_at) WHERE status = 'pending';
+                    CREATE TABLE upload_parts (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        upload_id TEXT NOT NULL REFERENCES uploads(id),
+                        bytes INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX upload_parts_by_upload ON upload_parts (upload_id, seq);
                     """
             )
         }

@@ -19,18 +19,20 @@ public struct SQLiteMetadataStore: MetadataStore {
     }
 
     public func insert(_ file: StoredFile) async throws -> StoredFile {
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [file.id, file.tenant, file.purpose, file.filename, file.bytes, file.createdAt, file.expiresAt, file.processedAt]
-            )
-            var inserted = file
-            inserted.sequence = db.lastInsertedRowID
-            return inserted
-        }
+        try await database.write { db in try Self.insertFile(db, file) }
+    }
+
+    static func insertFile(_ db: Database, _ file: StoredFile) throws -> StoredFile {
+        try db.execute(
+            sql: """
+                INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [file.id, file.tenant, file.purpose, file.filename, file.bytes, file.createdAt, file.expiresAt, file.processedAtMilliseconds]
+        )
+        var inserted = file
+        inserted.sequence = db.lastInsertedRowID
+        return inserted
     }
 
     public func file(id: String, tenant: String) async throws -> StoredFile? {
@@ -103,6 +105,10 @@ public struct SQLiteMetadataStore: MetadataStore {
     }
 
     public func existingFileIDs(among ids: [String]) async throws -> Set<String> {
+        try await existingIDs(among: ids, table: "files")
+    }
+
+    func existingIDs(among ids: [String], table: String) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         return try await database.read { db in
             var found = Set<String>()
@@ -110,10 +116,23 @@ public struct SQLiteMetadataStore: MetadataStore {
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let slice = Array(ids[start..<min(start + 500, ids.count)])
                 let placeholders = Array(repeating: "?", count: slice.count).joined(separator: ",")
-                let rows = try String.fetchAll(db, sql: "SELECT id FROM files WHERE id IN (\(placeholders))", arguments: StatementArguments(slice))
-                found.formUnion(rows)
+                let sql = "SELECT id FROM \(table) WHERE id IN (\(placeholders))"
+                found.formUnion(try String.fetchAll(db, sql: sql, arguments: StatementArguments(slice)))
             }
             return found
+        }
+    }
+
+    public func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int) {
+        try await database.write { db in
+            var counts: [Int] = []
+            for table in ["files", "uploads", "upload_parts"] {
+                counts.append(try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0)
+            }
+            for table in ["upload_parts", "uploads", "files", "file_tombstones"] {
+                try db.execute(sql: "DELETE FROM \(table)")
+            }
+            return (counts[0], counts[1], counts[2])
         }
     }
 
@@ -124,7 +143,7 @@ public struct SQLiteMetadataStore: MetadataStore {
         }
     }
 
-    static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at"
+    static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms"
 
     static func storedFile(_ row: Row) -> StoredFile {
         StoredFile(
@@ -135,7 +154,7 @@ public struct SQLiteMetadataStore: MetadataStore {
             bytes: row["bytes"],
             createdAt: row["created_at"],
             expiresAt: row["expires_at"],
-            processedAt: row["processed_at"],
+            processedAtMilliseconds: row["processed_at_ms"],
             sequence: row["seq"]
         )
     }

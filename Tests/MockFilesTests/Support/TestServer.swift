@@ -13,6 +13,7 @@ struct TestServer {
     let server: MockFilesServer
     var clock: ServiceClock { server.clock }
     var service: FileService { server.fileService }
+    var uploads: UploadService { server.uploadService }
 
     init(directory: String? = nil, configure: (inout ServerSettings) -> Void = { _ in }) throws {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-test-\(UUID().uuidString)").path
@@ -22,8 +23,8 @@ struct TestServer {
         settings.logLevel = .warning
         configure(&settings)
         let clock = ServiceClock()
-        clock.set(to: 1_750_000_000)
         clock.freeze()
+        clock.set(to: 1_750_000_000)
         server = try MockFilesServer(settings: settings, clock: clock, ids: IDGenerator(seed: 42))
     }
 

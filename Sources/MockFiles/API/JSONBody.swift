@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// A JSON request body read field by field, so that every wrong field gets a 400 naming it
+/// (Codable would only say "the data couldn't be read").
+struct JSONBody {
+    let fields: [String: Any]
+
+    /// Collects at most `limit` bytes and parses a JSON object.
+    static func read(_ request: Request, limit: Int = 1 << 20) async throws -> JSONBody {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError(status: .contentTooLarge, message: "The JSON body is larger than \(limit) bytes.")
+        }
+        guard
+            let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView), options: [.fragmentsAllowed]),
+            let fields = object as? [String: Any]
+        else {
+            throw APIError.invalid(
+                "We could not parse the JSON body of your request. The OpenAI API expects a JSON payload (a JSON object).",
+                param: nil
+            )
+        }
+        return JSONBody(fields: fields)
+    }
+
+    /// Refuses any field not in `known`, like the real service's "Unrecognized request argument".
+    func requireOnly(_ known: Set<String>) throws {
+        if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
+            throw APIError.invalid("Unrecognized request argument supplied: \(unknown)", param: unknown)
+        }
+    }
+
+    func requiredString(_ name: String) throws -> String {
+        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(name)'.", param: name) }
+        guard let value = raw as? String, !value.isEmpty else {
+            throw APIError.invalid("Invalid type for '\(name)': expected a non-empty string.", param: name)
+        }
+        return value
+    }
+
+    func optionalString(_ name: String) throws -> String? {
+        guard let raw = fields[name], !(raw is NSNull) else { return nil }
+        guard let value = raw as? String else { throw APIError.invalid("Invalid type for '\(name)': expected a string.", param: name) }
+        return value
+    }
+
+    func requiredInteger(_ name: String) throws -> Int64 {
+        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(name)'.", param: name) }
+        guard let number = raw as? NSNumber, !Self.isBool(number), let value = Int64(exactly: number.doubleValue) else {
+            throw APIError.invalid("Invalid type for '\(name)': expected an integer.", param: name)
+        }
+        return value
+    }
+
+    func requiredStringArray(_ name: String) throws -> [String] {
+        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(name)'.", param: name) }
+        guard let values = raw as? [Any], let strings = values as? [String] else {
+            throw APIError.invalid("Invalid type for '\(name)': expected an array of strings.", param: name)
+        }
+        return strings
+    }
+
+    func optionalObject(_ name: String) throws -> JSONBody? {
+        guard let raw = fields[name], !(raw is NSNull) else { return nil }
+        guard let object = raw as? [String: Any] else { throw APIError.invalid("Invalid type for '\(name)': expected an object.", param: name) }
+        return JSONBody(fields: object)
+    }
+
+    /// JSONSerialization hands booleans over as NSNumber too.
+    static func isBool(_ number: NSNumber) -> Bool {
+        String(cString: number.objCType) == "c" || type(of: number) == type(of: NSNumber(value: true))
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `/admin/`: the controls a test needs and the real service lacks — reset, faults, clock,
+/// request log, sweep.
+struct AdminController {
+    let controls: TestControls
+    let files: FileService
+    let sweeper: ExpirySweeper
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post("reset", use: reset)
+        group.get("faults", use: listFaults)
+        group.post("faults", use: addFault)
+        group.delete("faults", use: removeAllFaults)
+        group.delete("faults/{id}", use: removeFault)
+        group.get("clock", use: clock)
+        group.post("clock", use: setClock)
+        group.get("requests", use: requests)
+        group.post("sweep", use: sweep)
+    }
+
+    func reset(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try JSONResponse.make(try await controls.reset())
+    }
+
+    func listFaults(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try Self.json(["object": "list", "data": controls.faults.rules.map(\.json)])
+    }
+
+    func addFault(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        let rule = try controls.faults.add { id in try FaultRule(json: body, id: id) }
+        return try Self.json(rule.json)
+    }
+
+    func removeAllFaults(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try Self.json(["object": "list", "removed": controls.faults.removeAll()])
+    }
+
+    func removeFault(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        guard controls.faults.remove(id: id) else {
+            throw APIError(status: .notFound, message: "No such fault rule: \(id)", param: "id")
+        }
+        return try Self.json(["id": id, "deleted": true])
+    }
+
+    func clock(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try clockAnswer()
+    }
+
+    /// `{"advance_seconds": N}`, `{"now": T}` and/or `{"frozen": true|false}`.
+    func setClock(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await JSONBody.read(request)
+        try body.requireOnly(["advance_seconds", "now", "frozen"])
+        guard !body.fields.isEmpty else {
+            throw APIError.invalid("Send one of 'advance_seconds', 'now' or 'frozen'.", param: nil)
+        }
+        let frozen = body.fields["frozen"]
+        if let frozen, !(frozen is Bool) { throw APIError.invalid("Invalid type for 'frozen': expected a boolean.", param: "frozen") }
+        if frozen as? Bool == true { files.clock.freeze() }
+        if let raw = body.fields["now"] {
+            guard let number = raw as? NSNumber, !JSONBody.isBool(number) else {
+                throw APIError.invalid("Invalid type for 'now': expected Unix seconds.", param: "now")
+            }
+            files.clock.set(to: number.doubleValue)
+        }
+        if let raw = body.fields["advance_seconds"] {
+            guard let number = raw as? NSNumber, !JSONBody.isBool(number) else {
+                throw APIError.invalid("Invalid type for 'advance_seconds': expected a number.", param: "advance_seconds")
+            }
+            files.clock.advance(by: number.doubleValue)
+        }
+        if frozen as? Bool == false { files.clock.unfreeze() }
+        return try clockAnswer()
+    }
+
+    func clockAnswer() throws -> Response {
+        let now = files.clock.now
+        return try Self.json(["now": Int64(now.rounded(.down)), "now_exact": now, "frozen": files.clock.isFrozen])
+    }
+
+    func requests(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var limit = 100
+        if let raw = request.uri.queryParameters["limit"] {
+            guard let value = Int(String(raw)), (1...controls.requestLog.capacity).contains(value) else {
+                throw APIError.invalid("Invalid value for 'limit': 1…\(controls.requestLog.capacity).", param: "limit")
+            }
+            limit = value
+        }
+        struct Page: Encodable {
+            var object = "list"
+            var data: [RequestLogEntry]
+        }
+        return try JSONResponse.make(Page(data: controls.requestLog.recent(limit: limit)))
+    }
+
+    /// Runs the expiry sweep now (e.g. after moving the clock) instead of waiting for the interval.
+    func sweep(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let removed = try await sweeper.sweepOnce()
+        return try Self.json(["files_removed": removed])
+    }
+
+    /// For answers built from dictionaries (optional values become `null`).
+    static func json(_ value: [String: Any?]) throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: value.mapValues { $0 ?? NSNull() }, options: [.sortedKeys])
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .contentLength: String(data.count)],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}
+
+/// Guards `/admin/`: a configured admin token is required as `Bearer`; without one, only
+/// loopback clients may use it.
+struct AdminAuthMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let token: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let token {
+            guard AuthMiddleware.bearerToken(request.headers[.authorization]) == token else {
+                throw APIError(status: .unauthorized, message: "The admin API needs the admin token as 'Authorization: Bearer <token>'.", code: "invalid_admin_token")
+            }
+        } else if let address = context.channel?.remoteAddress, !Self.isLoopback(address) {
+            throw APIError(
+                status: .forbidden,
+                message: "The admin API answers loopback clients only; configure an admin token (adminToken) to use it from elsewhere.",
+                code: "admin_loopback_only"
+            )
+        }
+        return try await next(request, context)
+    }
+
+    static func isLoopback(_ address: SocketAddress) -> Bool {
+        guard let ip = address.ipAddress else { return true }  // Unix domain sockets are local.
+        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    }
+}

@@ -1,0 +1,129 @@
+import Hummingbird
+import NIOCore
+
+/// `/v1/uploads`: create, add parts, complete, cancel.
+struct UploadsController {
+    let service: UploadService
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post("uploads", use: create)
+        group.post("uploads/{id}/parts", use: addPart)
+        group.post("uploads/{id}/complete", use: complete)
+        group.post("uploads/{id}/cancel", use: cancel)
+    }
+
+    func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant
+        let body = try await JSONBody.read(request)
+        try body.requireOnly(["filename", "purpose", "bytes", "mime_type", "expires_after"])
+        let filename = try body.requiredString("filename")
+        let rawPurpose = try body.requiredString("purpose")
+        guard let purpose = Purpose(rawValue: rawPurpose), purpose.isCreatable else {
+            let allowed = Purpose.creatable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            throw APIError.invalid("'\(rawPurpose)' is not one of [\(allowed)] - 'purpose'", param: "purpose")
+        }
+        let bytes = try body.requiredInteger("bytes")
+        guard (0...service.settings.maxUploadBytes).contains(bytes) else {
+            throw APIError.invalid("Invalid value for 'bytes': \(bytes). It must be between 0 and \(service.settings.maxUploadBytes).", param: "bytes")
+        }
+        let mimeType = try body.requiredString("mime_type")
+        if (purpose == .batch || purpose == .fineTune) && !filename.lowercased().hasSuffix(".jsonl") {
+            throw APIError.invalid("Invalid filename for purpose '\(purpose.rawValue)': it must end in .jsonl.", param: "filename")
+        }
+        let expiry = try body.optionalObject("expires_after")
+        try expiry?.requireOnly(["anchor", "seconds"])
+        let lifetime = try ExpiryPolicy.lifetime(
+            anchor: try expiry?.optionalString("anchor"),
+            seconds: try expiry.map { try $0.fields["seconds"] == nil ? nil : String($0.requiredInteger("seconds")) } ?? nil,
+            purpose: purpose,
+            paramStyle: .json
+        )
+        let upload = try await service.create(
+            .init(filename: filename, purpose: purpose, bytes: bytes, mimeType: mimeType, fileLifetimeSeconds: lifetime),
+            tenant: tenant
+        )
+        return try JSONResponse.make(UploadObject(upload, status: upload.visibleStatus(at: service.files.clock.seconds)))
+    }
+
+    /// The `data` field streams to a blob; 413 as soon as it passes the part limit.
+    func addPart(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant
+        let uploadID = try context.parameters.require("id")
+        // Refuse early, before reading a byte, when the upload cannot take parts.
+        _ = try await service.openUpload(id: uploadID, tenant: tenant, action: "add a Part to")
+        let boundary = try FilesController.multipartBoundary(request)
+        let limit = service.settings.maxPartBytes
+        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > limit + FilesController.formOverheadBytes {
+            throw APIError.fileTooLarge(limit: limit, param: "data")
+        }
+        let reader = MultipartFormReader(boundary: boundary)
+        var form = PartUploadForm(blobs: service.files.blobs, limit: limit)
+        do {
+            for try await chunk in request.body {
+                for event in try reader.feed(chunk) { try await form.handle(event) }
+            }
+            try reader.finish()
+        } catch {
+            await form.discard()
+            throw FilesController.translate(error)
+        }
+        guard let blob = form.blob else { throw APIError.invalid("Missing required parameter: 'data'.", param: "data") }
+        let part = try await service.addPart(uploadID: uploadID, blob: blob, tenant: tenant)
+        return try JSONResponse.make(UploadPartObject(part))
+    }
+
+    func complete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant
+        let uploadID = try context.parameters.require("id")
+        let body = try await JSONBody.read(request)
+        try body.requireOnly(["part_ids", "md5"])
+        let partIDs = try body.requiredStringArray("part_ids")
+        let md5 = try body.optionalString("md5")
+        if let md5, md5.count != 32 || !md5.allSatisfy(\.isHexDigit) {
+            throw APIError.invalid("Invalid value for 'md5': expected 32 hexadecimal digits.", param: "md5")
+        }
+        let (upload, file) = try await service.complete(uploadID: uploadID, partIDs: partIDs, md5: md5, tenant: tenant)
+        let fileObject = FileObject(file, status: service.files.status(of: file))
+        return try JSONResponse.make(UploadObject(upload, status: "completed", file: fileObject))
+    }
+
+    func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let upload = try await service.cancel(uploadID: try context.parameters.require("id"), tenant: try context.requireTenant)
+        return try JSONResponse.make(UploadObject(upload, status: "cancelled"))
+    }
+}
+
+/// Streams the `data` field of a part upload into a blob, within the part limit.
+struct PartUploadForm {
+    let blobs: any BlobStore
+    let limit: Int64
+    private(set) var blob: (any BlobWriter)?
+    private var inData = false
+
+    init(blobs: any BlobStore, limit: Int64) {
+        self.blobs = blobs
+        self.limit = limit
+    }
+
+    mutating func handle(_ event: MultipartFormReader.Event) async throws {
+        switch event {
+        case .partHeaders(let headers):
+            guard headers.fieldName == "data" else {
+                throw APIError.invalid("Unrecognized request argument supplied: \(headers.fieldName ?? "(unnamed part)")", param: headers.fieldName)
+            }
+            guard blob == nil else { throw APIError.invalid("Duplicate parameter 'data': send one chunk per Part.", param: "data") }
+            blob = try await blobs.makeWriter()
+            inData = true
+        case .body(let bytes):
+            guard inData, let blob else { return }
+            try await blob.write(bytes)
+            if await blob.bytesWritten > limit { throw APIError.fileTooLarge(limit: limit, param: "data") }
+        case .partEnd:
+            inData = false
+        }
+    }
+
+    func discard() async {
+        await blob?.discard()
+    }
+}

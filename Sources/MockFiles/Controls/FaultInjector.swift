@@ -1,0 +1,55 @@
+import NIOConcurrencyHelpers
+
+/// The fault rules in force. The first matching rule that fires decides the request's fate.
+public final class FaultInjector: Sendable {
+    private struct State {
+        var rules: [FaultRule] = []
+        var nextID = 1
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    public init() {}
+
+    public func add(_ make: (String) throws -> FaultRule) rethrows -> FaultRule {
+        try state.withLockedValue { state in
+            let rule = try make("fault_\(state.nextID)")
+            state.nextID += 1
+            state.rules.append(rule)
+            return rule
+        }
+    }
+
+    public var rules: [FaultRule] { state.withLockedValue { $0.rules } }
+
+    @discardableResult
+    public func remove(id: String) -> Bool {
+        state.withLockedValue { state in
+            let before = state.rules.count
+            state.rules.removeAll { $0.id == id }
+            return state.rules.count != before
+        }
+    }
+
+    @discardableResult
+    public func removeAll() -> Int {
+        state.withLockedValue { state in
+            defer { state.rules.removeAll() }
+            return state.rules.count
+        }
+    }
+
+    /// The rule that fires for this request, counted as fired; nil when none does.
+    public func fire(method: String, path: String, apiKey: String?) -> FaultRule? {
+        state.withLockedValue { state in
+            for index in state.rules.indices where state.rules[index].matches(method: method, path: path, apiKey: apiKey) {
+                let rule = state.rules[index]
+                guard rule.probability >= 1 || Double.random(in: 0..<1) < rule.probability else { continue }
+                state.rules[index].fired += 1
+                if let remaining = rule.remaining { state.rules[index].remaining = remaining - 1 }
+                return state.rules[index]
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import DequeModule
+import NIOConcurrencyHelpers
+
+/// One answered request, as `GET /admin/requests` shows it.
+public struct RequestLogEntry: Sendable, Encodable {
+    public var requestID: String
+    public var method: String
+    public var path: String
+    public var status: Int
+    public var tenant: String?
+    public var objectID: String?
+    public var bytesIn: Int64?
+    public var bytesOut: Int64?
+    public var durationMilliseconds: Double
+    public var timestamp: Double
+
+    enum CodingKeys: String, CodingKey {
+        case method, path, status, tenant, timestamp
+        case requestID = "request_id"
+        case objectID = "object_id"
+        case bytesIn = "bytes_in"
+        case bytesOut = "bytes_out"
+        case durationMilliseconds = "duration_ms"
+    }
+}
+
+/// The most recent requests, bounded in memory (oldest dropped first).
+public final class RequestLog: Sendable {
+    private let entries: NIOLockedValueBox<Deque<RequestLogEntry>>
+    public let capacity: Int
+
+    public init(capacity: Int = 1000) {
+        self.capacity = capacity
+        entries = NIOLockedValueBox(Deque())
+    }
+
+    public func append(_ entry: RequestLogEntry) {
+        entries.withLockedValue { entries in
+            entries.append(entry)
+            if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
+        }
+    }
+
+    /// Newest first.
+    public func recent(limit: Int) -> [RequestLogEntry] {
+        entries.withLockedValue { Array($0.suffix(limit).reversed()) }
+    }
+
+    @discardableResult
+    public func clear() -> Int {
+        entries.withLockedValue { entries in
+            defer { entries.removeAll() }
+            return entries.count
+        }
+    }
+}

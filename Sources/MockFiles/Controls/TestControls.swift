@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+
+/// Everything tests can steer: faults, the request log, fixtures, and reset. The clock and the
+/// id generator live in the services (every timestamp already reads that clock).
+public struct TestControls: Sendable {
+    public let faults = FaultInjector()
+    public let requestLog: RequestLog
+    public let fixtures: FixtureManifest?
+    let files: FileService
+    let uploads: UploadService
+    let resolver: TenantResolver
+
+    public init(files: FileService, uploads: UploadService, resolver: TenantResolver, fixtures: FixtureManifest?, requestLogCapacity: Int) {
+        self.files = files
+        self.uploads = uploads
+        self.resolver = resolver
+        self.fixtures = fixtures
+        self.requestLog = RequestLog(capacity: requestLogCapacity)
+    }
+
+    /// Loads every fixture whose id is not stored yet; returns how many were loaded.
+    @discardableResult
+    public func loadFixtures() async throws -> Int {
+        guard let fixtures else { return 0 }
+        var loaded = 0
+        for entry in fixtures.entries {
+            let resolution = resolver.resolve(apiKey: entry.apiKey ?? "sk-fixtures", organizationHeader: entry.organization, projectHeader: entry.project)
+            guard case .tenant(let tenant) = resolution else {
+                throw FixtureManifest.Problem(description: "fixture \(entry.id): api_key is not one of the configured keys")
+            }
+            if try await files.metadata.file(id: entry.id, tenant: tenant.key) != nil { continue }
+            let blob = try await files.blobs.makeWriter(copyingFileAt: entry.contentPath)
+            let now = files.clock.seconds
+            var file = files.newFile(
+                id: entry.id,
+                tenant: tenant,
+                purpose: entry.purpose.rawValue,
+                filename: entry.filename,
+                bytes: await blob.bytesWritten,
+                lifetime: nil,
+                now: entry.createdAt ?? now
+            )
+            file.expiresAt = entry.expiresAt
+            file.processedAtMilliseconds = nil
+            do {
+                try await blob.commit(as: entry.id)
+                _ = try await files.metadata.insert(file)
+            } catch {
+                await blob.discard()
+                try? await files.blobs.removeBlob(id: entry.id)
+                throw error
+            }
+            loaded += 1
+        }
+        return loaded
+    }
+
+    public struct ResetReport: Sendable, Encodable {
+        public var filesRemoved: Int
+        public var uploadsRemoved: Int
+        public var partsRemoved: Int
+        public var blobsRemoved: Int
+        public var faultsRemoved: Int
+        public var requestsCleared: Int
+        public var fixturesLoaded: Int
+
+        enum CodingKeys: String, CodingKey {
+            case filesRemoved = "files_removed"
+            case uploadsRemoved = "uploads_removed"
+            case partsRemoved = "parts_removed"
+            case blobsRemoved = "blobs_removed"
+            case faultsRemoved = "faults_removed"
+            case requestsCleared = "requests_cleared"
+            case fixturesLoaded = "fixtures_loaded"
+        }
+    }
+
+    /// Forgets every file, upload and part of every tenant (rows first, then blobs), clears
+    /// faults and the request log, and loads the fixtures again.
+    public func reset() async throws -> ResetReport {
+        let counts = try await files.metadata.removeEverything()
+        var blobsRemoved = 0
+        for id in try await files.blobs.blobIDs(modifiedBefore: .infinity) {
+            try? await files.blobs.removeBlob(id: id)
+            blobsRemoved += 1
+        }
+        return ResetReport(
+            filesRemoved: counts.files,
+            uploadsRemoved: counts.uploads,
+            partsRemoved: counts.parts,
+            blobsRemoved: blobsRemoved,
+            faultsRemoved: faults.removeAll(),
+            requestsCleared: requestLog.clear(),
+            fixturesLoaded: try await loadFixtures()
+        )
+    }
+}
+
+extension FixtureManifest.Problem: LocalizedError {
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,42 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Applies the admin API's fault rules to API requests: a delay, an error answer with the
+/// headers the SDKs read for retries (`retry-after`, `retry-after-ms`, `x-should-retry`), or a
+/// dropped connection.
+struct FaultMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let faults: FaultInjector
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard !path.hasPrefix("/admin"), path != "/health",
+            let rule = faults.fire(method: request.method.rawValue, path: path, apiKey: AuthMiddleware.bearerToken(request.headers[.authorization]))
+        else {
+            return try await next(request, context)
+        }
+        if rule.delayMilliseconds > 0 {
+            try await Task.sleep(for: .milliseconds(rule.delayMilliseconds))
+        }
+        if rule.dropConnection {
+            try? await context.channel?.close()
+            throw CancellationError()
+        }
+        guard let status = rule.status else {
+            return try await next(request, context)
+        }
+        var headers = HTTPFields()
+        for (name, value) in rule.headers {
+            if let fieldName = HTTPField.Name(name) { headers[fieldName] = value }
+        }
+        throw APIError(
+            status: HTTPResponse.Status(code: status),
+            message: rule.errorMessage,
+            type: rule.errorType,
+            param: nil,
+            code: rule.errorCode,
+            headers: headers
+        )
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import Hummingbird
+
+/// Records every API request (not the admin API's own) in the bounded request log.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let log: RequestLog
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let response = try await next(request, context)
+        let path = request.uri.path
+        guard !path.hasPrefix("/admin") else { return response }
+        let elapsed = ContinuousClock.now - started
+        log.append(
+            RequestLogEntry(
+                requestID: response.headers[.xRequestID] ?? context.requestID,
+                method: request.method.rawValue,
+                path: path,
+                status: Int(response.status.code),
+                tenant: context.annotations.tenant,
+                objectID: context.annotations.objectID ?? Self.objectID(inPath: path),
+                bytesIn: request.headers[.contentLength].flatMap(Int64.init),
+                bytesOut: response.body.contentLength.map(Int64.init),
+                durationMilliseconds: Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000,
+                timestamp: Date().timeIntervalSince1970
+            )
+        )
+        return response
+    }
+
+    /// The `file-…` or `upload_…` id in the path, if any.
+    static func objectID(inPath path: String) -> String? {
+        path.split(separator: "/").first { $0.hasPrefix("file-") || $0.hasPrefix("upload_") }.map(String.init)
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+
+/// The rules of `/v1/uploads`: an Upload collects Parts for an hour, then becomes one File on
+/// `complete`, atomically, or nothing on `cancel`/expiry.
+public struct UploadService: Sendable {
+    public struct Settings: Sendable {
+        public var maxUploadBytes: Int64 = 8 * 1024 * 1024 * 1024
+        public var maxPartBytes: Int64 = 64 * 1024 * 1024
+        public var uploadLifetimeSeconds: Int64 = 3600
+        public init() {}
+    }
+
+    public struct CreateRequest: Sendable {
+        public var filename: String
+        public var purpose: Purpose
+        public var bytes: Int64
+        public var mimeType: String
+        public var fileLifetimeSeconds: Int64?
+    }
+
+    public let files: FileService
+    public let store: any UploadStore
+    public let settings: Settings
+    var clock: ServiceClock { files.clock }
+
+    public init(files: FileService, store: any UploadStore, settings: Settings) {
+        self.files = files
+        self.store = store
+        self.settings = settings
+    }
+
+    public func create(_ request: CreateRequest, tenant: Tenant) async throws -> StoredUpload {
+        let now = clock.seconds
+        let upload = StoredUpload(
+            id: files.ids.uploadID(),
+            tenant: tenant.key,
+            filename: request.filename,
+            purpose: request.purpose.rawValue,
+            bytes: request.bytes,
+            mimeType: request.mimeType,
+            createdAt: now,
+            expiresAt: now + settings.uploadLifetimeSeconds,
+            fileLifetimeSeconds: request.fileLifetimeSeconds,
+            status: .pending
+        )
+        try await store.insertUpload(upload)
+        return upload
+    }
+
+    /// An upload of this tenant that still accepts parts, complete or cancel; otherwise 404 or 400.
+    public func openUpload(id: String, tenant: Tenant, action: String) async throws -> StoredUpload {
+        guard let upload = try await store.upload(id: id, tenant: tenant.key) else { throw APIError.uploadNotFound(id) }
+        let status = upload.visibleStatus(at: clock.seconds)
+        guard status == "pending" else {
+            throw APIError.invalid("Cannot \(action) Upload \(id): its status is '\(status)'.", param: nil, code: "upload_not_pending")
+        }
+        return upload
+    }
+
+    /// Commits a streamed part: the blob is durable before its row exists, and the row exists
+    /// only if the upload was still open at that moment.
+    public func addPart(uploadID: String, blob: any BlobWriter, tenant: Tenant) async throws -> StoredPart {
+        do {
+            _ = try await openUpload(id: uploadID, tenant: tenant, action: "add a Part to")
+            let part = StoredPart(id: files.ids.partID(), uploadID: uploadID, bytes: await blob.bytesWritten, createdAt: clock.seconds)
+            try await blob.commit(as: part.id)
+            let accepted: Bool
+            do {
+                accepted = try await store.insertPart(part, tenant: tenant.key, now: clock.seconds)
+            } catch {
+                try? await files.blobs.removeBlob(id: part.id)
+                throw error
+            }
+            guard accepted else {
+                try? await files.blobs.removeBlob(id: part.id)
+                _ = try await openUpload(id: uploadID, tenant: tenant, action: "add a Part to")
+                throw APIError.invalid("Cannot add a Part to Upload \(uploadID): it is no longer pending.", param: nil, code: "upload_not_pending")
+            }
+            return part
+        } catch {
+            await blob.discard()
+            throw error
+        }
+    }
+
+    /// Joins the named parts, in order, into a new File. The File row, the upload's new status
+    /// and the removal of its part rows commit in one transaction; part blobs go after.
+    public func complete(uploadID: String, partIDs: [String], md5: String?, tenant: Tenant) async throws -> (StoredUpload, StoredFile) {
+        let upload = try await openUpload(id: uploadID, tenant: tenant, action: "complete")
+        let parts = Dictionary(uniqueKeysWithValues: try await store.parts(ofUpload: uploadID).map { ($0.id, $0) })
+        var seen = Set<String>()
+        var total: Int64 = 0
+        for id in partIDs {
+            guard seen.insert(id).inserted else {
+                throw APIError.invalid("Part \(id) is listed more than once in 'part_ids'.", param: "part_ids")
+            }
+            guard let part = parts[id] else {
+                throw APIError.invalid("No such Part object: \(id) in Upload \(uploadID).", param: "part_ids")
+            }
+            total += part.bytes
+        }
+        guard total == upload.bytes else {
+            throw APIError.invalid(
+                "The Parts listed have \(total) bytes in total, but the Upload was created with bytes=\(upload.bytes).",
+                param: "part_ids"
+            )
+        }
+        let (blob, digest) = try await files.blobs.makeWriter(concatenating: partIDs, computingMD5: md5 != nil)
+        do {
+            if let md5, md5.lowercased() != digest {
+                throw APIError.invalid("The md5 checksum '\(md5)' does not match the uploaded bytes (md5 \(digest ?? "?")).", param: "md5")
+            }
+            if upload.purpose == Purpose.fineTune.rawValue { try await files.validateJSONLines(blob) }
+        } catch {
+            await blob.discard()
+            throw error
+        }
+        let now = clock.seconds
+        let fileID = files.ids.fileID()
+        let draft = files.newFile(
+            id: fileID,
+            tenant: tenant,
+            purpose: upload.purpose,
+            filename: upload.filename,
+            bytes: total,
+            lifetime: upload.fileLifetimeSeconds,
+            now: now
+        )
+        try await blob.commit(as: fileID)
+        let file: StoredFile?
+        do {
+            file = try await store.complete(uploadID: uploadID, tenant: tenant.key, file: draft, now: now)
+        } catch {
+            try? await files.blobs.removeBlob(id: fileID)
+            throw error
+        }
+        guard let file else {
+            // Completed, cancelled or expired by a concurrent request meanwhile.
+            try? await files.blobs.removeBlob(id: fileID)
+            _ = try await openUpload(id: uploadID, tenant: tenant, action: "complete")
+            throw APIError.invalid("Cannot complete Upload \(uploadID): it is no longer pending.", param: nil, code: "upload_not_pending")
+        }
+        for part in parts.values { try? await files.blobs.removeBlob(id: part.id) }
+        var completed = upload
+        completed.status = .completed
+        completed.fileID = file.id
+        return (completed, file)
+    }
+
+    public func cancel(uploadID: String, tenant: Tenant) async throws -> StoredUpload {
+        var upload = try await openUpload(id: uploadID, tenant: tenant, action: "cancel")
+        guard let parts = try await store.cancel(uploadID: uploadID, tenant: tenant.key, now: clock.seconds) else {
+            _ = try await openUpload(id: uploadID, tenant: tenant, action: "cancel")
+            throw APIError.invalid("Cannot cancel Upload \(uploadID): it is no longer pending.", param: nil, code: "upload_not_pending")
+        }
+        for part in parts { try? await files.blobs.removeBlob(id: part.id) }
+        upload.status = .cancelled
+        return upload
+    }
+
+    /// Removes the parts of uploads that expired (rows first, then blobs). Returns parts removed.
+    public func sweepExpiredParts() async throws -> Int {
+        var removed = 0
+        while true {
+            let parts = try await store.removeExpiredUploadParts(now: clock.seconds, limit: 500)
+            for part in parts { try? await files.blobs.removeBlob(id: part.id) }
+            removed += parts.count
+            if parts.count < 500 { return removed }
+        }
+    }
+}

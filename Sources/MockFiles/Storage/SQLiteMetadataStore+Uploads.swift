@@ -1,0 +1,101 @@
+import GRDB
+
+extension SQLiteMetadataStore: UploadStore {
+    public func insertUpload(_ upload: StoredUpload) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO uploads (id, tenant, filename, purpose, bytes, mime_type, created_at, expires_at, file_lifetime_seconds, status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    upload.id, upload.tenant, upload.filename, upload.purpose, upload.bytes, upload.mimeType, upload.createdAt,
+                    upload.expiresAt, upload.fileLifetimeSeconds, upload.status.rawValue,
+                ]
+            )
+        }
+    }
+
+    public func upload(id: String, tenant: String) async throws -> StoredUpload? {
+        try await database.read { db in try Self.upload(db, id: id, tenant: tenant) }
+    }
+
+    static func upload(_ db: Database, id: String, tenant: String) throws -> StoredUpload? {
+        try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ? AND tenant = ?", arguments: [id, tenant]).map { row in
+            StoredUpload(
+                id: row["id"],
+                tenant: row["tenant"],
+                filename: row["filename"],
+                purpose: row["purpose"],
+                bytes: row["bytes"],
+                mimeType: row["mime_type"],
+                createdAt: row["created_at"],
+                expiresAt: row["expires_at"],
+                fileLifetimeSeconds: row["file_lifetime_seconds"],
+                status: StoredUpload.Status(rawValue: row["status"]) ?? .cancelled,
+                fileID: row["file_id"]
+            )
+        }
+    }
+
+    public func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool {
+        try await database.write { db in
+            guard let upload = try Self.upload(db, id: part.uploadID, tenant: tenant), upload.isOpen(at: now) else { return false }
+            try db.execute(
+                sql: "INSERT INTO upload_parts (id, upload_id, bytes, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [part.id, part.uploadID, part.bytes, part.createdAt]
+            )
+            return true
+        }
+    }
+
+    public func parts(ofUpload uploadID: String) async throws -> [StoredPart] {
+        try await database.read { db in try Self.parts(db, uploadID: uploadID) }
+    }
+
+    static func parts(_ db: Database, uploadID: String) throws -> [StoredPart] {
+        try Row.fetchAll(db, sql: "SELECT id, upload_id, bytes, created_at FROM upload_parts WHERE upload_id = ? ORDER BY seq", arguments: [uploadID])
+            .map { StoredPart(id: $0["id"], uploadID: $0["upload_id"], bytes: $0["bytes"], createdAt: $0["created_at"]) }
+    }
+
+    public func complete(uploadID: String, tenant: String, file: StoredFile, now: Int64) async throws -> StoredFile? {
+        try await database.write { db in
+            guard let upload = try Self.upload(db, id: uploadID, tenant: tenant), upload.isOpen(at: now) else { return nil }
+            let inserted = try Self.insertFile(db, file)
+            try db.execute(sql: "UPDATE uploads SET status = 'completed', file_id = ? WHERE id = ?", arguments: [file.id, upload.id])
+            try db.execute(sql: "DELETE FROM upload_parts WHERE upload_id = ?", arguments: [upload.id])
+            return inserted
+        }
+    }
+
+    public func cancel(uploadID: String, tenant: String, now: Int64) async throws -> [StoredPart]? {
+        try await database.write { db in
+            guard let upload = try Self.upload(db, id: uploadID, tenant: tenant), upload.isOpen(at: now) else { return nil }
+            let parts = try Self.parts(db, uploadID: upload.id)
+            try db.execute(sql: "UPDATE uploads SET status = 'cancelled' WHERE id = ?", arguments: [upload.id])
+            try db.execute(sql: "DELETE FROM upload_parts WHERE upload_id = ?", arguments: [upload.id])
+            return parts
+        }
+    }
+
+    public func removeExpiredUploadParts(now: Int64, limit: Int) async throws -> [StoredPart] {
+        try await database.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.seq, p.id, p.upload_id, p.bytes, p.created_at FROM upload_parts p JOIN uploads u ON u.id = p.upload_id
+                    WHERE u.status = 'pending' AND u.expires_at <= ? ORDER BY p.seq LIMIT ?
+                    """,
+                arguments: [now, limit]
+            )
+            for row in rows {
+                try db.execute(sql: "DELETE FROM upload_parts WHERE seq = ?", arguments: [row["seq"] as Int64])
+            }
+            return rows.map { StoredPart(id: $0["id"], uploadID: $0["upload_id"], bytes: $0["bytes"], createdAt: $0["created_at"]) }
+        }
+    }
+
+    public func existingPartIDs(among ids: [String]) async throws -> Set<String> {
+        try await existingIDs(among: ids, table: "upload_parts")
+    }
+}

@@ -1,0 +1,17 @@
+/// Upload and part metadata, with the transactions that keep an Upload's rules atomic.
+public protocol UploadStore: Sendable {
+    func insertUpload(_ upload: StoredUpload) async throws
+    func upload(id: String, tenant: String) async throws -> StoredUpload?
+    /// Inserts the part only if its upload is still open at `now`; returns false otherwise.
+    func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool
+    func parts(ofUpload uploadID: String) async throws -> [StoredPart]
+    /// In one transaction: the file row appears, the upload becomes completed and all its part
+    /// rows go. Returns the inserted file, or nil when the upload was no longer open.
+    func complete(uploadID: String, tenant: String, file: StoredFile, now: Int64) async throws -> StoredFile?
+    /// Marks an open upload cancelled and drops its part rows; returns the removed parts, or nil when not open.
+    func cancel(uploadID: String, tenant: String, now: Int64) async throws -> [StoredPart]?
+    /// Drops the part rows of uploads that expired before `now`, returning them (for blob removal).
+    func removeExpiredUploadParts(now: Int64, limit: Int) async throws -> [StoredPart]
+    /// Of `ids`, those that have a part row.
+    func existingPartIDs(among ids: [String]) async throws -> Set<String>
+}
