@@ -59,16 +59,23 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             settings = try ServerSettings(config: try await configReader())
         } catch {
-            throw ValidationError("configuration: \(error)")
+            throw Self.startupFailure("configuration: \(error)")
         }
         let server: MockFilesServer
         do {
             server = try MockFilesServer(settings: settings)
             try await server.controls.loadFixtures()
         } catch let problem as FixtureManifest.Problem {
-            throw ValidationError("fixtures: \(problem)")
+            throw Self.startupFailure("fixtures: \(problem)")
         }
         try await buildApplication(server).runService()
+    }
+
+    /// Says what is wrong on stderr and exits with EX_CONFIG, without the usage text a
+    /// ValidationError would add (the flags were fine; their content was not).
+    static func startupFailure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("mockfiles: \(message)\n".utf8))
+        return ExitCode(78)
     }
 
     func configReader() async throws -> ConfigReader {

@@ -119,6 +119,27 @@ import Testing
         #expect(server.temporaryFiles().isEmpty)
     }
 
+    @Test func compressedRequestBodiesAreRefusedUnread() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            // A gzip bomb: 10 MB of zeros in a few KB. It is refused, never inflated.
+            var zeros = ByteBuffer(repeating: 0, count: 10_000_000)
+            let bomb = try zeros.compress(with: .gzip())
+            let form = MultipartBody.createFile()
+            try await client.execute(
+                uri: "/v1/files",
+                method: .post,
+                headers: headers([.contentType: form.contentType, .contentEncoding: "gzip"]),
+                body: bomb
+            ) { response in
+                #expect(response.status == .unsupportedMediaType)
+                #expect(errorObject(response.body)["code"] as? String == "unsupported_content_encoding")
+            }
+        }
+        #expect(server.blobPaths().isEmpty && server.temporaryFiles().isEmpty)
+    }
+
     @Test func filesOverTheLimitGet413AndLeaveNothing() async throws {
         let server = try TestServer { $0.files.maxFileBytes = 1000 }
         defer { server.remove() }

@@ -30,8 +30,10 @@ import Testing
         return parts
     }
 
-    /// Contents that look like boundaries and line breaks, to stress the matcher.
-    static let trickyContents: [UInt8] = Array((0...255).map { UInt8($0) }) + Array("\r\n--test-bound\r\n--\r\r\n-".utf8) + [13, 10, 45, 45]
+    /// Contents that look like boundaries and line breaks, to stress the matcher; starting with
+    /// bytes of 0x80 and more, which may not appear in header names but must pass in bodies.
+    static let trickyContents: [UInt8] = Array((0...255).reversed().map { UInt8($0) }) + Array("\r\n--test-bound\r\n--\r\r\n-".utf8)
+        + [13, 10, 45, 45] + [0xFF, 0x80, 13, 10, 0xBC]
 
     func sampleForm() -> MultipartBody {
         var form = MultipartBody()
@@ -92,6 +94,21 @@ import Testing
         #expect(throws: MultipartFormReader.ReadError.malformed) {
             _ = try read(body, boundary: "b") { Int.max }
         }
+    }
+
+    /// MultipartKit 4.7.1 traps on such a byte in a header name; the reader must refuse it first.
+    @Test(arguments: [1, 3, 1000])
+    func refusesNonASCIIHeaderNamesWithoutCrashing(chunk: Int) throws {
+        let body: [UInt8] = Array("--b\r\n".utf8) + [0xBC] + Array("name: x\r\n\r\nabc\r\n--b--\r\n".utf8)
+        #expect(throws: MultipartFormReader.ReadError.malformed) {
+            _ = try read(body, boundary: "b") { chunk }
+        }
+    }
+
+    @Test func acceptsNonASCIIHeaderValues() throws {
+        let body = Array("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"résumé 😀.txt\"\r\n\r\nabc\r\n--b--\r\n".utf8)
+        let parts = try read(body, boundary: "b") { 2 }
+        #expect(parts == [Part(name: "file", filename: "résumé 😀.txt", body: Array("abc".utf8))])
     }
 
     @Test func refusesHugePartHeaders() throws {

@@ -6,6 +6,11 @@ import NIOCore
 /// (Codable would only say "the data couldn't be read").
 struct JSONBody {
     let fields: [String: Any]
+    /// Where this object sits in the request (`expires_after.`), so errors name nested fields fully.
+    var path = ""
+
+    /// The parameter name an error reports for `field`.
+    func param(_ field: String) -> String { path + field }
 
     /// Collects at most `limit` bytes and parses a JSON object.
     static func read(_ request: Request, limit: Int = 1 << 20) async throws -> JSONBody {
@@ -30,44 +35,44 @@ struct JSONBody {
     /// Refuses any field not in `known`, like the real service's "Unrecognized request argument".
     func requireOnly(_ known: Set<String>) throws {
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
-            throw APIError.invalid("Unrecognized request argument supplied: \(unknown)", param: unknown)
+            throw APIError.invalid("Unrecognized request argument supplied: \(param(unknown))", param: param(unknown))
         }
     }
 
     func requiredString(_ name: String) throws -> String {
-        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(name)'.", param: name) }
+        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name)) }
         guard let value = raw as? String, !value.isEmpty else {
-            throw APIError.invalid("Invalid type for '\(name)': expected a non-empty string.", param: name)
+            throw APIError.invalid("Invalid type for '\(param(name))': expected a non-empty string.", param: param(name))
         }
         return value
     }
 
     func optionalString(_ name: String) throws -> String? {
         guard let raw = fields[name], !(raw is NSNull) else { return nil }
-        guard let value = raw as? String else { throw APIError.invalid("Invalid type for '\(name)': expected a string.", param: name) }
+        guard let value = raw as? String else { throw APIError.invalid("Invalid type for '\(param(name))': expected a string.", param: param(name)) }
         return value
     }
 
     func requiredInteger(_ name: String) throws -> Int64 {
-        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(name)'.", param: name) }
+        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name)) }
         guard let number = raw as? NSNumber, !Self.isBool(number), let value = Int64(exactly: number.doubleValue) else {
-            throw APIError.invalid("Invalid type for '\(name)': expected an integer.", param: name)
+            throw APIError.invalid("Invalid type for '\(param(name))': expected an integer.", param: param(name))
         }
         return value
     }
 
     func requiredStringArray(_ name: String) throws -> [String] {
-        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(name)'.", param: name) }
+        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name)) }
         guard let values = raw as? [Any], let strings = values as? [String] else {
-            throw APIError.invalid("Invalid type for '\(name)': expected an array of strings.", param: name)
+            throw APIError.invalid("Invalid type for '\(param(name))': expected an array of strings.", param: param(name))
         }
         return strings
     }
 
     func optionalObject(_ name: String) throws -> JSONBody? {
         guard let raw = fields[name], !(raw is NSNull) else { return nil }
-        guard let object = raw as? [String: Any] else { throw APIError.invalid("Invalid type for '\(name)': expected an object.", param: name) }
-        return JSONBody(fields: object)
+        guard let object = raw as? [String: Any] else { throw APIError.invalid("Invalid type for '\(param(name))': expected an object.", param: param(name)) }
+        return JSONBody(fields: object, path: param(name) + ".")
     }
 
     /// JSONSerialization hands booleans over as NSNumber too.

@@ -52,7 +52,11 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
     return Application(
         router: buildRouter(server),
         server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)))),
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+        configuration: .init(
+            address: .hostname(settings.host, port: settings.port),
+            serverName: nil,
+            availableConnectionsDelegate: .maximum(settings.maxConnections, logger: server.logger)
+        ),
         services: services,
         onServerRunning: { channel in
             server.logger.info("mockfiles is ready", metadata: ["address": "\(channel.localAddress.map(String.init(describing:)) ?? "?")"])
@@ -66,9 +70,10 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
 public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: OpenAIHeadersMiddleware(defaultOrganization: server.settings.organization))
-    router.add(middleware: RequestLogMiddleware(log: server.controls.requestLog))
+    router.add(middleware: RequestLogMiddleware(log: server.controls.requestLog, clock: server.clock))
     router.add(middleware: ErrorEnvelopeMiddleware())
     router.add(middleware: FaultMiddleware(faults: server.controls.faults))
+    router.add(middleware: ContentEncodingMiddleware())
     router.get("health") { _, _ in
         try JSONResponse.make(["status": "ok"])
     }

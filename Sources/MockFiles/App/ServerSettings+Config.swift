@@ -31,6 +31,7 @@ extension ServerSettings {
         uploads.maxPartBytes = Int64(config.int(forKey: "maxPartBytes", default: Int(uploads.maxPartBytes)))
         sweepIntervalSeconds = config.double(forKey: "sweepIntervalSeconds", default: sweepIntervalSeconds)
         idleTimeoutSeconds = config.double(forKey: "idleTimeoutSeconds", default: idleTimeoutSeconds)
+        maxConnections = config.int(forKey: "maxConnections", default: maxConnections)
         gzipMinimumBytes = config.int(forKey: "gzipMinimumBytes", default: gzipMinimumBytes)
         adminToken = config.string(forKey: "adminToken", isSecret: true)
         fixturesDirectory = config.string(forKey: "fixturesDir")
@@ -68,6 +69,7 @@ extension ServerSettings {
             throw SettingsError("size limits must be positive")
         }
         guard sweepIntervalSeconds > 0 else { throw SettingsError("sweepIntervalSeconds must be positive") }
+        guard maxConnections > 0 else { throw SettingsError("maxConnections must be positive") }
         guard requestLogCapacity > 0 else { throw SettingsError("requestLogCapacity must be positive") }
         guard files.processingDelaySeconds >= 0 else { throw SettingsError("processingDelayMs must not be negative") }
         guard idleTimeoutSeconds > 0 else { throw SettingsError("idleTimeoutSeconds must be positive") }

@@ -18,6 +18,8 @@ public struct ServerSettings: Sendable {
     public var sweepIntervalSeconds: Double = 60
     /// A connection with no traffic for this long is closed (slow or stuck clients).
     public var idleTimeoutSeconds: Double = 120
+    /// Connections served at once; further clients wait in the listen backlog until one closes.
+    public var maxConnections = 1024
     /// JSON answers at least this large are gzip-compressed for clients that accept it.
     public var gzipMinimumBytes = 1024
     public var logLevel = Logger.Level.info

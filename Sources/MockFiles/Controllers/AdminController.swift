@@ -37,7 +37,7 @@ struct AdminController {
     }
 
     func removeAllFaults(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try Self.json(["object": "list", "removed": controls.faults.removeAll()])
+        try Self.json(["removed": controls.faults.removeAll()])
     }
 
     func removeFault(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -30,6 +30,7 @@ extension FilesController {
             throw Self.translate(error)
         }
         let file = try await service.create(form.createRequest, tenant: tenant)
+        context.annotations.objectID = file.id
         return try JSONResponse.make(fileObject(file))
     }
 

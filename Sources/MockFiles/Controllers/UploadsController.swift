@@ -42,6 +42,7 @@ struct UploadsController {
             .init(filename: filename, purpose: purpose, bytes: bytes, mimeType: mimeType, fileLifetimeSeconds: lifetime),
             tenant: tenant
         )
+        context.annotations.objectID = upload.id
         return try JSONResponse.make(UploadObject(upload, status: upload.visibleStatus(at: service.files.clock.seconds)))
     }
 
@@ -83,6 +84,7 @@ struct UploadsController {
             throw APIError.invalid("Invalid value for 'md5': expected 32 hexadecimal digits.", param: "md5")
         }
         let (upload, file) = try await service.complete(uploadID: uploadID, partIDs: partIDs, md5: md5, tenant: tenant)
+        context.annotations.objectID = file.id
         let fileObject = FileObject(file, status: service.files.status(of: file))
         return try JSONResponse.make(UploadObject(upload, status: "completed", file: fileObject))
     }

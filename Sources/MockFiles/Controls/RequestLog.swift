@@ -22,6 +22,21 @@ public struct RequestLogEntry: Sendable, Encodable {
         case bytesOut = "bytes_out"
         case durationMilliseconds = "duration_ms"
     }
+
+    /// Every key is always present (`null` when unknown), so clients can rely on the shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(requestID, forKey: .requestID)
+        try container.encode(method, forKey: .method)
+        try container.encode(path, forKey: .path)
+        try container.encode(status, forKey: .status)
+        try container.encode(tenant, forKey: .tenant)
+        try container.encode(objectID, forKey: .objectID)
+        try container.encode(bytesIn, forKey: .bytesIn)
+        try container.encode(bytesOut, forKey: .bytesOut)
+        try container.encode(durationMilliseconds, forKey: .durationMilliseconds)
+        try container.encode(timestamp, forKey: .timestamp)
+    }
 }
 
 /// The most recent requests, bounded in memory (oldest dropped first).

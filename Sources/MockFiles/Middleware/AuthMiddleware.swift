@@ -21,6 +21,7 @@ struct AuthMiddleware: RouterMiddleware {
         }
         var context = context
         context.tenant = tenant
+        context.annotations.tenant = tenant.key
         var response = try await next(request, context)
         response.headers[.openAIOrganization] = tenant.organization
         if let project = tenant.project { response.headers[.openAIProject] = project }

@@ -51,7 +51,7 @@ struct GzipMiddleware: RouterMiddleware {
         let box: NIOLockedValueBox<ByteBuffer>
         mutating func write(_ buffer: ByteBuffer) async throws {
             var buffer = buffer
-            box.withLockedValue { $0.writeBuffer(&buffer) }
+            _ = box.withLockedValue { $0.writeBuffer(&buffer) }
         }
         consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }

@@ -1,10 +1,11 @@
-import Foundation
 import Hummingbird
 
 /// Records every API request (not the admin API's own) in the bounded request log.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let log: RequestLog
+    /// Timestamps follow the service clock, like everything else a test can move.
+    let clock: ServiceClock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -23,7 +24,7 @@ struct RequestLogMiddleware: RouterMiddleware {
                 bytesIn: request.headers[.contentLength].flatMap(Int64.init),
                 bytesOut: response.body.contentLength.map(Int64.init),
                 durationMilliseconds: Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000,
-                timestamp: Date().timeIntervalSince1970
+                timestamp: clock.now
             )
         )
         return response

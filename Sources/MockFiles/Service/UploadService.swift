@@ -106,7 +106,14 @@ public struct UploadService: Sendable {
                 param: "part_ids"
             )
         }
-        let (blob, digest) = try await files.blobs.makeWriter(concatenating: partIDs, computingMD5: md5 != nil)
+        let (blob, digest): (any BlobWriter, String?)
+        do {
+            (blob, digest) = try await files.blobs.makeWriter(concatenating: partIDs, computingMD5: md5 != nil)
+        } catch BlobStoreError.missingBlob {
+            // A concurrent cancel or complete removed the parts: answer as the loser of that race.
+            _ = try await openUpload(id: uploadID, tenant: tenant, action: "complete")
+            throw APIError.invalid("Cannot complete Upload \(uploadID): its Parts were removed meanwhile.", param: nil, code: "upload_not_pending")
+        }
         do {
             if let md5, md5.lowercased() != digest {
                 throw APIError.invalid("The md5 checksum '\(md5)' does not match the uploaded bytes (md5 \(digest ?? "?")).", param: "md5")
@@ -128,20 +135,20 @@ public struct UploadService: Sendable {
             now: now
         )
         try await blob.commit(as: fileID)
-        let file: StoredFile?
+        let completion: (StoredFile, [StoredPart])?
         do {
-            file = try await store.complete(uploadID: uploadID, tenant: tenant.key, file: draft, now: now)
+            completion = try await store.complete(uploadID: uploadID, tenant: tenant.key, file: draft, now: now)
         } catch {
             try? await files.blobs.removeBlob(id: fileID)
             throw error
         }
-        guard let file else {
+        guard let (file, removedParts) = completion else {
             // Completed, cancelled or expired by a concurrent request meanwhile.
             try? await files.blobs.removeBlob(id: fileID)
             _ = try await openUpload(id: uploadID, tenant: tenant, action: "complete")
             throw APIError.invalid("Cannot complete Upload \(uploadID): it is no longer pending.", param: nil, code: "upload_not_pending")
         }
-        for part in parts.values { try? await files.blobs.removeBlob(id: part.id) }
+        for part in removedParts { try? await files.blobs.removeBlob(id: part.id) }
         var completed = upload
         completed.status = .completed
         completed.fileID = file.id

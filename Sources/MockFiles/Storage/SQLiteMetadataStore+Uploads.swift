@@ -58,13 +58,14 @@ extension SQLiteMetadataStore: UploadStore {
             .map { StoredPart(id: $0["id"], uploadID: $0["upload_id"], bytes: $0["bytes"], createdAt: $0["created_at"]) }
     }
 
-    public func complete(uploadID: String, tenant: String, file: StoredFile, now: Int64) async throws -> StoredFile? {
+    public func complete(uploadID: String, tenant: String, file: StoredFile, now: Int64) async throws -> (StoredFile, [StoredPart])? {
         try await database.write { db in
             guard let upload = try Self.upload(db, id: uploadID, tenant: tenant), upload.isOpen(at: now) else { return nil }
             let inserted = try Self.insertFile(db, file)
+            let parts = try Self.parts(db, uploadID: upload.id)
             try db.execute(sql: "UPDATE uploads SET status = 'completed', file_id = ? WHERE id = ?", arguments: [file.id, upload.id])
             try db.execute(sql: "DELETE FROM upload_parts WHERE upload_id = ?", arguments: [upload.id])
-            return inserted
+            return (inserted, parts)
         }
     }
 

@@ -22,6 +22,13 @@ public struct SQLiteMetadataStore: MetadataStore {
         try await database.write { db in try Self.insertFile(db, file) }
     }
 
+    /// Many rows in one transaction (seeding).
+    public func insertMany(_ files: [StoredFile]) async throws {
+        try await database.write { db in
+            for file in files { _ = try Self.insertFile(db, file) }
+        }
+    }
+
     static func insertFile(_ db: Database, _ file: StoredFile) throws -> StoredFile {
         try db.execute(
             sql: """

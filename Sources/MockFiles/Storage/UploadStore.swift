@@ -6,8 +6,9 @@ public protocol UploadStore: Sendable {
     func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool
     func parts(ofUpload uploadID: String) async throws -> [StoredPart]
     /// In one transaction: the file row appears, the upload becomes completed and all its part
-    /// rows go. Returns the inserted file, or nil when the upload was no longer open.
-    func complete(uploadID: String, tenant: String, file: StoredFile, now: Int64) async throws -> StoredFile?
+    /// rows go (also parts added while the File was being assembled). Returns the inserted file and
+    /// the removed parts, or nil when the upload was no longer open.
+    func complete(uploadID: String, tenant: String, file: StoredFile, now: Int64) async throws -> (StoredFile, [StoredPart])?
     /// Marks an open upload cancelled and drops its part rows; returns the removed parts, or nil when not open.
     func cancel(uploadID: String, tenant: String, now: Int64) async throws -> [StoredPart]?
     /// Drops the part rows of uploads that expired before `now`, returning them (for blob removal).
