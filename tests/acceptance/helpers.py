@@ -60,3 +60,33 @@ def assert_file_object(f: dict[str, Any], *, filename: str, purpose: str, size: 
     assert f["purpose"] == purpose
     assert f["status"] == "processed"
     assert f["status_details"] is None
+
+
+UPLOAD_KEYS = {"id", "object", "bytes", "created_at", "expires_at", "filename", "purpose", "status", "file"}
+UPLOAD_PART_KEYS = {"id", "object", "created_at", "upload_id"}
+UPLOAD_LIFETIME = 3600
+
+
+def assert_upload_object(u: dict[str, Any], *, status: str, filename: str, purpose: str, size: int) -> None:
+    """The Upload object as it travels on the wire (JSON): `file` is present, `null` unless completed."""
+    assert set(u) == UPLOAD_KEYS, f"Upload object keys {sorted(u)}, want {sorted(UPLOAD_KEYS)}"
+    assert isinstance(u["id"], str) and u["id"].startswith("upload_") and len(u["id"]) > len("upload_"), u
+    assert u["object"] == "upload"
+    assert u["bytes"] == size
+    assert type(u["created_at"]) is int and abs(u["created_at"] - time.time()) < 120, u
+    assert u["expires_at"] == u["created_at"] + UPLOAD_LIFETIME, "an Upload expires an hour after it is created"
+    assert u["filename"] == filename
+    assert u["purpose"] == purpose
+    assert u["status"] == status
+    if status == "completed":
+        assert_file_object(u["file"], filename=filename, purpose=purpose, size=size)
+    else:
+        assert u["file"] is None, f"a {status} Upload has no File: {u!r}"
+
+
+def assert_part_object(p: dict[str, Any], *, upload_id: str) -> None:
+    assert set(p) == UPLOAD_PART_KEYS, f"UploadPart keys {sorted(p)}, want {sorted(UPLOAD_PART_KEYS)}"
+    assert isinstance(p["id"], str) and p["id"].startswith("part_") and len(p["id"]) > len("part_"), p
+    assert p["object"] == "upload.part"
+    assert type(p["created_at"]) is int and abs(p["created_at"] - time.time()) < 120, p
+    assert p["upload_id"] == upload_id

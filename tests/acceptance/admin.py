@@ -1,0 +1,73 @@
+"""A thin client for mockfiles' admin API (/admin/): reset, faults, clock, request log, sweep.
+
+Its answers are mockfiles' own JSON, not OpenAI objects (the wire checker leaves /admin/ alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx2
+
+from mockserver import Server
+
+
+class Admin:
+    def __init__(self, http: httpx2.Client) -> None:
+        self.http = http
+
+    @classmethod
+    def of(cls, make_raw: Callable[..., httpx2.Client], server: Server, token: str | None = None) -> Admin:
+        """Admin client for `server`; `token` is sent as `Authorization: Bearer` when given."""
+        return cls(make_raw(server, api_key=token))
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None, *, want: int = 200) -> Any:
+        r = self.http.request(method, path, json=body)
+        assert r.status_code == want, f"{method} {path} {body or ''} -> {r.status_code}, want {want}: {r.text[:500]}"
+        assert r.headers.get("content-type", "").startswith("application/json"), r.headers
+        return r.json()
+
+    # reset and sweep
+    def reset(self) -> dict[str, Any]:
+        return self.call("POST", "/admin/reset")
+
+    def sweep(self) -> dict[str, Any]:
+        return self.call("POST", "/admin/sweep")
+
+    # faults
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        return self.call("POST", "/admin/faults", rule)
+
+    def faults(self) -> list[dict[str, Any]]:
+        answer = self.call("GET", "/admin/faults")
+        assert answer["object"] == "list", answer
+        return answer["data"]
+
+    def fault(self, fault_id: str) -> dict[str, Any]:
+        found = [f for f in self.faults() if f["id"] == fault_id]
+        assert len(found) == 1, f"fault {fault_id} not listed once: {self.faults()}"
+        return found[0]
+
+    def remove_fault(self, fault_id: str) -> dict[str, Any]:
+        return self.call("DELETE", f"/admin/faults/{fault_id}")
+
+    def clear_faults(self) -> dict[str, Any]:
+        return self.call("DELETE", "/admin/faults")
+
+    # clock
+    def clock(self) -> dict[str, Any]:
+        return self.call("GET", "/admin/clock")
+
+    def set_clock(self, **body: Any) -> dict[str, Any]:
+        return self.call("POST", "/admin/clock", body)
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        return self.set_clock(advance_seconds=seconds)
+
+    # request log
+    def requests(self, limit: int | None = None, *, path: str | None = None) -> list[dict[str, Any]]:
+        """Logged API requests, newest first; only those to exactly `path` when given."""
+        answer = self.call("GET", "/admin/requests" + (f"?limit={limit}" if limit is not None else ""))
+        assert answer["object"] == "list", answer
+        return [e for e in answer["data"] if path is None or e["path"] == path]
