@@ -20,7 +20,8 @@ public struct StartupRecovery: Service {
 
     public func run() async throws {
         do {
-            let report = try await recover()
+            // A shutdown must not wait for a scan of a large store: cancel it instead.
+            let report = try await cancelWhenGracefulShutdown { try await recover() }
             logger.info("recovery done", metadata: ["temp_files_removed": "\(report.temporaryFiles)", "orphan_blobs_removed": "\(report.orphanBlobs)"])
         } catch {
             logger.error("recovery failed", metadata: ["error": "\(error)"])
@@ -34,16 +35,21 @@ public struct StartupRecovery: Service {
         public var orphanBlobs: Int
     }
 
+    /// Removes stale temp files, then orphan blobs shard by shard (memory bounded by one shard).
+    /// Checks for cancellation between shards.
     public func recover() async throws -> Report {
         let temporaryFiles = try await service.blobs.removeStaleTemporaryFiles(olderThan: startedAt)
-        let candidates = try await service.blobs.blobIDs(modifiedBefore: startedAt)
-        // A blob is owned by a file row or by a part row.
-        let known = try await service.metadata.existingFileIDs(among: candidates)
-            .union(try await uploads.store.existingPartIDs(among: candidates))
         var orphans = 0
-        for id in candidates where !known.contains(id) {
-            try await service.blobs.removeBlob(id: id)
-            orphans += 1
+        for group in try await service.blobs.blobGroups() {
+            try Task.checkCancellation()
+            let candidates = try await service.blobs.blobIDs(inGroup: group, modifiedBefore: startedAt)
+            // A blob is owned by a file row or by a part row.
+            let known = try await service.metadata.existingFileIDs(among: candidates)
+                .union(try await uploads.store.existingPartIDs(among: candidates))
+            for id in candidates where !known.contains(id) {
+                try await service.blobs.removeBlob(id: id)
+                orphans += 1
+            }
         }
         return Report(temporaryFiles: temporaryFiles, orphanBlobs: orphans)
     }

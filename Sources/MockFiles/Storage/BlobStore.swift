@@ -14,11 +14,23 @@ public protocol BlobStore: Sendable {
     func openBlob(id: String) async throws -> (any BlobReader)?
     /// Removes a committed blob; a missing blob is not an error.
     func removeBlob(id: String) async throws
-    /// Ids of every committed blob last modified before `cutoff` (Unix seconds): recovery's
-    /// candidates for orphans. Blobs newer than that may belong to an upload in flight.
-    func blobIDs(modifiedBefore cutoff: Double) async throws -> [String]
+    /// Names of the groups committed blobs are listed by, one group at a time, so that a scan of
+    /// millions of blobs stays small in memory.
+    func blobGroups() async throws -> [String]
+    /// Ids of the committed blobs of one group last modified before `cutoff` (Unix seconds):
+    /// recovery's candidates for orphans. Blobs newer than that may belong to an upload in flight.
+    func blobIDs(inGroup group: String, modifiedBefore cutoff: Double) async throws -> [String]
     /// Removes temporary files last touched before `cutoff` (Unix seconds): those of an earlier process.
     func removeStaleTemporaryFiles(olderThan cutoff: Double) async throws -> Int
+}
+
+extension BlobStore {
+    /// Every committed blob id last modified before `cutoff`.
+    public func blobIDs(modifiedBefore cutoff: Double) async throws -> [String] {
+        var ids: [String] = []
+        for group in try await blobGroups() { ids += try await blobIDs(inGroup: group, modifiedBefore: cutoff) }
+        return ids
+    }
 }
 
 /// A blob being written. Either `commit(as:)` or `discard()` ends it.

@@ -65,15 +65,16 @@ public struct DiskBlobStore: BlobStore {
         _ = try await fileSystem.removeItem(at: path(for: id), strategy: .platformDefault, recursively: false)
     }
 
-    public func blobIDs(modifiedBefore cutoff: Double) async throws -> [String] {
-        var ids: [String] = []
-        for shard in Self.entries(of: blobsDirectory) {
-            let shardDirectory = blobsDirectory.appending(shard)
-            ids += Self.entries(of: shardDirectory).filter { name in
-                Self.isSafeID(name) && (Self.modificationTime(of: shardDirectory.appending(name)) ?? cutoff) < cutoff
-            }
+    /// The shard directories under `blobs/`.
+    public func blobGroups() async throws -> [String] {
+        Self.entries(of: blobsDirectory).filter { $0.count == 2 && Self.isSafeID($0) }
+    }
+
+    public func blobIDs(inGroup group: String, modifiedBefore cutoff: Double) async throws -> [String] {
+        let shardDirectory = blobsDirectory.appending(group)
+        return Self.entries(of: shardDirectory).filter { name in
+            Self.isSafeID(name) && (Self.modificationTime(of: shardDirectory.appending(name)) ?? cutoff) < cutoff
         }
-        return ids
     }
 
     public func removeStaleTemporaryFiles(olderThan cutoff: Double) async throws -> Int {
