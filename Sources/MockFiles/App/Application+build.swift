@@ -21,7 +21,7 @@ public struct MockFilesServer: Sendable {
         self.clock = clock
         self.logger = logger
         let metadata = try SQLiteMetadataStore(dataDirectory: settings.dataDirectory)
-        let blobs = try DiskBlobStore(dataDirectory: settings.dataDirectory, logger: logger)
+        let blobs = try DiskBlobStore(dataDirectory: settings.dataDirectory)
         fileService = FileService(metadata: metadata, blobs: blobs, clock: clock, ids: ids, settings: settings.files, logger: logger)
         uploadService = UploadService(files: fileService, store: metadata, settings: settings.uploads)
         let fixtures = try settings.fixturesDirectory.map { directory in try FixtureManifest(directory: directory) }

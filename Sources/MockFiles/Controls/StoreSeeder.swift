@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import NIOFileSystem
 
 /// Fills a data directory with many small files fast, for benchmarks and large-store tests
@@ -24,7 +23,7 @@ public struct StoreSeeder {
 
     public init(dataDirectory: String) throws {
         metadata = try SQLiteMetadataStore(dataDirectory: dataDirectory)
-        blobs = try DiskBlobStore(dataDirectory: dataDirectory, logger: .init(label: "mockfiles.seed"))
+        blobs = try DiskBlobStore(dataDirectory: dataDirectory)
     }
 
     /// Adds `options.count` files, the newest created now; returns their ids in creation order.

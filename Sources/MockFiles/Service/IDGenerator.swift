@@ -18,7 +18,6 @@ public final class IDGenerator: Sendable {
     public func fileID() -> String { "file-" + randomString(length: 22) }
     public func uploadID() -> String { "upload_" + randomString(length: 24) }
     public func partID() -> String { "part_" + randomString(length: 24) }
-    public func requestID() -> String { "req_" + randomString(length: 32).lowercased() }
 
     func randomString(length: Int) -> String {
         generator.withLockedValue { rng in

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOFileSystem
@@ -12,13 +11,11 @@ public struct DiskBlobStore: BlobStore {
     let blobsDirectory: FilePath
     let temporaryDirectory: FilePath
     let fileSystem = FileSystem.shared
-    let logger: Logger
 
-    public init(dataDirectory: String, logger: Logger) throws {
+    public init(dataDirectory: String) throws {
         let root = FilePath(dataDirectory)
         self.blobsDirectory = root.appending("blobs")
         self.temporaryDirectory = root.appending("tmp")
-        self.logger = logger
         for directory in [blobsDirectory, temporaryDirectory] {
             try FileManager.default.createDirectory(atPath: directory.string, withIntermediateDirectories: true)
         }
