@@ -10,7 +10,7 @@ import Testing
     /// (owner headers, other headers) pairs that must be isolated in each mode.
     static let isolatedPairs: [(TenancyMode, HTTPFields, HTTPFields)] = [
         (.perKey, headers(key: "sk-a"), headers(key: "sk-b")),
-        (.perKey, headers(key: "sk-a", [.openAIProject: "p1"]), headers(key: "sk-a", [.openAIProject: "p2"])),
+        (.perKey, headers(key: "sk-unmapped", [.openAIProject: "p1"]), headers(key: "sk-unmapped", [.openAIProject: "p2"])),
         (.perProject, headers(key: "sk-a"), headers(key: "sk-b")),
     ]
 
@@ -46,6 +46,43 @@ import Testing
             let id = try #require(try await client.createFile(.createFile(), key: "sk-a")["id"] as? String)
             let (status, _) = try await client.getJSON("/v1/files/\(id)", key: "sk-b")
             #expect(status == .ok)
+        }
+    }
+
+    /// A configured key cannot borrow another scope through headers, and in per-project mode an
+    /// unmapped key cannot claim an organization the mapping names (it would read its files).
+    @Test func headersCannotLeaveTheKeysOwnScope() {
+        let keys = [APIKeyEntry(key: "sk-a", organization: "org-a", project: "proj-a"), APIKeyEntry(key: "sk-o", organization: "org-o")]
+        let perProject = TenantResolver(mode: .perProject, keys: keys, rejectUnknownKeys: false, defaultOrganization: "org-default")
+        #expect(perProject.resolve(apiKey: "sk-a", organizationHeader: nil, projectHeader: "proj-b") == .mismatchedProject)
+        #expect(perProject.resolve(apiKey: "sk-a", organizationHeader: "org-b", projectHeader: nil) == .mismatchedOrganization)
+        #expect(perProject.resolve(apiKey: "sk-a", organizationHeader: "org-a", projectHeader: "proj-a") != .mismatchedProject)
+        #expect(perProject.resolve(apiKey: "sk-o", organizationHeader: nil, projectHeader: "any-project") != .mismatchedProject)
+        #expect(perProject.resolve(apiKey: "sk-stranger", organizationHeader: "org-a", projectHeader: "proj-a") == .mismatchedOrganization)
+        #expect(perProject.resolve(apiKey: "sk-stranger", organizationHeader: "org-o", projectHeader: nil) == .mismatchedOrganization)
+        guard case .tenant(let own) = perProject.resolve(apiKey: "sk-stranger", organizationHeader: "org-free", projectHeader: "p") else {
+            Issue.record("an unmapped key in an unmapped organization is a tenant")
+            return
+        }
+        #expect(own.key == "project:org-free/p")
+        let perKey = TenantResolver(mode: .perKey, keys: keys, rejectUnknownKeys: false, defaultOrganization: "org-default")
+        #expect(perKey.resolve(apiKey: "sk-a", organizationHeader: nil, projectHeader: "proj-b") == .mismatchedProject)
+        #expect(perKey.resolve(apiKey: "sk-stranger", organizationHeader: "org-a", projectHeader: nil) != .mismatchedOrganization)
+    }
+
+    @Test func mismatchedProjectIsAnOpenAIError() async throws {
+        let server = try TestServer { settings in
+            settings.tenancy = .perProject
+            settings.apiKeys = [APIKeyEntry(key: "sk-a", organization: "org-a", project: "proj-a")]
+        }
+        defer { server.remove() }
+        try await server.test { client in
+            try await client.execute(uri: "/v1/files", method: .get, headers: headers(key: "sk-a", [.openAIProject: "proj-b"])) {
+                #expect($0.status == .unauthorized)
+                let error = try #require(jsonObject($0.body)["error"] as? [String: Any])
+                #expect(error["code"] as? String == "mismatched_project")
+                #expect(error["message"] as? String == "OpenAI-Project header should match project for API key")
+            }
         }
     }
 

@@ -107,6 +107,22 @@ extension APIError {
         )
     }
 
+    /// The header names an organization the key does not belong to (wording follows the real
+    /// service's project-key errors as far as they are known; see README "our choices").
+    static let mismatchedOrganization = APIError(
+        status: .unauthorized,
+        message: "OpenAI-Organization header should match organization for API key",
+        param: nil,
+        code: "mismatched_organization"
+    )
+
+    static let mismatchedProject = APIError(
+        status: .unauthorized,
+        message: "OpenAI-Project header should match project for API key",
+        param: nil,
+        code: "mismatched_project"
+    )
+
     static func fileTooLarge(limit: Int64, param: String = "file") -> APIError {
         APIError(
             status: .contentTooLarge,

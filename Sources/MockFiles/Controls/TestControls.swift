@@ -27,7 +27,7 @@ public struct TestControls: Sendable {
         for entry in fixtures.entries {
             let resolution = resolver.resolve(apiKey: entry.apiKey ?? "sk-fixtures", organizationHeader: entry.organization, projectHeader: entry.project)
             guard case .tenant(let tenant) = resolution else {
-                throw FixtureManifest.Problem(description: "fixture \(entry.id): api_key is not one of the configured keys")
+                throw FixtureManifest.Problem(description: "fixture \(entry.id): its api_key, organization and project are refused (\(resolution))")
             }
             if try await files.metadata.file(id: entry.id, tenant: tenant.key) != nil { continue }
             let blob = try await files.blobs.makeWriter(copyingFileAt: entry.contentPath)

@@ -55,22 +55,32 @@ public struct TenantResolver: Sendable {
     public var keys: [String: APIKeyEntry]
     public var rejectUnknownKeys: Bool
     public var defaultOrganization: String
+    /// Organizations named by the key mapping (per-project mode keeps unmapped keys out of them).
+    private var mappedOrganizations: Set<String>
 
     public init(mode: TenancyMode, keys: [APIKeyEntry], rejectUnknownKeys: Bool, defaultOrganization: String) {
         self.mode = mode
         self.keys = Dictionary(keys.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
         self.rejectUnknownKeys = rejectUnknownKeys
         self.defaultOrganization = defaultOrganization
+        self.mappedOrganizations = Set(keys.compactMap(\.organization))
     }
 
     public enum Resolution: Sendable, Equatable {
         case tenant(Tenant)
         case unknownKey
+        /// A header names an organization the key does not belong to.
+        case mismatchedOrganization
+        /// A header names a project the key does not belong to.
+        case mismatchedProject
     }
 
     public func resolve(apiKey: String, organizationHeader: String?, projectHeader: String?) -> Resolution {
         let entry = keys[apiKey]
         if entry == nil && rejectUnknownKeys { return .unknownKey }
+        if let mismatch = mismatch(entry, organizationHeader: nonEmpty(organizationHeader), projectHeader: nonEmpty(projectHeader)) {
+            return mismatch
+        }
         let organization = entry?.organization ?? nonEmpty(organizationHeader) ?? defaultOrganization
         let project = entry?.project ?? nonEmpty(projectHeader)
         switch mode {
@@ -82,6 +92,19 @@ public struct TenantResolver: Sendable {
         case .perProject:
             return .tenant(Tenant(key: "project:\(organization)/\(project ?? "")", organization: organization, project: project))
         }
+    }
+
+    /// A configured key may only name its own organization and project in headers. In per-project
+    /// mode an organization named by the key mapping belongs to its keys: an unmapped key cannot
+    /// claim it (by header or by default) and read their files.
+    private func mismatch(_ entry: APIKeyEntry?, organizationHeader: String?, projectHeader: String?) -> Resolution? {
+        if let entry {
+            if let organizationHeader, let own = entry.organization, organizationHeader != own { return .mismatchedOrganization }
+            if let projectHeader, let own = entry.project, projectHeader != own { return .mismatchedProject }
+            return nil
+        }
+        guard mode == .perProject else { return nil }
+        return mappedOrganizations.contains(organizationHeader ?? defaultOrganization) ? .mismatchedOrganization : nil
     }
 
     private func nonEmpty(_ value: String?) -> String? {

@@ -16,8 +16,12 @@ struct AuthMiddleware: RouterMiddleware {
             organizationHeader: request.headers[.openAIOrganization],
             projectHeader: request.headers[.openAIProject]
         )
-        guard case .tenant(let tenant) = resolution else {
-            throw APIError.incorrectAPIKey(key)
+        let tenant: Tenant
+        switch resolution {
+        case .tenant(let resolved): tenant = resolved
+        case .unknownKey: throw APIError.incorrectAPIKey(key)
+        case .mismatchedOrganization: throw APIError.mismatchedOrganization
+        case .mismatchedProject: throw APIError.mismatchedProject
         }
         var context = context
         context.tenant = tenant
