@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import Hummingbird
+import Logging
 import MockFiles
 
 /// `mockfiles serve`: flags win over `MOCKFILES_*` environment variables, which win over the
@@ -54,12 +55,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error, critical.")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text (default) or json: one JSON object per line on stderr.")
+    var logFormat: String?
+
     func run() async throws {
         let settings: ServerSettings
         do {
             settings = try ServerSettings(config: try await configReader())
         } catch {
             throw Self.startupFailure("configuration: \(error)")
+        }
+        LoggingSystem.bootstrap { label in
+            switch settings.logFormat {
+            case .text: StreamLogHandler.standardError(label: label)
+            case .json: JSONLogHandler(label: label)
+            }
         }
         let server: MockFilesServer
         do {
@@ -94,6 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let processingDelay { overrides["processingDelayMs"] = .init(.int(processingDelay), isSecret: false) }
         if let idSeed { overrides["idSeed"] = .init(.string(String(idSeed)), isSecret: false) }
         if let logLevel { overrides["logLevel"] = .init(.string(logLevel), isSecret: false) }
+        if let logFormat { overrides["logFormat"] = .init(.string(logFormat), isSecret: false) }
         let path = config ?? ProcessInfo.processInfo.environment["MOCKFILES_CONFIG"]
         return try await ServerSettings.configReader(flags: overrides, configFile: path)
     }

@@ -30,7 +30,7 @@ import Testing
         let page = try await server.service.list(.init(), tenant: tenant)
         #expect(page.files.map(\.id) == [long.id])
         #expect(server.blobPaths().count == 2, "invisible before the sweep, still on disk")
-        let sweeper = ExpirySweeper(files: server.service, uploads: server.server.uploadService, interval: .seconds(60), logger: server.server.logger)
+        let sweeper = ExpirySweeper(files: server.service, uploads: server.server.uploadService, interval: .seconds(60), metrics: server.server.metrics, logger: server.server.logger)
         #expect(try await sweeper.sweepOnce() == 1)
         #expect(server.blobPaths().count == 1)
         #expect(try await server.service.metadata.file(id: short.id, tenant: tenant.key) == nil)

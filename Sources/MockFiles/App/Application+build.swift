@@ -12,6 +12,7 @@ public struct MockFilesServer: Sendable {
     public let controls: TestControls
     public let clock: ServiceClock
     public let logger: Logger
+    public let metrics = ServerMetrics()
 
     public init(settings: ServerSettings, clock: ServiceClock = ServiceClock(), ids: IDGenerator? = nil, logger: Logger? = nil) throws {
         let ids = ids ?? IDGenerator(seed: settings.idSeed)
@@ -37,7 +38,13 @@ public struct MockFilesServer: Sendable {
 
 extension MockFilesServer {
     var sweeper: ExpirySweeper {
-        ExpirySweeper(files: fileService, uploads: uploadService, interval: .milliseconds(Int64(settings.sweepIntervalSeconds * 1000)), logger: logger)
+        ExpirySweeper(
+            files: fileService,
+            uploads: uploadService,
+            interval: .milliseconds(Int64(settings.sweepIntervalSeconds * 1000)),
+            metrics: metrics,
+            logger: logger
+        )
     }
 }
 
@@ -70,13 +77,12 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
 public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: OpenAIHeadersMiddleware(defaultOrganization: server.settings.organization))
-    router.add(middleware: RequestLogMiddleware(log: server.controls.requestLog, clock: server.clock))
+    router.add(middleware: MetricsMiddleware(metrics: server.metrics))
+    router.add(middleware: RequestLogMiddleware(log: server.controls.requestLog, clock: server.clock, logger: server.logger))
     router.add(middleware: ErrorEnvelopeMiddleware())
-    router.add(middleware: FaultMiddleware(faults: server.controls.faults))
+    router.add(middleware: FaultMiddleware(faults: server.controls.faults, metrics: server.metrics))
     router.add(middleware: ContentEncodingMiddleware())
-    router.get("health") { _, _ in
-        try JSONResponse.make(["status": "ok"])
-    }
+    OperationsController(metrics: server.metrics, store: server.fileService.metadata).addRoutes(to: router)
     let api = router.group("v1")
         .add(middleware: AuthMiddleware(resolver: server.settings.tenantResolver))
         .add(middleware: GzipMiddleware(minimumBytes: server.settings.gzipMinimumBytes))

@@ -44,6 +44,9 @@ extension ServerSettings {
         let levelName = config.string(forKey: "logLevel", default: logLevel.rawValue)
         guard let level = Logger.Level(rawValue: levelName) else { throw SettingsError("logLevel '\(levelName)' is not a log level") }
         logLevel = level
+        let formatName = config.string(forKey: "logFormat", default: logFormat.rawValue)
+        guard let format = LogFormat(rawValue: formatName) else { throw SettingsError("logFormat '\(formatName)' is not text or json") }
+        logFormat = format
         try validate()
     }
 

@@ -23,6 +23,7 @@ public struct ServerSettings: Sendable {
     /// JSON answers at least this large are gzip-compressed for clients that accept it.
     public var gzipMinimumBytes = 1024
     public var logLevel = Logger.Level.info
+    public var logFormat = LogFormat.text
     /// Required as `Bearer` on `/admin/` when set; otherwise the admin API is open on loopback only.
     public var adminToken: String?
     /// A directory with `fixtures.json`, loaded at start and on reset.
@@ -33,6 +34,14 @@ public struct ServerSettings: Sendable {
     public var idSeed: UInt64?
 
     public init() {}
+
+    /// How log lines are written (both on stderr).
+    public enum LogFormat: String, Sendable, CaseIterable {
+        /// swift-log's default: `time level label: [metadata] message`.
+        case text
+        /// One JSON object per line (`JSONLogHandler`).
+        case json
+    }
 
     public var tenantResolver: TenantResolver {
         TenantResolver(mode: tenancy, keys: apiKeys, rejectUnknownKeys: rejectUnknownKeys, defaultOrganization: organization)

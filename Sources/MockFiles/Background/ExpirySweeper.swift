@@ -8,14 +8,16 @@ public struct ExpirySweeper: Service {
     let service: FileService
     let uploads: UploadService
     let interval: Duration
+    let metrics: ServerMetrics
     let logger: Logger
     /// Rows handled per transaction, so a large backlog never holds the writer for long.
     static let batchSize = 500
 
-    public init(files: FileService, uploads: UploadService, interval: Duration, logger: Logger) {
+    public init(files: FileService, uploads: UploadService, interval: Duration, metrics: ServerMetrics, logger: Logger) {
         self.service = files
         self.uploads = uploads
         self.interval = interval
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -50,6 +52,7 @@ public struct ExpirySweeper: Service {
         }
         _ = try await uploads.sweepExpiredParts()
         _ = try await service.metadata.pruneTombstones(deletedBefore: now - service.settings.tombstoneRetentionSeconds)
+        metrics.recordSweep(filesRemoved: removed)
         return removed
     }
 }

@@ -1,4 +1,5 @@
 import DequeModule
+import Logging
 import NIOConcurrencyHelpers
 
 /// One answered request, as `GET /admin/requests` shows it.
@@ -21,6 +22,22 @@ public struct RequestLogEntry: Sendable, Encodable {
         case bytesIn = "bytes_in"
         case bytesOut = "bytes_out"
         case durationMilliseconds = "duration_ms"
+    }
+
+    /// The fields of the request's log line (absent values left out; the raw key never appears).
+    var logMetadata: Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "request_id": .string(requestID),
+            "method": .string(method),
+            "path": .string(path),
+            "status": .stringConvertible(status),
+            "duration_ms": .stringConvertible((durationMilliseconds * 1000).rounded() / 1000),
+        ]
+        if let tenant { metadata["tenant"] = .string(tenant) }
+        if let objectID { metadata["object_id"] = .string(objectID) }
+        if let bytesIn { metadata["bytes_in"] = .stringConvertible(bytesIn) }
+        if let bytesOut { metadata["bytes_out"] = .stringConvertible(bytesOut) }
+        return metadata
     }
 
     /// Every key is always present (`null` when unknown), so clients can rely on the shape.

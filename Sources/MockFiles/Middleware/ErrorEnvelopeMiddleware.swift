@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// Turns anything thrown below into the OpenAI error envelope. Hummingbird would answer a
 /// foreign error with an empty 500; a client of this server always gets JSON it can read.
@@ -13,6 +14,11 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
             return error.response()
         } catch let error as HTTPError {
             return Self.envelope(for: error, request: request).response()
+        } catch let error as HTTPParserError {
+            // The client broke off (or garbled) the request mid-body: its fault, not a server error.
+            // It rarely reads this answer, but the request log and metrics record a 400.
+            context.logger.info("request ended early", metadata: ["error": "\(error)", "request_id": "\(context.requestID)"])
+            return APIError(status: .badRequest, message: "The request body ended early or was not valid HTTP: \(error).", param: nil).response()
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "request_id": "\(context.requestID)"])
             return APIError.internalError(requestID: context.requestID).response()

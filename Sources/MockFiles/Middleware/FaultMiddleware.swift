@@ -8,6 +8,7 @@ import NIOCore
 struct FaultMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let faults: FaultInjector
+    let metrics: ServerMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -16,6 +17,7 @@ struct FaultMiddleware: RouterMiddleware {
         else {
             return try await next(request, context)
         }
+        metrics.recordFault(kind: rule.dropConnection ? "drop_connection" : rule.status != nil ? "error" : "delay")
         if rule.delayMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(rule.delayMilliseconds))
         }

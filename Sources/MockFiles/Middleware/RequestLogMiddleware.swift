@@ -1,32 +1,36 @@
 import Hummingbird
+import Logging
 
-/// Records every API request (not the admin API's own) in the bounded request log.
+/// Writes one log line per request, and records every API request (not the admin API's own)
+/// in the bounded request log that tests read.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let log: RequestLog
     /// Timestamps follow the service clock, like everything else a test can move.
     let clock: ServiceClock
+    let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let response = try await next(request, context)
         let path = request.uri.path
-        guard !path.hasPrefix("/admin") else { return response }
         let elapsed = ContinuousClock.now - started
-        log.append(
-            RequestLogEntry(
-                requestID: response.headers[.xRequestID] ?? context.requestID,
-                method: request.method.rawValue,
-                path: path,
-                status: Int(response.status.code),
-                tenant: context.annotations.tenant,
-                objectID: context.annotations.objectID ?? Self.objectID(inPath: path),
-                bytesIn: request.headers[.contentLength].flatMap(Int64.init),
-                bytesOut: response.body.contentLength.map(Int64.init),
-                durationMilliseconds: Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000,
-                timestamp: clock.now
-            )
+        let entry = RequestLogEntry(
+            requestID: response.headers[.xRequestID] ?? context.requestID,
+            method: request.method.rawValue,
+            path: path,
+            status: Int(response.status.code),
+            tenant: context.annotations.tenant,
+            objectID: context.annotations.objectID ?? Self.objectID(inPath: path),
+            bytesIn: request.headers[.contentLength].flatMap(Int64.init),
+            bytesOut: response.body.contentLength.map(Int64.init),
+            durationMilliseconds: Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000,
+            timestamp: clock.now
         )
+        // Health checks and scrapes come every few seconds from machines; they would drown the rest.
+        let level: Logger.Level = path == "/health" || path == "/metrics" ? .debug : .info
+        logger.log(level: level, "request", metadata: entry.logMetadata)
+        if !path.hasPrefix("/admin") { log.append(entry) }
         return response
     }
 

@@ -42,4 +42,13 @@ public protocol MetadataStore: Sendable {
     func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int)
     /// Forgets tombstones of files deleted before `cutoff`.
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int
+    /// Files and bytes stored per purpose, over every tenant (for metrics).
+    func storedTotals() async throws -> [StoredTotals]
+}
+
+/// How much one purpose holds.
+public struct StoredTotals: Sendable, Equatable {
+    public var purpose: String
+    public var files: Int64
+    public var bytes: Int64
 }

@@ -152,6 +152,14 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms"
 
+    public func storedTotals() async throws -> [StoredTotals] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT purpose, count(*), coalesce(sum(bytes), 0) FROM files GROUP BY purpose").map { row in
+                StoredTotals(purpose: row[0], files: row[1], bytes: row[2])
+            }
+        }
+    }
+
     static func storedFile(_ row: Row) -> StoredFile {
         StoredFile(
             id: row["id"],

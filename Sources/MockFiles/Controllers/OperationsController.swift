@@ -1,0 +1,30 @@
+import Hummingbird
+import NIOCore
+
+/// What operators and tools read without an API key: `/health` for readiness checks,
+/// `/metrics` for Prometheus, `/openapi.yaml` for clients and schema-driven testers.
+struct OperationsController {
+    let metrics: ServerMetrics
+    let store: any MetadataStore
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("health") { _, _ in try JSONResponse.make(["status": "ok"]) }
+        router.get("metrics", use: scrape)
+        router.get("openapi.yaml") { _, _ in
+            Self.document(bytes: PackageResources.openapi_yaml, contentType: "application/yaml")
+        }
+    }
+
+    @Sendable func scrape(_ request: Request, context: AppRequestContext) async throws -> Response {
+        metrics.recordStored(try await store.storedTotals())
+        return Self.document(bytes: metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+
+    static func document(bytes: [UInt8], contentType: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: contentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+}

@@ -1,0 +1,260 @@
+"""Slow clients and the connection limit, over raw sockets (settings from a --config JSON file).
+
+- `idleTimeoutSeconds`: an idle keep-alive connection is closed (each answer restarts the clock);
+  a client stalled mid-body is cut off, nothing is stored, its temp file is removed; a client
+  trickling its request head is cut off too (bytes of an unfinished head are not activity), while
+  one trickling its body steadily is served (body chunks are activity).
+- `maxConnections`: further clients are accepted by the kernel but not served until a connection
+  closes; then they are served in turn, 50 waiting ones included, and the server stays up.
+
+Every socket has a timeout, so no test can hang; timing bounds are loose (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx2
+import openai
+import pytest
+
+from mockserver import Server
+
+IDLE = 2.0  # idleTimeoutSeconds of `idle_server`
+SLACK = 5.0  # extra seconds a close may take on a loaded machine
+MAX_CONNECTIONS = 4
+HEALTH = b"GET /health HTTP/1.1\r\nHost: mockfiles\r\n\r\n"
+BOUNDARY = b"connections-test-boundary"
+
+
+def start_with(start_server: Callable[..., Server], tmp_path_factory: pytest.TempPathFactory, **settings: object) -> Server:
+    config = tmp_path_factory.mktemp("connections") / "config.json"
+    config.write_text(json.dumps(settings))
+    return start_server("--config", str(config))
+
+
+@pytest.fixture(scope="module")
+def idle_server(start_server: Callable[..., Server], tmp_path_factory: pytest.TempPathFactory) -> Server:
+    return start_with(start_server, tmp_path_factory, idleTimeoutSeconds=IDLE)
+
+
+@pytest.fixture(scope="module")
+def limited_server(start_server: Callable[..., Server], tmp_path_factory: pytest.TempPathFactory) -> Server:
+    return start_with(start_server, tmp_path_factory, maxConnections=MAX_CONNECTIONS, idleTimeoutSeconds=120)
+
+
+@pytest.fixture
+def sockets() -> Iterator[Callable[[Server], socket.socket]]:
+    """Factory of connected sockets (10 s timeout), all closed after the test."""
+    with ExitStack() as stack:
+
+        def connect(server: Server) -> socket.socket:
+            return stack.enter_context(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+
+        yield connect
+
+
+def read_response(sock: socket.socket) -> tuple[int, bytes]:
+    """One whole HTTP/1.1 answer with a Content-Length: (status, body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed before a full answer head: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(int(v) for k, _, v in (line.partition(":") for line in lines[1:]) if k.strip().lower() == "content-length")
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed inside an answer body"
+        body += chunk
+    return int(lines[0].split()[1]), body
+
+
+def wait_closed(sock: socket.socket, limit: float) -> tuple[float, bytes]:
+    """Seconds until the peer closes (EOF or reset) and any bytes it sent first; fails after `limit`."""
+    start, received = time.monotonic(), b""
+    sock.settimeout(limit)
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    except TimeoutError:
+        pytest.fail(f"connection still open {limit:.0f}s later")
+    return time.monotonic() - start, received
+
+
+def readable(sock: socket.socket, within: float) -> bool:
+    return bool(select.select([sock], [], [], within)[0])
+
+
+def read_until_closed(socks: list[socket.socket], limit: float) -> list[bytes]:
+    """Everything each socket receives until the server's FIN; each is closed at its EOF, as real
+    clients do (the server frees a `Connection: close` slot only once the client closes too)."""
+    received = {s: b"" for s in socks}
+    open_ = set(socks)
+    deadline = time.monotonic() + limit
+    while open_ and time.monotonic() < deadline:
+        for s in select.select(list(open_), [], [], 0.5)[0]:
+            chunk = s.recv(65536)
+            received[s] += chunk
+            if not chunk:
+                s.close()
+                open_.discard(s)
+    assert not open_, f"{len(open_)} of {len(socks)} clients still unanswered or open after {limit:.0f}s"
+    return [received[s] for s in socks]
+
+
+def still_serves(server: Server, connect: Callable[[Server], socket.socket]) -> None:
+    assert server.process.poll() is None, f"server exited\n{server.output()}"
+    s = connect(server)
+    s.sendall(HEALTH)
+    assert read_response(s)[0] == 200
+
+
+def multipart_upload(filename: str, content: bytes) -> tuple[bytes, bytes]:
+    """(request head, body) of POST /v1/files with purpose=user_data and the given file."""
+    body = (
+        b"--%s\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nuser_data\r\n" % BOUNDARY
+        + b"--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n" % (BOUNDARY, filename.encode())
+        + b"Content-Type: application/octet-stream\r\n\r\n" + content + b"\r\n--%s--\r\n" % BOUNDARY
+    )
+    head = (
+        b"POST /v1/files HTTP/1.1\r\nHost: mockfiles\r\nAuthorization: Bearer sk-test\r\n"
+        b"Content-Type: multipart/form-data; boundary=%s\r\nContent-Length: %d\r\n\r\n" % (BOUNDARY, len(body))
+    )
+    return head, body
+
+
+def sdk(make_client: Callable[..., openai.OpenAI], server: Server) -> openai.OpenAI:
+    # `Connection: close`: no pooled connection can be closed by the idle timer under the SDK.
+    return make_client(server.base_url, default_headers={"Connection": "close"})
+
+
+# ---------------------------------------------------------------- idleTimeoutSeconds
+
+
+def test_idle_keep_alive_connection_is_closed(idle_server: Server, sockets: Callable[[Server], socket.socket]) -> None:
+    s = sockets(idle_server)
+    s.sendall(HEALTH)
+    assert read_response(s)[0] == 200
+    time.sleep(IDLE * 0.6)
+    s.sendall(HEALTH)
+    assert read_response(s)[0] == 200, "a keep-alive request inside the idle window is served"
+    elapsed, extra = wait_closed(s, IDLE + SLACK)
+    assert extra == b""
+    assert elapsed >= IDLE * 0.5, f"closed {elapsed:.2f}s after the last answer; the idle clock restarts at each answer"
+
+
+def test_client_stalled_mid_body_is_cut_off_and_leaves_nothing(
+    idle_server: Server, sockets: Callable[[Server], socket.socket], make_client: Callable[..., openai.OpenAI]
+) -> None:
+    marker = os.urandom(32)
+    head, body = multipart_upload("stalled.bin", marker + os.urandom(200_000))
+    s = sockets(idle_server)
+    s.sendall(head + body[: len(body) // 2])
+    tmp = idle_server.data_dir / "tmp"
+    deadline = time.monotonic() + IDLE * 0.5
+    while not any(tmp.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert any(tmp.iterdir()), "the file part streams to DATA/tmp as it arrives"
+
+    elapsed, answer = wait_closed(s, IDLE + SLACK)
+    assert answer == b"", f"a stalled upload is dropped without an answer, got {answer[:200]!r}"
+    assert elapsed >= IDLE * 0.3, f"closed {elapsed:.2f}s into the stall"
+
+    def leftovers() -> list[Path]:
+        return [p for p in idle_server.data_dir.rglob("*") if p.is_file() and marker in p.read_bytes()]
+
+    deadline = time.monotonic() + SLACK
+    while (leftovers() or any(tmp.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert leftovers() == [] and list(tmp.iterdir()) == [], "a dropped upload must leave nothing in the data dir"
+    assert sdk(make_client, idle_server).files.list().data == []
+    # A client that broke off is the client's fault: logged as a 400, never a 500.
+    logged = httpx2.get(f"{idle_server.root_url}/admin/requests", timeout=5).json()["data"]
+    assert [(e["method"], e["path"], e["status"]) for e in logged if e["method"] == "POST"] == [("POST", "/v1/files", 400)]
+    still_serves(idle_server, sockets)
+
+
+def test_request_head_trickled_a_byte_at_a_time_is_cut_off(idle_server: Server, sockets: Callable[[Server], socket.socket]) -> None:
+    """Bytes of an unfinished request head do not count as activity: a client sending one every 0.3 s
+    (never silent for the idle timeout) is still closed about `IDLE` after connecting, unanswered."""
+    request = b"GET /health HTTP/1.1\r\nHost: mockfiles\r\nX-Slow: " + b"s" * 40 + b"\r\n\r\n"
+    s = sockets(idle_server)
+    start, sent = time.monotonic(), 0
+    try:
+        while sent < len(request) and not readable(s, 0.3):
+            s.sendall(request[sent : sent + 1])
+            sent += 1
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    assert sent < len(request), "the trickled request was sent completely (it takes ~20 s); want it cut off"
+    _, answer = wait_closed(s, SLACK)
+    elapsed = time.monotonic() - start
+    assert answer == b"", f"no answer to an unfinished head, got {answer[:200]!r}"
+    assert IDLE * 0.5 <= elapsed < IDLE + SLACK, f"closed {elapsed:.2f}s after connecting ({sent} bytes sent)"
+    still_serves(idle_server, sockets)
+
+
+def test_body_trickled_steadily_is_served(
+    idle_server: Server, sockets: Callable[[Server], socket.socket], make_client: Callable[..., openai.OpenAI]
+) -> None:
+    """Body chunks are activity: an upload arriving 20 bytes every 0.4 s for 2.5x the idle timeout completes."""
+    content = os.urandom(120)
+    head, body = multipart_upload("slow.bin", content)
+    s = sockets(idle_server)
+    s.sendall(head)
+    start = time.monotonic()
+    chunks = [body[i : i + 20] for i in range(0, len(body), 20)]
+    for chunk in chunks:
+        time.sleep(IDLE * 2.5 / len(chunks))
+        s.sendall(chunk)
+    assert time.monotonic() - start > IDLE * 2
+    status, answer = read_response(s)
+    assert status == 200, answer
+    created = json.loads(answer)
+    assert created["bytes"] == len(content)
+    client = sdk(make_client, idle_server)
+    assert client.files.content(created["id"]).read() == content
+    client.files.delete(created["id"])
+
+
+# ---------------------------------------------------------------- maxConnections
+
+
+def test_clients_beyond_max_connections_wait_for_a_free_slot(limited_server: Server, sockets: Callable[[Server], socket.socket]) -> None:
+    held: list[socket.socket] = []
+    for _ in range(MAX_CONNECTIONS):
+        s = sockets(limited_server)
+        s.sendall(HEALTH)
+        assert read_response(s)[0] == 200
+        held.append(s)
+
+    waiting = sockets(limited_server)  # the kernel accepts it into the listen backlog
+    waiting.sendall(HEALTH)
+    assert not readable(waiting, 1.5), "a client beyond maxConnections must not be served while all slots are held"
+    assert limited_server.process.poll() is None
+    held.pop(0).close()
+    assert read_response(waiting)[0] == 200, "served once a slot frees up"
+    held.append(waiting)
+
+    many = [sockets(limited_server) for _ in range(50)]
+    for s in many:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: mockfiles\r\nConnection: close\r\n\r\n")
+    time.sleep(1.0)
+    assert not any(readable(s, 0) for s in many), "no client is served while the four slots are held"
+    for s in held:
+        s.close()
+    answers = read_until_closed(many, limit=30.0)
+    assert [a[:15] for a in answers] == [b"HTTP/1.1 200 OK"] * 50, answers
+    still_serves(limited_server, sockets)
+
