@@ -6,6 +6,11 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// `MOCKFILES_FUZZ=1` (scripts/fuzz) adds the libFuzzer target and instruments the library for
+/// coverage; ordinary builds never see either.
+let fuzzing = Context.environment["MOCKFILES_FUZZ"] != nil
+let fuzzerFlags: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []
+
 let package = Package(
     name: "MockFiles",
     platforms: [.macOS(.v15)],
@@ -53,7 +58,7 @@ let package = Package(
             ],
             // Served at GET /openapi.yaml; compiled into the binary so a lone executable has it.
             resources: [.embedInCode("Resources/openapi.yaml")],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings + fuzzerFlags
         ),
         .executableTarget(
             name: "mockfiles",
@@ -80,3 +85,15 @@ let package = Package(
         ),
     ]
 )
+
+if fuzzing {
+    package.targets.append(
+        .executableTarget(
+            name: "MockFilesFuzz",
+            dependencies: ["MockFiles", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/MockFilesFuzz",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-sanitize=fuzzer", "-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer"])]
+        )
+    )
+}

@@ -84,9 +84,36 @@ import Testing
     }
 
     @Test func refusesABodyWithoutTheBoundary() throws {
-        #expect(throws: MultipartFormReader.ReadError.truncated) {
+        #expect(throws: MultipartFormReader.ReadError.malformed) {
             _ = try read(Array("just some bytes".utf8), boundary: "nope") { 4 }
         }
+    }
+
+    /// Found by the fuzzer: a preamble whose lines look like part headers made the reader pass
+    /// the next real header unchecked, and MultipartKit trapped on its 0xBA byte.
+    @Test(arguments: [1, 5, 1000])
+    func refusesAPreambleBeforeTheFirstBoundary(chunk: Int) throws {
+        let body: [UInt8] = Array("--X\0\0yZ123\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nuser_data\r\n--XyZ123\r\nContent-".utf8)
+            + [0xBA] + Array("isposition: form-data; name=\"file\"\r\n\r\nx\r\n--XyZ123--\r\n".utf8)
+        #expect(throws: MultipartFormReader.ReadError.malformed) {
+            _ = try read(body, boundary: "XyZ123") { chunk }
+        }
+    }
+
+    /// Found by the fuzzer: a header line ended by a bare LF. The parser only ends lines at CRLF,
+    /// so the reader must not take the next CRLF for the end of the header section.
+    @Test(arguments: [1, 4, 1000])
+    func followsThePartHeaderGrammarExactly(chunk: Int) throws {
+        let body: [UInt8] = Array("--b\r\nContent-Disposition: x".utf8) + [0x90, 0x0A, 0x0D, 0x0A, 0xD3, 0xC3]
+            + Array(": v\r\n\r\nbody\r\n--b--\r\n".utf8)
+        #expect(throws: MultipartFormReader.ReadError.malformed) {
+            _ = try read(body, boundary: "b") { chunk }
+        }
+    }
+
+    @Test func acceptsLeadingEmptyLines() throws {
+        let parts = try read(Array("\r\n--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b--\r\n".utf8), boundary: "b") { 2 }
+        #expect(parts == [Part(name: "a", filename: nil, body: Array("1".utf8))])
     }
 
     @Test func refusesBrokenPartHeaders() throws {

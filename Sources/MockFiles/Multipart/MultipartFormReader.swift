@@ -22,20 +22,13 @@ public final class MultipartFormReader {
 
     private let parser: MultipartParser
     private let closingDelimiter: [UInt8]
+    private var headerGuard: MultipartHeaderGuard
     private var events: [Event] = []
     private var headers = PartHeaders()
     private var headerBytes = 0
     private var headersOverflowed = false
     /// Bytes fed while no part body has started: bounds what the parser buffers for headers.
     private var headerPhaseBytes = 0
-    /// Whether the header line being fed has passed its colon (name bytes are before it).
-    private var lineHasColon = false
-    /// Bytes of the header line being fed, CR not counted.
-    private var lineLength = 0
-    /// A non-empty line (the boundary line or a header) was seen in this header phase.
-    private var sawHeaderLine = false
-    /// The blank line after the headers was fed: what follows is body, whatever `onBody` says yet.
-    private var headerBlockEnded = false
     private var inPartBody = false
     /// The last bytes seen, to tell a complete body from a truncated one at the end.
     private var tail: [UInt8] = []
@@ -46,6 +39,7 @@ public final class MultipartFormReader {
     public init(boundary: String) {
         parser = MultipartParser(boundary: boundary)
         closingDelimiter = Array("--\(boundary)--".utf8)
+        headerGuard = MultipartHeaderGuard(boundary: boundary)
         parser.onHeader = { [unowned self] name, value in
             self.headerBytes += name.utf8.count + value.utf8.count
             self.headers.append(name: name, value: value)
@@ -65,31 +59,29 @@ public final class MultipartFormReader {
             self.beginBodyIfNeeded()
             self.events.append(.partEnd)
             self.inPartBody = false
-            self.lineHasColon = false
-            self.lineLength = 0
-            self.sawHeaderLine = false
-            self.headerBlockEnded = false
+            self.headerGuard.partEnded()
         }
     }
 
     /// Feeds the next chunk of the body and returns what it completed.
     ///
     /// Part bodies go to the parser in runs that end at a CR, so a part's end is always seen at
-    /// a run's end; headers go byte by byte, each checked first. MultipartKit 4.7.1 traps on a
-    /// header-name byte of 0x80 or more (it indexes a 128-entry table): such a byte before a
-    /// line's colon is refused here as malformed and never reaches the parser.
+    /// a run's end; headers go byte by byte, each checked first by `MultipartHeaderGuard`, so a
+    /// header-name byte MultipartKit would trap on is refused as malformed instead.
     public func feed(_ chunk: ByteBuffer) throws(ReadError) -> [Event] {
         events.removeAll(keepingCapacity: true)
         rememberTail(of: chunk)
         var rest = chunk
         while rest.readableBytes > 0 {
-            if inPartBody || headerBlockEnded {
+            if inPartBody || headerGuard.isInBody {
                 let view = rest.readableBytesView
                 let end = view.firstIndex(of: UInt8(ascii: "\r")).map { view.index(after: $0) } ?? view.endIndex
                 try execute(rest.readSlice(length: end - view.startIndex)!)
             } else {
                 let byte = rest.readInteger(as: UInt8.self)!
-                try checkHeaderByte(byte)
+                headerPhaseBytes += 1
+                if headerPhaseBytes > Self.maxHeaderPhaseBytes { throw .headersTooLarge }
+                try headerGuard.check(byte)
                 try execute(ByteBuffer(integer: byte))
             }
         }
@@ -102,31 +94,6 @@ public final class MultipartFormReader {
             try parser.execute(bytes)
         } catch {
             throw .malformed
-        }
-    }
-
-    /// Bounds the header phase and keeps bytes the parser cannot take out of header names.
-    /// Also notices the blank line that ends a header block: the part's body follows it, before
-    /// the parser has said so through `onBody`.
-    private func checkHeaderByte(_ byte: UInt8) throws(ReadError) {
-        headerPhaseBytes += 1
-        if headerPhaseBytes > Self.maxHeaderPhaseBytes { throw .headersTooLarge }
-        switch byte {
-        case UInt8(ascii: "\n"):
-            if lineLength == 0 && sawHeaderLine { headerBlockEnded = true }
-            sawHeaderLine = sawHeaderLine || lineLength > 0
-            lineHasColon = false
-            lineLength = 0
-        case UInt8(ascii: "\r"):
-            break
-        case UInt8(ascii: ":"):
-            lineHasColon = true
-            lineLength += 1
-        case 0x80...:
-            if !lineHasColon { throw .malformed }
-            lineLength += 1
-        default:
-            lineLength += 1
         }
     }
 
