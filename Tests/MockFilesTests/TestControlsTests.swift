@@ -99,6 +99,21 @@ import Testing
         }
     }
 
+    /// A clock past Int64 seconds trapped the server; out-of-range changes are refused whole.
+    @Test func clockChangesOutOfRangeAreRefusedAndChangeNothing() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            for change: [String: Any] in [["now": 1e19], ["advance_seconds": 1e300], ["now": -1], ["frozen": false, "advance_seconds": -2e9]] {
+                let (status, answer) = try await client.postJSON("/admin/clock", change)
+                #expect(status == .badRequest, "\(change)")
+                #expect((answer["error"] as? [String: Any])?["param"] as? String != nil)
+            }
+            let (_, clock) = try await client.getJSON("/admin/clock")
+            #expect(clock["now"] as? Int == 1_750_000_000 && clock["frozen"] as? Bool == true)
+        }
+    }
+
     @Test func theRequestLogKeepsTheMostRecentRequests() async throws {
         let server = try TestServer { $0.requestLogCapacity = 3 }
         defer { server.remove() }

@@ -126,6 +126,7 @@ def test_dropped_connections_end_in_api_connection_error(admin: Admin, sdk: open
         sdk.files.list()
     assert not isinstance(e.value, openai.APITimeoutError), e.value
     assert admin.fault(rule["id"])["fired"] == 3, "the SDK tries 3 times (max_retries=2)"
+    assert statuses(admin, "/v1/files") == [499, 499, 499], "logged as dropped (499), not as a server error"
     f = sdk.files.create(file=("other.txt", b"POST is not matched"), purpose="user_data")
     assert sdk.files.retrieve(f.id).id == f.id
     assert admin.remove_fault(rule["id"]) == {"id": rule["id"], "deleted": True}

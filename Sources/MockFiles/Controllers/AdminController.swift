@@ -61,21 +61,32 @@ struct AdminController {
         }
         let frozen = body.fields["frozen"]
         if let frozen, !(frozen is Bool) { throw APIError.invalid("Invalid type for 'frozen': expected a boolean.", param: "frozen") }
+        let now = try Self.clockNumber(body.fields["now"], param: "now", expected: "Unix seconds")
+        let advance = try Self.clockNumber(body.fields["advance_seconds"], param: "advance_seconds", expected: "a number")
+        // Checked before anything moves, so a refused change leaves the clock as it was.
+        let target = (now ?? files.clock.now) + (advance ?? 0)
+        guard Self.clockRange.contains(target) else {
+            throw APIError.invalid(
+                "The clock must stay between 0 and \(Int64(Self.clockRange.upperBound)) Unix seconds (got \(target)).",
+                param: advance == nil ? "now" : "advance_seconds"
+            )
+        }
         if frozen as? Bool == true { files.clock.freeze() }
-        if let raw = body.fields["now"] {
-            guard let number = raw as? NSNumber, !JSONBody.isBool(number) else {
-                throw APIError.invalid("Invalid type for 'now': expected Unix seconds.", param: "now")
-            }
-            files.clock.set(to: number.doubleValue)
-        }
-        if let raw = body.fields["advance_seconds"] {
-            guard let number = raw as? NSNumber, !JSONBody.isBool(number) else {
-                throw APIError.invalid("Invalid type for 'advance_seconds': expected a number.", param: "advance_seconds")
-            }
-            files.clock.advance(by: number.doubleValue)
-        }
+        if let now { files.clock.set(to: now) }
+        if let advance { files.clock.advance(by: advance) }
         if frozen as? Bool == false { files.clock.unfreeze() }
         return try clockAnswer()
+    }
+
+    /// 1970 to the end of year 9999: every timestamp the API shows stays a valid Int64 and date.
+    static let clockRange = 0.0...253_402_300_799.0
+
+    static func clockNumber(_ raw: Any?, param: String, expected: String) throws -> Double? {
+        guard let raw else { return nil }
+        guard let number = raw as? NSNumber, !JSONBody.isBool(number), number.doubleValue.isFinite else {
+            throw APIError.invalid("Invalid type for '\(param)': expected \(expected).", param: param)
+        }
+        return number.doubleValue
     }
 
     func clockAnswer() throws -> Response {

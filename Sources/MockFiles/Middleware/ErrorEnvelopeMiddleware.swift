@@ -14,6 +14,10 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
             return error.response()
         } catch let error as HTTPError {
             return Self.envelope(for: error, request: request).response()
+        } catch is FaultMiddleware.DroppedConnection {
+            // Not a server error: 499 ("client closed request", as nginx logs it) marks it in the
+            // request log and metrics; the connection is already gone.
+            return Response(status: .init(code: 499, reasonPhrase: "Connection Dropped"))
         } catch let error as HTTPParserError {
             // The client broke off (or garbled) the request mid-body: its fault, not a server error.
             // It rarely reads this answer, but the request log and metrics record a 400.

@@ -6,6 +6,9 @@ import NIOCore
 /// headers the SDKs read for retries (`retry-after`, `retry-after-ms`, `x-should-retry`), or a
 /// dropped connection.
 struct FaultMiddleware: RouterMiddleware {
+    /// A fault closed the connection on purpose: there is no one to answer.
+    struct DroppedConnection: Error {}
+
     typealias Context = AppRequestContext
     let faults: FaultInjector
     let metrics: ServerMetrics
@@ -23,7 +26,7 @@ struct FaultMiddleware: RouterMiddleware {
         }
         if rule.dropConnection {
             try? await context.channel?.close()
-            throw CancellationError()
+            throw DroppedConnection()
         }
         guard let status = rule.status else {
             return try await next(request, context)
