@@ -1,5 +1,6 @@
 import CoreMetrics
 import Metrics
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The server's Prometheus metrics, written through swift-metrics. Each server has its own
@@ -8,22 +9,49 @@ import Prometheus
 public struct ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
+    /// The per-route series, made once each: making a metric validates its name and labels and
+    /// looks it up in the registry, too much to repeat on every request.
+    private let routes = NIOLockedValueBox<[RouteKey: RouteMetrics]>([:])
 
     public init() {
         factory = PrometheusMetricsFactory(registry: registry)
     }
 
+    private struct RouteKey: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+
+    private struct RouteMetrics {
+        let requests: CoreMetrics.Counter
+        let duration: CoreMetrics.Timer
+        let bytesIn: CoreMetrics.Counter
+        let bytesOut: CoreMetrics.Counter
+    }
+
     /// One finished HTTP request. `route` is the matched pattern (`/v1/files/{id}`), never the raw
     /// path, so ids do not make a series each.
     func recordRequest(route: String, method: String, status: Int, duration: Duration, bytesIn: Int64?, bytesOut: Int64?) {
-        let labels = [("route", route), ("method", method)]
-        Counter(label: "mockfiles_http_requests_total", dimensions: labels + [("status", String(status))], factory: factory).increment()
-        Timer(label: "mockfiles_http_request_duration_seconds", dimensions: labels, factory: factory).record(duration: duration)
-        if let bytesIn, bytesIn > 0 {
-            Counter(label: "mockfiles_http_request_bytes_total", dimensions: labels, factory: factory).increment(by: bytesIn)
-        }
-        if let bytesOut, bytesOut > 0 {
-            Counter(label: "mockfiles_http_response_bytes_total", dimensions: labels, factory: factory).increment(by: bytesOut)
+        let metrics = routeMetrics(RouteKey(route: route, method: method, status: status))
+        metrics.requests.increment()
+        metrics.duration.record(duration: duration)
+        if let bytesIn, bytesIn > 0 { metrics.bytesIn.increment(by: bytesIn) }
+        if let bytesOut, bytesOut > 0 { metrics.bytesOut.increment(by: bytesOut) }
+    }
+
+    private func routeMetrics(_ key: RouteKey) -> RouteMetrics {
+        routes.withLockedValue { cache in
+            if let metrics = cache[key] { return metrics }
+            let labels = [("route", key.route), ("method", key.method)]
+            let metrics = RouteMetrics(
+                requests: CoreMetrics.Counter(label: "mockfiles_http_requests_total", dimensions: labels + [("status", String(key.status))], factory: factory),
+                duration: CoreMetrics.Timer(label: "mockfiles_http_request_duration_seconds", dimensions: labels, factory: factory),
+                bytesIn: CoreMetrics.Counter(label: "mockfiles_http_request_bytes_total", dimensions: labels, factory: factory),
+                bytesOut: CoreMetrics.Counter(label: "mockfiles_http_response_bytes_total", dimensions: labels, factory: factory)
+            )
+            cache[key] = metrics
+            return metrics
         }
     }
 

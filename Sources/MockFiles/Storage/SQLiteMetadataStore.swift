@@ -42,9 +42,11 @@ public struct SQLiteMetadataStore: MetadataStore {
         return inserted
     }
 
+    // The read paths every GET takes use cached statements: each reader connection prepares their
+    // SQL once instead of on every request (the list query has one text per filter/order combination).
     public func file(id: String, tenant: String) async throws -> StoredFile? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM files WHERE id = ? AND tenant = ?", arguments: [id, tenant])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.columns) FROM files WHERE id = ? AND tenant = ?"), arguments: [id, tenant])
                 .map(Self.storedFile)
         }
     }
@@ -52,7 +54,7 @@ public struct SQLiteMetadataStore: MetadataStore {
     public func list(_ query: FileListQuery) async throws -> [StoredFile] {
         let (sql, arguments) = Self.listSQL(query)
         return try await database.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.storedFile)
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(Self.storedFile)
         }
     }
 
@@ -80,8 +82,8 @@ public struct SQLiteMetadataStore: MetadataStore {
     public func cursor(ofFileID id: String, tenant: String) async throws -> ListCursor? {
         try await database.read { db in
             let row =
-                try Row.fetchOne(db, sql: "SELECT created_at, seq FROM files WHERE id = ? AND tenant = ?", arguments: [id, tenant])
-                ?? Row.fetchOne(db, sql: "SELECT created_at, seq FROM file_tombstones WHERE id = ? AND tenant = ?", arguments: [id, tenant])
+                try Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, seq FROM files WHERE id = ? AND tenant = ?"), arguments: [id, tenant])
+                ?? Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, seq FROM file_tombstones WHERE id = ? AND tenant = ?"), arguments: [id, tenant])
             return row.map { ListCursor(createdAt: $0["created_at"], sequence: $0["seq"]) }
         }
     }
