@@ -258,3 +258,59 @@ def test_clients_beyond_max_connections_wait_for_a_free_slot(limited_server: Ser
     assert [a[:15] for a in answers] == [b"HTTP/1.1 200 OK"] * 50, answers
     still_serves(limited_server, sockets)
 
+
+
+def test_a_100_mb_text_field_is_refused_without_reading_it(
+    idle_server: Server, sockets: Callable[[Server], socket.socket], make_client: Callable[..., openai.OpenAI]
+) -> None:
+    """A `purpose` field of 100 MB: refused with a 400 naming the field once it passes 64 KiB; the
+    server stops reading, keeps no temp file and no row, and its memory does not grow by the field."""
+    rss_before = rss_kib(idle_server)
+    boundary = "B0undary"
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\n'.encode()
+    tail = f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n\r\nx\r\n--{boundary}--\r\n'.encode()
+    size = 100 * 1024 * 1024
+    request = (
+        f"POST /v1/files HTTP/1.1\r\nHost: mockfiles\r\nAuthorization: Bearer sk-test\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(head) + size + len(tail)}\r\n\r\n"
+    ).encode() + head
+    s = sockets(idle_server)
+    s.sendall(request)
+    chunk, sent = b"a" * (1 << 20), 0
+    try:
+        while sent < size and not readable(s, 0):
+            s.sendall(chunk)
+            sent += len(chunk)
+        assert readable(s, 2), "no answer to the field"
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    # Loopback socket buffers hold several MiB, so `sent` runs ahead of what the server has read.
+    assert sent < 48 << 20, f"answered only after {sent} bytes of the field; want it refused once past 64 KiB"
+    answer = b""
+    while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < content_length(answer):
+        assert readable(s, 5), f"incomplete answer: {answer[:300]!r}"
+        piece = s.recv(65536)
+        assert piece, f"closed mid-answer: {answer[:300]!r}"
+        answer += piece
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:300]
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["error"]["param"] == "purpose" and "larger than 65536 bytes" in body["error"]["message"]
+    assert list((idle_server.data_dir / "tmp").iterdir()) == []
+    assert sdk(make_client, idle_server).files.list().data == []
+    assert rss_kib(idle_server) - rss_before < 32 * 1024, "the field must not be buffered"
+
+
+def content_length(answer: bytes) -> int:
+    """The Content-Length of a response whose head has arrived (0 until it has)."""
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+    for line in head.split("\r\n"):
+        if line.startswith("content-length:"):
+            return int(line.split(":", 1)[1])
+    return 0
+
+
+def rss_kib(server: Server) -> int:
+    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
