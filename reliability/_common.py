@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -336,3 +337,13 @@ class Tally:
     def exit(self) -> None:
         sys.stdout.flush()
         sys.exit(1 if self.failed else 0)
+
+    def finish(self, work: Path, keep: bool) -> None:
+        """The end of every script: keep the work dir when something failed (or when asked), else
+        remove it; print the failures and the `N passed, M failed` line; exit non-zero on a failure."""
+        if self.failed or keep:
+            print(f"  kept for inspection: {work} (data dir and server logs)")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        self.report()
+        self.exit()

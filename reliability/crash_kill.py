@@ -28,7 +28,6 @@ import hashlib
 import math
 import os
 import random
-import shutil
 import sys
 import tempfile
 import threading
@@ -534,12 +533,7 @@ def main() -> None:
         print(f"  orphan blobs                 {len(state.orphans)}")
         print(f"  temp files                   {len(state.temps)}")
     print(f"  answers                      {dict(sorted(ledger.status_counts.items()))}")
-    if tally.failed or args.keep:
-        print(f"  data dir kept                {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    tally.report()
-    tally.exit()
+    tally.finish(work, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import socket
 import sys
 import tempfile
@@ -209,12 +208,7 @@ def main() -> None:
     final = disk_state(server.data_dir)
     tally.check(final.clean, "data dir clean after stop", str(final))
     print(f"\n  server crashes: {crashes}")
-    if tally.failed or args.keep:
-        print(f"  data dir and logs kept in {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    tally.report()
-    tally.exit()
+    tally.finish(work, keep=args.keep)
 
 
 if __name__ == "__main__":

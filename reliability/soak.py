@@ -28,7 +28,6 @@ import hashlib
 import math
 import random
 import os
-import shutil
 import socket
 import struct
 import sys
@@ -545,12 +544,7 @@ def main() -> None:
     print(f"  files uploaded    {len(files)} ({soak.bytes_up / MiB:.0f} MiB); deleted {sum(1 for r in files if r.state == 'deleted')}; live at end {sum(1 for r in files if r.state == 'live')}")
     print(f"  content read      {soak.bytes_down / MiB:.0f} MiB during the load; {counts.get('verified', 0)} live files verified at the end")
     print(f"  RSS (VmRSS)       {rss_summary}")
-    if tally.failed or args.keep:
-        print(f"  data dir kept     {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    tally.report()
-    tally.exit()
+    tally.finish(work, keep=args.keep)
 
 
 if __name__ == "__main__":
