@@ -11,20 +11,19 @@ struct OperationsController {
         router.get("health") { _, _ in try JSONResponse.make(["status": "ok"]) }
         router.get("metrics", use: scrape)
         router.get("openapi.yaml") { _, _ in
-            Self.document(bytes: PackageResources.openapi_yaml, contentType: "application/yaml")
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: Self.openAPIDocument))
         }
     }
 
     @Sendable func scrape(_ request: Request, context: AppRequestContext) async throws -> Response {
         metrics.recordStored(try await store.storedTotals())
-        return Self.document(bytes: metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
-    }
-
-    static func document(bytes: [UInt8], contentType: String) -> Response {
-        Response(
+        return Response(
             status: .ok,
-            headers: [.contentType: contentType],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
         )
     }
+
+    /// Copied into a buffer once; every answer shares its storage.
+    static let openAPIDocument = ByteBuffer(bytes: PackageResources.openapi_yaml)
 }
