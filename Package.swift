@@ -87,6 +87,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // The reference the multipart reader is checked against.
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -97,7 +99,11 @@ if fuzzing {
     package.targets.append(
         .executableTarget(
             name: "MockFilesFuzz",
-            dependencies: ["MockFiles", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "MockFiles",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+            ],
             path: "Fuzz/MockFilesFuzz",
             swiftSettings: swiftSettings + [.unsafeFlags(["-sanitize=fuzzer", "-parse-as-library"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer"])]

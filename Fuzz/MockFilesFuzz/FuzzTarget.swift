@@ -1,4 +1,5 @@
 import Foundation
+import MultipartKit
 import NIOCore
 
 @testable import MockFiles
@@ -21,29 +22,74 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 /// The streaming reader, fed in chunks of 1–64 bytes chosen by the input itself: it must never
-/// trap (MultipartKit traps on some header bytes) and never emit more body bytes than it was fed.
+/// trap (MultipartKit traps on some header bytes), and when it accepts a body it must find the
+/// parts MultipartKit's parser finds reading the same bytes at once (the reader reads part
+/// bodies itself, so this checks its delimiter search against the library's).
 func fuzzMultipart(_ input: [UInt8]) {
     guard input.count >= 2 else { return }
     let boundaryLength = Int(input[0] % 70) + 1
     guard input.count > boundaryLength else { return }
     let boundary = String(decoding: input[1...boundaryLength], as: UTF8.self)
+    guard MultipartFormReader.isUsableBoundary(boundary) else { return }
     var body = input[(boundaryLength + 1)...]
+    let whole = Array(body)
     let reader = MultipartFormReader(boundary: boundary)
-    var emitted = 0
+    var parts: [FuzzPart] = []
     var chunkSeed = UInt64(input.count) &* 0x9E37_79B9_7F4A_7C15
     do {
         while !body.isEmpty {
             chunkSeed = chunkSeed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let length = min(body.count, Int(chunkSeed >> 58) + 1)
             for event in try reader.feed(ByteBuffer(bytes: body.prefix(length))) {
-                if case .body(let buffer) = event { emitted += buffer.readableBytes }
-                if case .partHeaders(let headers) = event { _ = headers.disposition }
+                switch event {
+                case .partHeaders(let headers): parts.append(FuzzPart(headers: headers, body: []))
+                case .body(let buffer): parts[parts.count - 1].body += Array(buffer.readableBytesView)
+                case .partEnd: break
+                }
             }
             body = body.dropFirst(length)
         }
         try reader.finish()
-    } catch {}
-    precondition(emitted <= input.count, "the reader emitted more body bytes than it was fed")
+    } catch {
+        return
+    }
+    // Accepted, so every header byte passed the guard: MultipartKit can read it without trapping.
+    let reference = referenceParts(whole, boundary: boundary)
+    precondition(reference == parts, "the reader found \(parts.count) parts, MultipartKit \(reference?.count ?? -1), or their bytes differ")
+}
+
+struct FuzzPart: Equatable {
+    var headers: PartHeaders
+    var body: [UInt8]
+}
+
+/// The parts MultipartKit's parser reports for the whole body, or nil when it refuses it.
+func referenceParts(_ bytes: [UInt8], boundary: String) -> [FuzzPart]? {
+    let parser = MultipartParser(boundary: boundary)
+    var parts: [FuzzPart] = []
+    var headers = PartHeaders()
+    var inBody = false
+    func beginBody() {
+        guard !inBody else { return }
+        inBody = true
+        parts.append(FuzzPart(headers: headers, body: []))
+        headers = PartHeaders()
+    }
+    parser.onHeader = { name, value in headers.append(name: name, value: value) }
+    parser.onBody = { buffer in
+        beginBody()
+        parts[parts.count - 1].body += Array(buffer.readableBytesView)
+    }
+    parser.onPartComplete = {
+        beginBody()
+        inBody = false
+    }
+    do {
+        try parser.execute(bytes)
+    } catch {
+        return nil
+    }
+    return parts
 }
 
 /// Range headers: a satisfiable range always lies inside the file.

@@ -1,3 +1,4 @@
+import MultipartKit
 import NIOCore
 import Testing
 
@@ -144,5 +145,105 @@ import Testing
         #expect(throws: MultipartFormReader.ReadError.headersTooLarge) {
             _ = try read(body, boundary: "b") { 1024 }
         }
+    }
+
+    /// MultipartKit's parser fed the whole body at once: the reader must find the same parts,
+    /// though it reads part bodies itself.
+    func referenceParts(_ bytes: [UInt8], boundary: String) throws -> [Part] {
+        let parser = MultipartParser(boundary: boundary)
+        var parts: [Part] = []
+        var headers = PartHeaders()
+        var inBody = false
+        func beginBody() {
+            guard !inBody else { return }
+            inBody = true
+            parts.append(Part(name: headers.fieldName, filename: headers.filename, body: []))
+            headers = PartHeaders()
+        }
+        parser.onHeader = { name, value in headers.append(name: name, value: value) }
+        parser.onBody = { buffer in
+            beginBody()
+            parts[parts.count - 1].body += Array(buffer.readableBytesView)
+        }
+        parser.onPartComplete = {
+            beginBody()
+            inBody = false
+        }
+        try parser.execute(bytes)
+        return parts
+    }
+
+    /// File contents made mostly of delimiter pieces: CR, LF, dashes, the boundary and its
+    /// prefixes, so that near-misses of `CRLF--boundary` land everywhere, also across chunks.
+    static func nearMissContents(boundary: String, count: Int, generator: inout SplitMix64) -> [UInt8] {
+        let delimiter = Array("\r\n--\(boundary)".utf8)
+        var contents: [UInt8] = []
+        while contents.count < count {
+            switch generator.next() % 6 {
+            case 0: contents += delimiter.prefix(Int(generator.next() % UInt64(delimiter.count)))
+            case 1: contents += [13]
+            case 2: contents += [13, 10]
+            case 3: contents += Array("--".utf8)
+            case 4: contents += Array(boundary.utf8.prefix(Int(generator.next() % 4)))
+            default: contents += (0..<Int(generator.next() % 40)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            }
+        }
+        return contents
+    }
+
+    @Test(arguments: [11, 12, 13, 14, 15, 16, 17, 18])
+    func findsThePartsMultipartKitFinds(seed: UInt64) throws {
+        var generator = SplitMix64(seed: seed)
+        var form = MultipartBody()
+        form.field("purpose", "user_data")
+        form.file(filename: "a.bin", contents: Self.nearMissContents(boundary: form.boundary, count: 20_000, generator: &generator))
+        form.file("second", filename: "b.bin", contents: Self.nearMissContents(boundary: form.boundary, count: 3_000, generator: &generator))
+        let bytes = form.finished()
+        let expected = try referenceParts(bytes, boundary: form.boundary)
+        #expect(expected.count == 3)
+        #expect(try read(bytes, boundary: form.boundary) { Int.max } == expected)
+        #expect(try read(bytes, boundary: form.boundary) { Int(generator.next() % 300) + 1 } == expected)
+        #expect(try read(bytes, boundary: form.boundary) { Int(generator.next() % 8) + 1 } == expected)
+    }
+
+    /// A chunk may end anywhere in a delimiter, or in a near-miss of one.
+    @Test func readsTheSameWhereverTheBodyIsSplit() throws {
+        var form = MultipartBody()
+        form.file(filename: "x", contents: Array("a\r\n-\r\n--\(form.boundary.dropLast())\r\r\n".utf8))
+        form.field("purpose", "assistants")
+        let bytes = form.finished()
+        let expected = try referenceParts(bytes, boundary: form.boundary)
+        for split in 1..<bytes.count {
+            var sizes = [split, bytes.count].makeIterator()
+            #expect(try read(bytes, boundary: form.boundary) { sizes.next()! } == expected, "split at \(split)")
+        }
+    }
+
+    /// The point of reading bodies outside the parser: a chunk inside a part body comes out as
+    /// one event that shares the chunk's storage, whatever CRs it holds.
+    @Test func handsOnAChunkOfBodyAsOneSliceOfIt() throws {
+        let reader = MultipartFormReader(boundary: "b")
+        _ = try reader.feed(ByteBuffer(string: "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n"))
+        var generator = SplitMix64(seed: 99)
+        // Many CRs, never a CRLF: no delimiter.
+        let chunk = ByteBuffer(bytes: (0..<65_536).map { _ in UInt8(truncatingIfNeeded: generator.next()) }.map { $0 == 10 ? 13 : $0 })
+        let events = try reader.feed(chunk)
+        #expect(events.count == 2)
+        guard case .body(let body) = events.last else {
+            Issue.record("expected a body event, got \(events)")
+            return
+        }
+        #expect(body == chunk)
+        let sharesStorage = body.withUnsafeReadableBytes { a in chunk.withUnsafeReadableBytes { b in a.baseAddress == b.baseAddress } }
+        #expect(sharesStorage)
+    }
+
+    @Test func refusesBoundariesWithControlCharacters() {
+        #expect(MultipartFormReader.isUsableBoundary("----WebKitFormBoundary7MA4YWxkTrZu0gW"))
+        #expect(MultipartFormReader.isUsableBoundary(String(repeating: "a", count: 200)))
+        #expect(!MultipartFormReader.isUsableBoundary(String(repeating: "a", count: 201)))
+        #expect(!MultipartFormReader.isUsableBoundary(""))
+        #expect(!MultipartFormReader.isUsableBoundary("a\rb"))
+        #expect(!MultipartFormReader.isUsableBoundary("a\tb"))
     }
 }

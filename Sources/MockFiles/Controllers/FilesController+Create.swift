@@ -42,7 +42,7 @@ extension FilesController {
         guard header.type == "multipart/form-data" else {
             throw APIError.invalid("Expected a multipart/form-data body, got Content-Type '\(header.type)'.", param: nil)
         }
-        guard let boundary = header.parameters["boundary"], !boundary.isEmpty, boundary.utf8.count <= 200 else {
+        guard let boundary = header.parameters["boundary"], MultipartFormReader.isUsableBoundary(boundary) else {
             throw APIError.invalid("The multipart/form-data Content-Type has no usable boundary parameter.", param: nil)
         }
         return boundary
