@@ -36,9 +36,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
+        // Starts writeback of an upload while it is still arriving (sync_file_range).
+        .target(name: "CWriteback"),
         .target(
             name: "MockFiles",
             dependencies: [
+                "CWriteback",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "MultipartKit", package: "multipart-kit"),

@@ -1,3 +1,4 @@
+import CWriteback
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
@@ -102,16 +103,22 @@ public struct DiskBlobStore: BlobStore {
     }
 }
 
-/// Streams bytes into a temp file, batching small network chunks into large writes.
+/// Streams bytes into a temp file, batching small network chunks into large writes. One batch
+/// is written while the next fills: awaiting each write before reading on left the upload
+/// waiting on the disk and the disk on the network, each half the time.
 final class DiskBlobWriter: BlobWriter {
     private struct State {
         var pending: ByteBuffer = ByteBuffer()
         var offset: Int64 = 0
         var closed = false
+        /// The batch being written, if any; its error surfaces at the next batch or at commit.
+        var writeInFlight: Task<Void, any Error>?
     }
 
     /// Network chunks are small; writing them in 1 MiB batches keeps system calls few.
     static let batchSize = 1 << 20
+    /// Files up to this size never get a whole batch buffer.
+    static let smallFileBytes = 64 << 10
 
     let store: DiskBlobStore
     let temporaryPath: FilePath
@@ -131,16 +138,40 @@ final class DiskBlobWriter: BlobWriter {
     func write(_ buffer: ByteBuffer) async throws {
         var buffer = buffer
         let batch: (ByteBuffer, Int64)? = state.withLockedValue { state in
+            let needed = state.pending.readableBytes + buffer.readableBytes
+            if needed > state.pending.capacity, needed > Self.smallFileBytes {
+                // A large file: make room for the whole batch once instead of doubling up to it.
+                state.pending.reserveCapacity(Self.batchSize)
+            }
             state.pending.writeBuffer(&buffer)
             guard state.pending.readableBytes >= Self.batchSize else { return nil }
             let batch = (state.pending, state.offset)
             state.offset += Int64(state.pending.readableBytes)
             state.pending = ByteBuffer()
+            state.pending.reserveCapacity(Self.batchSize)
             return batch
         }
         if let (bytes, offset) = batch {
-            try await handle.write(contentsOf: bytes.readableBytesView, toAbsoluteOffset: offset)
+            try await finishWriteInFlight()
+            let handle = self.handle
+            let write = Task {
+                _ = try await handle.write(contentsOf: bytes.readableBytesView, toAbsoluteOffset: offset)
+                // Start writing the batch back to disk now (without waiting for it), so that the
+                // fsync at commit finds little left to do instead of the whole file.
+                try await handle.withUnsafeDescriptor { descriptor in
+                    _ = mockfiles_start_writeback(descriptor.rawValue, offset, Int64(bytes.readableBytes))
+                }
+            }
+            state.withLockedValue { $0.writeInFlight = write }
         }
+    }
+
+    private func finishWriteInFlight() async throws {
+        let write = state.withLockedValue { state in
+            defer { state.writeInFlight = nil }
+            return state.writeInFlight
+        }
+        try await write?.value
     }
 
     /// Accounts for bytes written to the descriptor directly (see `makeWriter(concatenating:)`).
@@ -149,6 +180,7 @@ final class DiskBlobWriter: BlobWriter {
     }
 
     private func flush() async throws {
+        try await finishWriteInFlight()
         let (bytes, offset) = state.withLockedValue { state in
             let batch = (state.pending, state.offset)
             state.offset += Int64(state.pending.readableBytes)
@@ -200,6 +232,7 @@ final class DiskBlobWriter: BlobWriter {
     }
 
     private func closeHandle() async throws {
+        try? await finishWriteInFlight()
         let wasClosed = state.withLockedValue { state in
             defer { state.closed = true }
             return state.closed
