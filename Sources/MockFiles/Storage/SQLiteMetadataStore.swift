@@ -4,6 +4,7 @@ import GRDB
 /// File metadata in SQLite (WAL), through GRDB.
 public struct SQLiteMetadataStore: MetadataStore {
     let database: DatabasePool
+    let groupCommit: GroupCommit
 
     /// Opens (and migrates) `<dataDirectory>/mockfiles.sqlite`.
     public init(dataDirectory: String) throws {
@@ -16,10 +17,11 @@ public struct SQLiteMetadataStore: MetadataStore {
         configuration.busyMode = .timeout(10)
         database = try DatabasePool(path: dataDirectory + "/mockfiles.sqlite", configuration: configuration)
         try Self.migrator.migrate(database)
+        groupCommit = GroupCommit(database: database)
     }
 
     public func insert(_ file: StoredFile) async throws -> StoredFile {
-        try await database.write { db in try Self.insertFile(db, file) }
+        try await groupCommit.insert(file)
     }
 
     /// Many rows in one transaction (seeding).
