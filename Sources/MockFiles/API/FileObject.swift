@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The File object exactly as the OpenAI API shows it; `expires_at` and `status_details`
 /// are always present, `null` when unset, as SDK models expect.
 public struct FileObject: Encodable, Sendable, Equatable {
@@ -42,6 +44,32 @@ public struct FileObject: Encodable, Sendable, Equatable {
     }
 }
 
+extension FileObject {
+    /// The object as `JSONResponse.encoder` writes it (keys sorted), written directly: a list
+    /// page is up to 10 000 of them, and JSONEncoder spent ~30 % of a list request's CPU on them.
+    func writeJSON(to buffer: inout ByteBuffer) {
+        buffer.writeStaticString(#"{"bytes":"#)
+        JSONText.writeNumber(bytes, to: &buffer)
+        buffer.writeStaticString(#","created_at":"#)
+        JSONText.writeNumber(createdAt, to: &buffer)
+        buffer.writeStaticString(#","expires_at":"#)
+        JSONText.writeNumber(expiresAt, to: &buffer)
+        buffer.writeStaticString(#","filename":"#)
+        JSONText.writeString(filename, to: &buffer)
+        buffer.writeStaticString(#","id":"#)
+        JSONText.writeString(id, to: &buffer)
+        buffer.writeStaticString(#","object":"#)
+        JSONText.writeString(object, to: &buffer)
+        buffer.writeStaticString(#","purpose":"#)
+        JSONText.writeString(purpose, to: &buffer)
+        buffer.writeStaticString(#","status":"#)
+        JSONText.writeString(status, to: &buffer)
+        buffer.writeStaticString(#","status_details":"#)
+        JSONText.writeString(statusDetails, to: &buffer)
+        buffer.writeStaticString("}")
+    }
+}
+
 /// `GET /v1/files` answer. `first_id`/`last_id` are `null` on an empty page.
 public struct FileListObject: Encodable, Sendable {
     public var object = "list"
@@ -62,6 +90,24 @@ public struct FileListObject: Encodable, Sendable {
         try container.encode(data.first?.id, forKey: .firstID)
         try container.encode(data.last?.id, forKey: .lastID)
         try container.encode(hasMore, forKey: .hasMore)
+    }
+}
+
+extension FileListObject {
+    /// The page as `JSONResponse.encoder` writes it (keys sorted), written directly.
+    func writeJSON(to buffer: inout ByteBuffer) {
+        buffer.writeStaticString(#"{"data":["#)
+        for (index, file) in data.enumerated() {
+            if index > 0 { buffer.writeStaticString(",") }
+            file.writeJSON(to: &buffer)
+        }
+        buffer.writeStaticString(#"],"first_id":"#)
+        JSONText.writeString(data.first?.id, to: &buffer)
+        buffer.writeStaticString(hasMore ? #","has_more":true,"last_id":"# : #","has_more":false,"last_id":"#)
+        JSONText.writeString(data.last?.id, to: &buffer)
+        buffer.writeStaticString(#","object":"#)
+        JSONText.writeString(object, to: &buffer)
+        buffer.writeStaticString("}")
     }
 }
 

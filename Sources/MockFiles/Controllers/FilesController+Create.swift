@@ -31,7 +31,7 @@ extension FilesController {
         }
         let file = try await service.create(form.createRequest, tenant: tenant)
         context.annotations.objectID = file.id
-        return try JSONResponse.make(fileObject(file))
+        return JSONResponse.make(file: fileObject(file))
     }
 
     static func multipartBoundary(_ request: Request) throws -> String {

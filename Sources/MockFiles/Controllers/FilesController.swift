@@ -20,12 +20,12 @@ struct FilesController {
         for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
         let parameters = try FileListParameters(query: query)
         let page = try await service.list(parameters, tenant: tenant)
-        return try JSONResponse.make(FileListObject(data: page.files.map(fileObject), hasMore: page.hasMore))
+        return JSONResponse.make(page: FileListObject(data: page.files.map(fileObject), hasMore: page.hasMore))
     }
 
     func retrieve(_ request: Request, context: AppRequestContext) async throws -> Response {
         let file = try await service.retrieve(id: try fileID(context), tenant: try context.requireTenant)
-        return try JSONResponse.make(fileObject(file))
+        return JSONResponse.make(file: fileObject(file))
     }
 
     func delete(_ request: Request, context: AppRequestContext) async throws -> Response {

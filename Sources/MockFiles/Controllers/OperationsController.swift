@@ -8,7 +8,7 @@ struct OperationsController {
     let store: any MetadataStore
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("health") { _, _ in try JSONResponse.make(["status": "ok"]) }
+        router.get("health") { _, _ in JSONResponse.make(body: Self.healthy, status: .ok) }
         router.get("metrics", use: scrape)
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: Self.openAPIDocument))
@@ -23,6 +23,8 @@ struct OperationsController {
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
         )
     }
+
+    static let healthy = ByteBuffer(string: #"{"status":"ok"}"#)
 
     /// Copied into a buffer once; every answer shares its storage.
     static let openAPIDocument = ByteBuffer(bytes: PackageResources.openapi_yaml)
