@@ -44,7 +44,7 @@ final class ProgressBar: Sendable {
     }
 
     private func draw(done: Int64) {
-        let elapsed = Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+        let elapsed = (ContinuousClock.now - started) / .seconds(1)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         var line = "\r\(label) "
         if let total, total > 0 {
