@@ -457,6 +457,7 @@ class Bench:
         self.mode = "quick" if args.quick else "full"
         self.size = SIZES[self.mode]
         self.binary = args.bin
+        self.ceiling_bin = args.ceiling_bin
         self.work = Path(args.work_dir).resolve()
         self.out = Path(args.out).resolve()
         self.logs = self.out.parent / "logs"
@@ -543,10 +544,12 @@ class Bench:
             health = wrk_checked("mockfiles /health (diagnostic)", srv.base + "/health", secs, warm, pid=srv.pid)
             single = wrk_checked("mockfiles, 1 connection (diagnostic)", srv.base + f"/v1/files/{file_id}", secs, warm,
                                  pid=srv.pid, connections=1, threads=1)
+            ceiling = self.ceiling_run(file_bytes, secs, warm, n1["requests_per_s"])
             self.row("1", "GET /v1/files/{id}, keep-alive, 32 connections", "req/s", m1["requests_per_s"],
                      n1["requests_per_s"], "nginx, same bytes as a static file", ">=", 0.40, "≥ 0.40 × nginx",
                      details=dict(body_bytes=len(file_bytes), mockfiles=strip_raw(m1), nginx=strip_raw(n1),
                                   diagnostic_health_32_connections=strip_raw(health), diagnostic_one_connection=strip_raw(single),
+                                  diagnostic_bare_hummingbird=ceiling,
                                   server_rss=rss.summary(), files_stored=n))
             log(f"row 2: GET /v1/files?limit=20 with {n} files ({len(list_bytes)} B)")
             rss = RSSMonitor(srv.pid)
@@ -563,6 +566,34 @@ class Bench:
                     raise BenchError(f"GET {path} after the load: status {status}, bytes differ: {body != expected}")
         finally:
             srv.stop()
+
+    def ceiling_run(self, body: bytes, secs: float, warm: float, nginx_rps: float) -> dict | None:
+        """With --ceiling-bin: Hummingbird alone (bench/ceiling: one route, fixed bytes, no
+        middleware, no database) under the same load, so rows 1-2 can be read against what the
+        HTTP framework itself reaches on this machine."""
+        if not self.ceiling_bin:
+            return None
+        body_path = self.work / "ceiling-body.json"
+        body_path.write_bytes(body)
+        port = free_port()
+        proc = subprocess.Popen([self.ceiling_bin, str(port), str(body_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    if get(base, "/v1/files/x")[1] == body:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise BenchError("bench/ceiling did not answer within 10 s")
+                time.sleep(0.05)
+            r = wrk_checked("bare Hummingbird route (diagnostic)", base + "/v1/files/x", secs, warm, pid=proc.pid)
+            return dict(strip_raw(r), ratio_to_nginx=round(r["requests_per_s"] / nginx_rps, 3))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
     # --- row 3 and 7 -----------------------------------------------------------------------
 
@@ -1259,6 +1290,7 @@ def main() -> int:
     p.add_argument("--work-dir", default=str(ROOT / "bench/out/work"), help="data dirs, nginx, the upload file")
     p.add_argument("--keep", action="store_true", help="keep the seeded data dirs")
     p.add_argument("--only", help="comma-separated steps: 1-2, 3+7, 4-6")
+    p.add_argument("--ceiling-bin", help="bench/ceiling's binary: adds bare Hummingbird to rows 1-2 as a diagnostic")
     args = p.parse_args()
     if not os.access(args.bin, os.X_OK):
         print(f"error: {args.bin} is not an executable", file=sys.stderr)
