@@ -175,6 +175,8 @@ import Testing
 
     /// File contents made mostly of delimiter pieces: CR, LF, dashes, the boundary and its
     /// prefixes, so that near-misses of `CRLF--boundary` land everywhere, also across chunks.
+    /// Pieces can join into the whole delimiter (a body no client would send, and the boundary
+    /// is random per run): its last byte is then replaced by 0, which no delimiter contains.
     static func nearMissContents(boundary: String, count: Int, generator: inout SplitMix64) -> [UInt8] {
         let delimiter = Array("\r\n--\(boundary)".utf8)
         var contents: [UInt8] = []
@@ -187,6 +189,9 @@ import Testing
             case 4: contents += Array(boundary.utf8.prefix(Int(generator.next() % 4)))
             default: contents += (0..<Int(generator.next() % 40)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             }
+        }
+        for start in 0...(contents.count - delimiter.count) where contents[start..<(start + delimiter.count)].elementsEqual(delimiter) {
+            contents[start + delimiter.count - 1] = 0
         }
         return contents
     }
