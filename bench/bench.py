@@ -23,7 +23,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -580,15 +579,12 @@ class Bench:
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 10
-            while True:
-                try:
-                    if get(base, "/v1/files/x")[1] == body:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise BenchError("bench/ceiling did not answer within 10 s")
+            while http_health(port) != 200:  # it answers every GET, /health too
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise BenchError("bench/ceiling did not start answering within 10 s")
                 time.sleep(0.05)
+            if get(base, "/v1/files/x")[1] != body:
+                raise BenchError("bench/ceiling does not serve the file object's bytes")
             r = wrk_checked("bare Hummingbird route (diagnostic)", base + "/v1/files/x", secs, warm, pid=proc.pid)
             return dict(strip_raw(r), ratio_to_nginx=round(r["requests_per_s"] / nginx_rps, 3))
         finally:
