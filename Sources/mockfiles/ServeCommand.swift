@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import MockFiles
+import NIOCore
 
 /// `mockfiles serve`: flags win over `MOCKFILES_*` environment variables, which win over the
 /// config file, which wins over the defaults.
@@ -34,7 +35,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-part-bytes"), help: "Largest Upload Part accepted (default 67108864).")
     var maxPartBytes: Int?
 
-    @Flag(name: .customLong("allow-assistants-download"), help: "Serve content of purpose=assistants files (the real service refuses).")
+    @Option(
+        name: .customLong("downloadable-purposes"),
+        help: "Purposes whose content may be downloaded: 'all' or a comma-separated list (default: all but assistants and user_data, as the real service)."
+    )
+    var downloadablePurposes: String?
+
+    @Flag(name: .customLong("allow-assistants-download"), help: "Also serve content of purpose=assistants files (alias kept from before --downloadable-purposes).")
     var allowAssistantsDownload = false
 
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (default 60).")
@@ -78,7 +85,20 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let problem as FixtureManifest.Problem {
             throw Self.startupFailure("fixtures: \(problem)")
         }
-        try await buildApplication(server).runService()
+        do {
+            try await buildApplication(server).runService()
+        } catch let error as IOError where error.errnoCode != 0 {
+            // Binding is the only socket call that can fail this way before the server runs.
+            throw Self.startupFailure("cannot listen on \(settings.host):\(settings.port): \(Self.describe(errno: error.errnoCode))")
+        } catch let error as SocketAddressError {
+            throw Self.startupFailure("cannot listen on \(settings.host):\(settings.port): \(error)")
+        }
+    }
+
+    /// `strerror` in lower case, as the rest of the line: "address already in use".
+    static func describe(errno code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        return text.prefix(1).lowercased() + text.dropFirst()
     }
 
     /// Says what is wrong on stderr and exits with EX_CONFIG, without the usage text a
@@ -97,6 +117,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxFileBytes { overrides["maxFileBytes"] = .init(.int(maxFileBytes), isSecret: false) }
         if let maxUploadBytes { overrides["maxUploadBytes"] = .init(.int(maxUploadBytes), isSecret: false) }
         if let maxPartBytes { overrides["maxPartBytes"] = .init(.int(maxPartBytes), isSecret: false) }
+        if let downloadablePurposes {
+            overrides["downloadablePurposes"] = .init(.stringArray(downloadablePurposes.split(separator: ",").map(String.init)), isSecret: false)
+        }
         if allowAssistantsDownload { overrides["allowAssistantsDownload"] = .init(.bool(true), isSecret: false) }
         if let sweepInterval { overrides["sweepIntervalSeconds"] = .init(.double(sweepInterval), isSecret: false) }
         if let fixtures { overrides["fixturesDir"] = .init(.string(fixtures), isSecret: false) }

@@ -21,16 +21,23 @@ public struct ExpirySweeper: Service {
         self.logger = logger
     }
 
+    /// Ends on graceful shutdown and on cancellation (the service group cancels its services when
+    /// one of them fails, e.g. when the server cannot bind its port): a loop that only watched
+    /// for graceful shutdown would spin on `CancellationError` forever.
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let removed = try await sweepOnce()
                 if removed > 0 { logger.info("swept expired files", metadata: ["count": "\(removed)"]) }
+            } catch is CancellationError {
+                return
             } catch {
                 logger.error("expiry sweep failed", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown {
-                try await Task.sleep(for: interval)
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
             }
         }
     }

@@ -14,16 +14,17 @@ struct FileUploadForm {
         case file
     }
 
-    let blobs: any BlobStore
+    /// Where the `file` part goes; its owner (`BlobStore.withNewBlob`) discards it unless committed.
+    let blob: any BlobWriter
     /// The byte limit for the file given what is known so far (the purpose may come later).
     let sizeLimit: (_ purpose: String?) -> Int64
     private(set) var fields: [String: String] = [:]
     private(set) var filename: String?
-    private(set) var blob: (any BlobWriter)?
+    private(set) var hasFile = false
     private var current = CurrentPart.none
 
-    init(blobs: any BlobStore, sizeLimit: @escaping (_ purpose: String?) -> Int64) {
-        self.blobs = blobs
+    init(blob: any BlobWriter, sizeLimit: @escaping (_ purpose: String?) -> Int64) {
+        self.blob = blob
         self.sizeLimit = sizeLimit
     }
 
@@ -33,14 +34,14 @@ struct FileUploadForm {
             filename: filename,
             expiresAfterAnchor: fields["expires_after[anchor]"],
             expiresAfterSeconds: fields["expires_after[seconds]"],
-            blob: blob
+            blob: hasFile ? blob : nil
         )
     }
 
     mutating func handle(_ event: MultipartFormReader.Event) async throws {
         switch event {
         case .partHeaders(let headers):
-            try await begin(headers)
+            try begin(headers)
         case .body(let bytes):
             switch current {
             case .text(let name, var value):
@@ -51,9 +52,8 @@ struct FileUploadForm {
                 value.writeBuffer(&bytes)
                 current = .text(name: name, value: value)
             case .file:
-                try await blob?.write(bytes)
-                let limit = sizeLimit(fields["purpose"])
-                if let written = await blob?.bytesWritten, written > limit { throw APIError.fileTooLarge(limit: limit) }
+                try await blob.write(bytes)
+                if await blob.bytesWritten > sizeLimit(fields["purpose"]) { throw APIError.fileTooLarge }
             case .none:
                 break
             }
@@ -65,25 +65,20 @@ struct FileUploadForm {
         }
     }
 
-    private mutating func begin(_ headers: PartHeaders) async throws {
+    private mutating func begin(_ headers: PartHeaders) throws {
         guard let name = headers.fieldName else {
             throw APIError.invalid("Every multipart part needs a Content-Disposition header with a name.", param: nil)
         }
         if name == "file" {
-            guard blob == nil else { throw APIError.invalid("Duplicate parameter 'file': send one file per request.", param: "file") }
+            guard !hasFile else { throw APIError.invalid("Duplicate parameter 'file': send one file per request.", param: "file") }
             filename = headers.filename.flatMap { $0.isEmpty ? nil : $0 }
-            blob = try await blobs.makeWriter()
+            hasFile = true
             current = .file
         } else if Self.textFields.contains(name) {
             guard fields[name] == nil else { throw APIError.invalid("Duplicate parameter '\(name)'.", param: name) }
             current = .text(name: name, value: ByteBuffer())
         } else {
-            throw APIError.invalid("Unrecognized request argument supplied: \(name)", param: name)
+            throw APIError.additionalProperty(name)
         }
-    }
-
-    /// Drops the partial blob after a failure.
-    func discard() async {
-        await blob?.discard()
     }
 }

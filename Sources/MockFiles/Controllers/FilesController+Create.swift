@@ -14,22 +14,24 @@ extension FilesController {
             declared > service.settings.maxFileBytes + Self.formOverheadBytes
         {
             // Refused before a byte of the body is read.
-            throw APIError.fileTooLarge(limit: service.settings.maxFileBytes)
+            throw APIError.fileTooLarge
         }
-        let reader = MultipartFormReader(boundary: boundary)
-        var form = FileUploadForm(blobs: service.blobs, sizeLimit: service.sizeLimit(for:))
-        do {
-            for try await chunk in request.body {
-                for event in try reader.feed(chunk) {
-                    try await form.handle(event)
+        // The file part streams into this blob; whatever was not committed is gone when the scope ends.
+        let file = try await service.blobs.withNewBlob { blob in
+            var reader = MultipartFormReader(boundary: boundary)
+            var form = FileUploadForm(blob: blob, sizeLimit: service.sizeLimit(for:))
+            do {
+                for try await chunk in request.body {
+                    for event in try reader.feed(chunk) {
+                        try await form.handle(event)
+                    }
                 }
+                try reader.finish()
+            } catch {
+                throw Self.translate(error)
             }
-            try reader.finish()
-        } catch {
-            await form.discard()
-            throw Self.translate(error)
+            return try await service.create(form.createRequest, tenant: tenant)
         }
-        let file = try await service.create(form.createRequest, tenant: tenant)
         context.annotations.objectID = file.id
         return JSONResponse.make(file: fileObject(file))
     }

@@ -18,15 +18,17 @@ struct UploadsController {
         try body.requireOnly(["filename", "purpose", "bytes", "mime_type", "expires_after"])
         let filename = try body.requiredString("filename")
         let rawPurpose = try body.requiredString("purpose")
-        guard let purpose = Purpose(rawValue: rawPurpose), purpose.isCreatable else {
-            let allowed = Purpose.creatable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-            throw APIError.invalid("'\(rawPurpose)' is not one of [\(allowed)] - 'purpose'", param: "purpose")
-        }
+        guard let purpose = Purpose(rawValue: rawPurpose), purpose.isCreatable else { throw Purpose.notCreatable(rawPurpose) }
         let bytes = try body.requiredInteger("bytes")
-        guard (0...service.settings.maxUploadBytes).contains(bytes) else {
-            throw APIError.invalid("Invalid value for 'bytes': \(bytes). It must be between 0 and \(service.settings.maxUploadBytes).", param: "bytes")
-        }
+        guard bytes >= 0 else { throw APIError.invalid("Invalid value for 'bytes': \(bytes). It must not be negative.", param: "bytes") }
+        guard bytes <= service.settings.maxUploadBytes else { throw APIError.fileTooLarge }
         let mimeType = try body.requiredString("mime_type")
+        guard purpose.accepts(mimeType: mimeType) else {
+            throw APIError.invalid(
+                "Invalid value for 'mime_type': '\(mimeType)' is not a supported MIME type for purpose '\(purpose.rawValue)'.",
+                param: "mime_type"
+            )
+        }
         if (purpose == .batch || purpose == .fineTune) && !filename.lowercased().hasSuffix(".jsonl") {
             throw APIError.invalid("Invalid filename for purpose '\(purpose.rawValue)': it must end in .jsonl.", param: "filename")
         }
@@ -55,21 +57,22 @@ struct UploadsController {
         let boundary = try FilesController.multipartBoundary(request)
         let limit = service.settings.maxPartBytes
         if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > limit + FilesController.formOverheadBytes {
-            throw APIError.fileTooLarge(limit: limit, param: "data")
+            throw APIError.fileTooLarge
         }
-        let reader = MultipartFormReader(boundary: boundary)
-        var form = PartUploadForm(blobs: service.files.blobs, limit: limit)
-        do {
-            for try await chunk in request.body {
-                for event in try reader.feed(chunk) { try await form.handle(event) }
+        let part = try await service.files.blobs.withNewBlob { blob in
+            var reader = MultipartFormReader(boundary: boundary)
+            var form = PartUploadForm(blob: blob, limit: limit)
+            do {
+                for try await chunk in request.body {
+                    for event in try reader.feed(chunk) { try await form.handle(event) }
+                }
+                try reader.finish()
+            } catch {
+                throw FilesController.translate(error)
             }
-            try reader.finish()
-        } catch {
-            await form.discard()
-            throw FilesController.translate(error)
+            guard form.hasData else { throw APIError.requiredProperty("data") }
+            return try await service.addPart(uploadID: uploadID, blob: blob, tenant: tenant)
         }
-        guard let blob = form.blob else { throw APIError.invalid("Missing required parameter: 'data'.", param: "data") }
-        let part = try await service.addPart(uploadID: uploadID, blob: blob, tenant: tenant)
         return try JSONResponse.make(UploadPartObject(part))
     }
 
@@ -97,35 +100,30 @@ struct UploadsController {
 
 /// Streams the `data` field of a part upload into a blob, within the part limit.
 struct PartUploadForm {
-    let blobs: any BlobStore
+    /// Owned by `BlobStore.withNewBlob`, which discards it unless committed.
+    let blob: any BlobWriter
     let limit: Int64
-    private(set) var blob: (any BlobWriter)?
+    private(set) var hasData = false
     private var inData = false
 
-    init(blobs: any BlobStore, limit: Int64) {
-        self.blobs = blobs
+    init(blob: any BlobWriter, limit: Int64) {
+        self.blob = blob
         self.limit = limit
     }
 
     mutating func handle(_ event: MultipartFormReader.Event) async throws {
         switch event {
         case .partHeaders(let headers):
-            guard headers.fieldName == "data" else {
-                throw APIError.invalid("Unrecognized request argument supplied: \(headers.fieldName ?? "(unnamed part)")", param: headers.fieldName)
-            }
-            guard blob == nil else { throw APIError.invalid("Duplicate parameter 'data': send one chunk per Part.", param: "data") }
-            blob = try await blobs.makeWriter()
+            guard headers.fieldName == "data" else { throw APIError.additionalProperty(headers.fieldName ?? "") }
+            guard !hasData else { throw APIError.invalid("Duplicate parameter 'data': send one chunk per Part.", param: "data") }
+            hasData = true
             inData = true
         case .body(let bytes):
-            guard inData, let blob else { return }
+            guard inData else { return }
             try await blob.write(bytes)
-            if await blob.bytesWritten > limit { throw APIError.fileTooLarge(limit: limit, param: "data") }
+            if await blob.bytesWritten > limit { throw APIError.fileTooLarge }
         case .partEnd:
             inData = false
         }
-    }
-
-    func discard() async {
-        await blob?.discard()
     }
 }

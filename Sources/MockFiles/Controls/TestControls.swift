@@ -30,26 +30,26 @@ public struct TestControls: Sendable {
                 throw FixtureManifest.Problem(description: "fixture \(entry.id): its api_key, organization and project are refused (\(resolution))")
             }
             if try await files.metadata.file(id: entry.id, tenant: tenant.key) != nil { continue }
-            let blob = try await files.blobs.makeWriter(copyingFileAt: entry.contentPath)
-            let now = files.clock.seconds
-            var file = files.newFile(
-                id: entry.id,
-                tenant: tenant,
-                purpose: entry.purpose.rawValue,
-                filename: entry.filename,
-                bytes: await blob.bytesWritten,
-                lifetime: nil,
-                now: entry.createdAt ?? now
-            )
-            file.expiresAt = entry.expiresAt
-            file.processedAtMilliseconds = nil
-            do {
+            try await files.blobs.withNewBlob(copyingFileAt: entry.contentPath) { blob in
+                let now = files.clock.seconds
+                var file = files.newFile(
+                    id: entry.id,
+                    tenant: tenant,
+                    purpose: entry.purpose.rawValue,
+                    filename: entry.filename,
+                    bytes: await blob.bytesWritten,
+                    lifetime: nil,
+                    now: entry.createdAt ?? now
+                )
+                file.expiresAt = entry.expiresAt
+                file.processedAtMilliseconds = nil
                 try await blob.commit(as: entry.id)
-                _ = try await files.metadata.insert(file)
-            } catch {
-                await blob.discard()
-                try? await files.blobs.removeBlob(id: entry.id)
-                throw error
+                do {
+                    _ = try await files.metadata.insert(file)
+                } catch {
+                    try? await files.blobs.removeBlob(id: entry.id)
+                    throw error
+                }
             }
             loaded += 1
         }
@@ -78,22 +78,25 @@ public struct TestControls: Sendable {
 
     /// Forgets every file, upload and part of every tenant (rows first, then blobs), clears
     /// faults and the request log, and loads the fixtures again.
+    /// Runs alone (`ResetBarrier`): a create finishing in between would leave a row without its blob.
     public func reset() async throws -> ResetReport {
-        let counts = try await files.metadata.removeEverything()
-        var blobsRemoved = 0
-        for id in try await files.blobs.blobIDs(modifiedBefore: .infinity) {
-            try? await files.blobs.removeBlob(id: id)
-            blobsRemoved += 1
+        try await files.resetBarrier.reset {
+            let counts = try await files.metadata.removeEverything()
+            var blobsRemoved = 0
+            for id in try await files.blobs.blobIDs(modifiedBefore: .infinity) {
+                try? await files.blobs.removeBlob(id: id)
+                blobsRemoved += 1
+            }
+            return ResetReport(
+                filesRemoved: counts.files,
+                uploadsRemoved: counts.uploads,
+                partsRemoved: counts.parts,
+                blobsRemoved: blobsRemoved,
+                faultsRemoved: faults.removeAll(),
+                requestsCleared: requestLog.clear(),
+                fixturesLoaded: try await loadFixtures()
+            )
         }
-        return ResetReport(
-            filesRemoved: counts.files,
-            uploadsRemoved: counts.uploads,
-            partsRemoved: counts.parts,
-            blobsRemoved: blobsRemoved,
-            faultsRemoved: faults.removeAll(),
-            requestsCleared: requestLog.clear(),
-            fixturesLoaded: try await loadFixtures()
-        )
     }
 }
 

@@ -7,8 +7,9 @@ public struct FileService: Sendable {
     public struct Settings: Sendable {
         public var maxFileBytes: Int64 = 512 * 1024 * 1024
         public var maxBatchFileBytes: Int64 = 200 * 1024 * 1024
-        /// The real service refuses to hand out `purpose=assistants` bytes; tests may want them.
-        public var allowAssistantsDownload = false
+        /// Purposes whose content `GET /v1/files/{id}/content` serves; by default those the real
+        /// service serves (see `Purpose.notDownloadableByDefault`).
+        public var downloadablePurposes = Set(Purpose.allCases).subtracting(Purpose.notDownloadableByDefault)
         /// New files report `status: uploaded` this long before `processed` (0: processed at once).
         public var processingDelaySeconds: Double = 0
         /// How long a deleted file's position is remembered so paging can continue after it.
@@ -45,6 +46,8 @@ public struct FileService: Sendable {
     public let clock: ServiceClock
     public let ids: IDGenerator
     public let settings: Settings
+    /// Keeps `POST /admin/reset` from running between a blob's commit and its row's insert.
+    public let resetBarrier = ResetBarrier()
     let logger: Logger
 
     public init(
@@ -75,8 +78,7 @@ public struct FileService: Sendable {
             let (purpose, filename, lifetime, blob) = try await validate(request)
             let id = ids.fileID()
             let now = clock.seconds
-            try await blob.commit(as: id)
-            var file = newFile(
+            let file = newFile(
                 id: id,
                 tenant: tenant,
                 purpose: purpose.rawValue,
@@ -85,13 +87,15 @@ public struct FileService: Sendable {
                 lifetime: lifetime,
                 now: now
             )
-            do {
-                file = try await metadata.insert(file)
-            } catch {
-                try? await blobs.removeBlob(id: id)
-                throw error
+            return try await resetBarrier.write {
+                try await blob.commit(as: id)
+                do {
+                    return try await metadata.insert(file)
+                } catch {
+                    try? await blobs.removeBlob(id: id)
+                    throw error
+                }
             }
-            return file
         } catch {
             await request.blob?.discard()
             throw error
@@ -113,20 +117,14 @@ public struct FileService: Sendable {
     }
 
     private func validate(_ request: CreateRequest) async throws -> (Purpose, String, Int64?, any BlobWriter) {
-        guard let rawPurpose = request.purpose else {
-            throw APIError.invalid("Missing required parameter: 'purpose'.", param: "purpose")
-        }
-        guard let purpose = Purpose(rawValue: rawPurpose), purpose.isCreatable else {
-            let allowed = Purpose.creatable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-            throw APIError.invalid("'\(rawPurpose)' is not one of [\(allowed)] - 'purpose'", param: "purpose")
-        }
-        guard let blob = request.blob else {
-            throw APIError.invalid("Missing required parameter: 'file'.", param: "file")
-        }
+        // The real service checks the form against a JSON schema: `file` first, then `purpose`.
+        guard let blob = request.blob else { throw APIError.requiredProperty("file") }
+        guard let rawPurpose = request.purpose else { throw APIError.requiredProperty("purpose") }
+        guard let purpose = Purpose(rawValue: rawPurpose), purpose.isCreatable else { throw Purpose.notCreatable(rawPurpose) }
         let filename = request.filename ?? "upload"
         let size = await blob.bytesWritten
         let limit = sizeLimit(for: rawPurpose)
-        if size > limit { throw APIError.fileTooLarge(limit: limit) }
+        if size > limit { throw APIError.fileTooLarge }
         let lifetime = try ExpiryPolicy.lifetime(
             anchor: request.expiresAfterAnchor,
             seconds: request.expiresAfterSeconds,
@@ -137,7 +135,7 @@ public struct FileService: Sendable {
             guard filename.lowercased().hasSuffix(".jsonl") else {
                 throw APIError.invalid(
                     "Invalid file format for \(purpose == .batch ? "Batch API" : "Fine-Tuning API"). Must be .jsonl",
-                    param: "file"
+                    param: nil
                 )
             }
             if purpose == .fineTune { try await validateJSONLines(blob) }
@@ -154,10 +152,14 @@ public struct FileService: Sendable {
             try validator.finish()
         } catch let failure as JSONLValidator.Failure {
             switch failure {
-            case .notAnObject(let line):
-                throw APIError.invalid("Invalid file format for Fine-Tuning API: line \(line) is not a JSON object.", param: "file")
+            case .notAnObject(let line, let start):
+                throw APIError.invalid(
+                    "Expected file to have JSONL format, where every line is a JSON dictionary. "
+                        + "Line \(line) is not a dictionary (HINT: line starts with: \"\(start)...\").",
+                    param: nil
+                )
             case .lineTooLong(let line, let limit):
-                throw APIError.invalid("Invalid file format for Fine-Tuning API: line \(line) is longer than \(limit) bytes.", param: "file")
+                throw APIError.invalid("Invalid file format for Fine-Tuning API: line \(line) is longer than \(limit) bytes.", param: nil)
             }
         }
     }
@@ -188,8 +190,8 @@ public struct FileService: Sendable {
     /// The file and an open reader on its bytes.
     public func openContent(id: String, tenant: Tenant) async throws -> (StoredFile, any BlobReader) {
         let file = try await retrieve(id: id, tenant: tenant)
-        if file.purpose == Purpose.assistants.rawValue && !settings.allowAssistantsDownload {
-            throw APIError.invalid("Not allowed to download files of purpose: assistants", param: nil)
+        guard let purpose = Purpose(rawValue: file.purpose), settings.downloadablePurposes.contains(purpose) else {
+            throw APIError.invalid("Not allowed to download files of purpose: \(file.purpose)", param: nil)
         }
         guard let reader = try await blobs.openBlob(id: id) else {
             // Deleted between the lookup and the open.

@@ -64,13 +64,14 @@ public struct UploadService: Sendable {
         do {
             _ = try await openUpload(id: uploadID, tenant: tenant, action: "add a Part to")
             let part = StoredPart(id: files.ids.partID(), uploadID: uploadID, bytes: await blob.bytesWritten, createdAt: clock.seconds)
-            try await blob.commit(as: part.id)
-            let accepted: Bool
-            do {
-                accepted = try await store.insertPart(part, tenant: tenant.key, now: clock.seconds)
-            } catch {
-                try? await files.blobs.removeBlob(id: part.id)
-                throw error
+            let accepted: Bool = try await files.resetBarrier.write {
+                try await blob.commit(as: part.id)
+                do {
+                    return try await store.insertPart(part, tenant: tenant.key, now: clock.seconds)
+                } catch {
+                    try? await files.blobs.removeBlob(id: part.id)
+                    throw error
+                }
             }
             guard accepted else {
                 try? await files.blobs.removeBlob(id: part.id)
@@ -106,23 +107,35 @@ public struct UploadService: Sendable {
                 param: "part_ids"
             )
         }
-        let (blob, digest): (any BlobWriter, String?)
+        let (file, removedParts): (StoredFile, [StoredPart])
         do {
-            (blob, digest) = try await files.blobs.makeWriter(concatenating: partIDs, computingMD5: md5 != nil)
+            (file, removedParts) = try await files.blobs.withNewBlob(concatenating: partIDs, computingMD5: md5 != nil) { blob, digest in
+                if let md5, md5.lowercased() != digest {
+                    throw APIError.invalid("The md5 checksum '\(md5)' does not match the uploaded bytes (md5 \(digest ?? "?")).", param: "md5")
+                }
+                if upload.purpose == Purpose.fineTune.rawValue { try await files.validateJSONLines(blob) }
+                return try await commitCompletion(of: upload, blob: blob, bytes: total, tenant: tenant)
+            }
         } catch BlobStoreError.missingBlob {
             // A concurrent cancel or complete removed the parts: answer as the loser of that race.
             _ = try await openUpload(id: uploadID, tenant: tenant, action: "complete")
             throw APIError.invalid("Cannot complete Upload \(uploadID): its Parts were removed meanwhile.", param: nil, code: "upload_not_pending")
         }
-        do {
-            if let md5, md5.lowercased() != digest {
-                throw APIError.invalid("The md5 checksum '\(md5)' does not match the uploaded bytes (md5 \(digest ?? "?")).", param: "md5")
-            }
-            if upload.purpose == Purpose.fineTune.rawValue { try await files.validateJSONLines(blob) }
-        } catch {
-            await blob.discard()
-            throw error
-        }
+        for part in removedParts { try? await files.blobs.removeBlob(id: part.id) }
+        var completed = upload
+        completed.status = .completed
+        completed.fileID = file.id
+        return (completed, file)
+    }
+
+    /// Names the joined blob as the new File, then commits the File row, the Upload's new status
+    /// and the removal of its part rows in one transaction.
+    private func commitCompletion(
+        of upload: StoredUpload,
+        blob: any BlobWriter,
+        bytes: Int64,
+        tenant: Tenant
+    ) async throws -> (StoredFile, [StoredPart]) {
         let now = clock.seconds
         let fileID = files.ids.fileID()
         let draft = files.newFile(
@@ -130,29 +143,26 @@ public struct UploadService: Sendable {
             tenant: tenant,
             purpose: upload.purpose,
             filename: upload.filename,
-            bytes: total,
+            bytes: bytes,
             lifetime: upload.fileLifetimeSeconds,
             now: now
         )
-        try await blob.commit(as: fileID)
-        let completion: (StoredFile, [StoredPart])?
-        do {
-            completion = try await store.complete(uploadID: uploadID, tenant: tenant.key, file: draft, now: now)
-        } catch {
-            try? await files.blobs.removeBlob(id: fileID)
-            throw error
+        let completion: (StoredFile, [StoredPart])? = try await files.resetBarrier.write {
+            try await blob.commit(as: fileID)
+            do {
+                return try await store.complete(uploadID: upload.id, tenant: tenant.key, file: draft, now: now)
+            } catch {
+                try? await files.blobs.removeBlob(id: fileID)
+                throw error
+            }
         }
-        guard let (file, removedParts) = completion else {
+        guard let completion else {
             // Completed, cancelled or expired by a concurrent request meanwhile.
             try? await files.blobs.removeBlob(id: fileID)
-            _ = try await openUpload(id: uploadID, tenant: tenant, action: "complete")
-            throw APIError.invalid("Cannot complete Upload \(uploadID): it is no longer pending.", param: nil, code: "upload_not_pending")
+            _ = try await openUpload(id: upload.id, tenant: tenant, action: "complete")
+            throw APIError.invalid("Cannot complete Upload \(upload.id): it is no longer pending.", param: nil, code: "upload_not_pending")
         }
-        for part in removedParts { try? await files.blobs.removeBlob(id: part.id) }
-        var completed = upload
-        completed.status = .completed
-        completed.fileID = file.id
-        return (completed, file)
+        return completion
     }
 
     public func cancel(uploadID: String, tenant: Tenant) async throws -> StoredUpload {

@@ -33,7 +33,8 @@ extension BlobStore {
     }
 }
 
-/// A blob being written. Either `commit(as:)` or `discard()` ends it.
+/// A blob being written. Either `commit(as:)` or `discard()` ends it; prefer the scoped
+/// `BlobStore.withNewBlob`, which discards whatever was not committed.
 public protocol BlobWriter: Sendable {
     var bytesWritten: Int64 { get async }
     func write(_ buffer: ByteBuffer) async throws
@@ -41,7 +42,8 @@ public protocol BlobWriter: Sendable {
     func readBack(chunkSize: Int, _ body: (ByteBuffer) async throws -> Void) async throws
     /// Makes the bytes durable (fsync), then names them `id` durably (rename + directory fsync).
     func commit(as id: String) async throws
-    /// Drops the temporary bytes.
+    /// Drops the bytes unless they were committed: the temp file, and the blob itself when a
+    /// `commit` failed after naming it. Safe to call more than once.
     func discard() async
 }
 

@@ -12,6 +12,8 @@ public struct DiskBlobStore: BlobStore {
     let blobsDirectory: FilePath
     let temporaryDirectory: FilePath
     let fileSystem = FileSystem.shared
+    /// Shard directories whose entry in `blobs/` this process has made durable.
+    let durableShards = NIOLockedValueBox<Set<String>>([])
 
     public init(dataDirectory: String) throws {
         let root = FilePath(dataDirectory)
@@ -19,6 +21,12 @@ public struct DiskBlobStore: BlobStore {
         self.temporaryDirectory = root.appending("tmp")
         for directory in [blobsDirectory, temporaryDirectory] {
             try FileManager.default.createDirectory(atPath: directory.string, withIntermediateDirectories: true)
+        }
+        // `blobs/` itself must be as durable as the shards below it.
+        let descriptor = open(root.string, O_RDONLY | O_DIRECTORY)
+        if descriptor >= 0 {
+            _ = fsync(descriptor)
+            close(descriptor)
         }
     }
 
@@ -95,6 +103,22 @@ public struct DiskBlobStore: BlobStore {
         return Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
     }
 
+    /// The shard directory for `id`, created if needed, its entry in `blobs/` durable: a row must
+    /// never point at a blob whose directory a power cut can take back. Each shard is synced once
+    /// per process (`durableShards`), also when another process created it and crashed before.
+    func durableShardDirectory(for id: String) async throws -> FilePath {
+        let shard = shardDirectory(for: id)
+        let name = String(id.suffix(2))
+        if durableShards.withLockedValue({ $0.contains(name) }) { return shard }
+        try await fileSystem.createDirectory(at: shard, withIntermediateDirectories: true, permissions: nil)
+        try await synchronizeDirectory(blobsDirectory)
+        durableShards.withLockedValue { _ = $0.insert(name) }
+        return shard
+    }
+
+    /// The shards synced so far (for tests).
+    var durableShardNames: Set<String> { durableShards.withLockedValue { $0 } }
+
     /// Makes a rename in `directory` durable.
     func synchronizeDirectory(_ directory: FilePath) async throws {
         try await fileSystem.withDirectoryHandle(atPath: directory) { handle in
@@ -111,6 +135,9 @@ final class DiskBlobWriter: BlobWriter {
         var pending: ByteBuffer = ByteBuffer()
         var offset: Int64 = 0
         var closed = false
+        /// Where `commit` renamed the bytes to, once it has; `committed` once the rename is durable.
+        var renamedTo: FilePath?
+        var committed = false
         /// The batch being written, if any; its error surfaces at the next batch or at commit.
         var writeInFlight: Task<Void, any Error>?
     }
@@ -211,15 +238,19 @@ final class DiskBlobWriter: BlobWriter {
         try await flush()
         try await handle.synchronize()
         try await closeHandle()
-        let shard = store.shardDirectory(for: id)
-        try await store.fileSystem.createDirectory(at: shard, withIntermediateDirectories: true, permissions: nil)
-        try await store.fileSystem.moveItem(at: temporaryPath, to: store.path(for: id))
+        let shard = try await store.durableShardDirectory(for: id)
+        let finalPath = store.path(for: id)
+        try await store.fileSystem.moveItem(at: temporaryPath, to: finalPath)
+        state.withLockedValue { $0.renamedTo = finalPath }
         try await store.synchronizeDirectory(shard)
+        state.withLockedValue { $0.committed = true }
     }
 
     func discard() async {
+        let (committed, renamedTo) = state.withLockedValue { ($0.committed, $0.renamedTo) }
+        if committed { return }
         try? await closeHandle()
-        _ = try? await store.fileSystem.removeItem(at: temporaryPath, strategy: .platformDefault, recursively: false)
+        _ = try? await store.fileSystem.removeItem(at: renamedTo ?? temporaryPath, strategy: .platformDefault, recursively: false)
     }
 
     /// A writer dropped without `commit` or `discard` (a bug, or a task cancelled mid-way) must

@@ -1,0 +1,36 @@
+extension BlobStore {
+    /// Runs `body` with a new blob. Unless `body` commits it, the blob is discarded when `body`
+    /// returns or throws, so no temp file outlives a failed request (swift-nio's `withFileHandle`
+    /// is the model). The discard runs in a task of its own: a cancelled request still cleans up.
+    public func withNewBlob<Result>(_ body: (any BlobWriter) async throws -> Result) async throws -> Result {
+        try await Self.scoped(try await makeWriter(), body)
+    }
+
+    /// `withNewBlob` for a blob holding the committed blobs `ids` back to back, with their MD5 (hex)
+    /// when asked for.
+    public func withNewBlob<Result>(
+        concatenating ids: [String],
+        computingMD5: Bool,
+        _ body: (any BlobWriter, _ md5: String?) async throws -> Result
+    ) async throws -> Result {
+        let (writer, md5) = try await makeWriter(concatenating: ids, computingMD5: computingMD5)
+        return try await Self.scoped(writer) { try await body($0, md5) }
+    }
+
+    /// `withNewBlob` for a blob holding a copy of a local file.
+    public func withNewBlob<Result>(copyingFileAt path: String, _ body: (any BlobWriter) async throws -> Result) async throws -> Result {
+        try await Self.scoped(try await makeWriter(copyingFileAt: path), body)
+    }
+
+    private static func scoped<Result>(_ writer: any BlobWriter, _ body: (any BlobWriter) async throws -> Result) async throws -> Result {
+        let result: Result
+        do {
+            result = try await body(writer)
+        } catch {
+            await Task { await writer.discard() }.value
+            throw error
+        }
+        await Task { await writer.discard() }.value
+        return result
+    }
+}
