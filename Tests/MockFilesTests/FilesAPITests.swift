@@ -58,14 +58,19 @@ import Testing
     @Test func validationErrorsNameTheirParameter() async throws {
         let server = try TestServer()
         defer { server.remove() }
-        let cases: [(MultipartBody, String, String)] = [
-            (.createFile(purpose: nil), "purpose", "Missing required parameter: 'purpose'."),
-            (.createFile(purpose: "fine-tune-results"), "purpose", ""),
-            (.createFile(purpose: "batch", filename: "data.csv"), "file", ""),
-            (.createFile(purpose: "fine-tune", filename: "t.jsonl", contents: Array("{}\n{}\nnot json\n".utf8)), "file", "line 3"),
+        // The real service's words where captures exist (README "Where mockfiles' answers come from").
+        let purposes = "['fine-tune', 'assistants', 'batch', 'user_data', 'vision', 'evals']"
+        let cases: [(MultipartBody, String?, String)] = [
+            (.createFile(purpose: nil), nil, "'purpose' is a required property"),
+            (.createFile(purpose: "fine-tune-results"), "purpose", "'fine-tune-results' is not one of \(purposes) - 'purpose'"),
+            (.createFile(purpose: "batch", filename: "data.csv"), nil, "Invalid file format for Batch API. Must be .jsonl"),
+            (
+                .createFile(purpose: "fine-tune", filename: "t.jsonl", contents: Array("{}\n{}\nnot json\n".utf8)), nil,
+                "Expected file to have JSONL format, where every line is a JSON dictionary. Line 3 is not a dictionary (HINT: line starts with: \"not ...\")."
+            ),
             (.createFile(extraFields: [("expires_after[anchor]", "created_at"), ("expires_after[seconds]", "60")]), "expires_after[seconds]", ""),
             (.createFile(extraFields: [("purpose", "batch")]), "purpose", "Duplicate"),
-            (.createFile(extraFields: [("colour", "blue")]), "colour", "Unrecognized"),
+            (.createFile(extraFields: [("colour", "blue")]), nil, "Additional properties are not allowed ('colour' was unexpected)"),
         ]
         try await server.test { client in
             for (form, param, messagePart) in cases {
@@ -80,13 +85,15 @@ import Testing
                     #expect(error["param"] as? String == param)
                     #expect(error["type"] as? String == "invalid_request_error")
                     #expect(messagePart.isEmpty || (error["message"] as? String)?.contains(messagePart) == true, "\(error)")
+                    #expect(error["code"] is NSNull, "\(error)")
                 }
             }
             var noFile = MultipartBody()
             noFile.field("purpose", "assistants")
             try await client.execute(uri: "/v1/files", method: .post, headers: headers([.contentType: noFile.contentType]), body: .init(bytes: noFile.finished())) {
                 #expect($0.status == .badRequest)
-                #expect(errorObject($0.body)["param"] as? String == "file")
+                #expect(errorObject($0.body)["message"] as? String == "'file' is a required property")
+                #expect(errorObject($0.body)["param"] is NSNull)
             }
         }
         #expect(server.blobPaths().isEmpty)
@@ -140,14 +147,16 @@ import Testing
         #expect(server.blobPaths().isEmpty && server.temporaryFiles().isEmpty)
     }
 
-    @Test func filesOverTheLimitGet413AndLeaveNothing() async throws {
+    @Test func filesOverTheLimitGet400AndLeaveNothing() async throws {
         let server = try TestServer { $0.files.maxFileBytes = 1000 }
         defer { server.remove() }
         try await server.test { client in
             let form = MultipartBody.createFile(contents: Array(repeating: 1, count: 1001))
             try await client.execute(uri: "/v1/files", method: .post, headers: headers([.contentType: form.contentType]), body: .init(bytes: form.finished())) { response in
-                #expect(response.status == .contentTooLarge)
-                #expect(errorObject(response.body)["param"] as? String == "file")
+                #expect(response.status == .badRequest)
+                let error = errorObject(response.body)
+                #expect(error["message"] as? String == "File is too large.")
+                #expect(error["param"] is NSNull && error["code"] is NSNull)
             }
             _ = try await client.createFile(.createFile(contents: Array(repeating: 1, count: 1000)))
         }
@@ -192,22 +201,45 @@ import Testing
         }
     }
 
-    @Test func assistantsContentIsRefusedUnlessAllowed() async throws {
-        for allowed in [false, true] {
-            let server = try TestServer { $0.files.allowAssistantsDownload = allowed }
-            defer { server.remove() }
-            try await server.test { client in
-                let id = try #require(try await client.createFile(.createFile(purpose: "assistants", filename: "a.pdf"))["id"] as? String)
+    /// `assistants`, `user_data`, `fine-tune` and `evals` are refused by default, the rest served;
+    /// `downloadablePurposes` changes the set. An unknown file is still 404 first.
+    @Test(arguments: [nil, Set(Purpose.allCases), Set([Purpose.userData])])
+    func contentIsServedForDownloadablePurposesOnly(downloadable: Set<Purpose>?) async throws {
+        let server = try TestServer { $0.files.downloadablePurposes = downloadable ?? FileService.Settings().downloadablePurposes }
+        defer { server.remove() }
+        let expected = downloadable ?? [.batch, .vision, .assistantsOutput, .batchOutput, .fineTuneResults]
+        try await server.test { client in
+            for purpose in Purpose.creatable {
+                let filename = purpose == .batch || purpose == .fineTune ? "a.jsonl" : "a.pdf"
+                let form = MultipartBody.createFile(purpose: purpose.rawValue, filename: filename, contents: Array("{}\n".utf8))
+                let id = try #require(try await client.createFile(form)["id"] as? String)
                 try await client.execute(uri: "/v1/files/\(id)/content", method: .get, headers: testKeyHeaders) { response in
-                    if allowed {
-                        #expect(response.status == .ok)
+                    if expected.contains(purpose) {
+                        #expect(response.status == .ok, "\(purpose)")
                     } else {
-                        #expect(response.status == .badRequest)
-                        #expect(errorObject(response.body)["message"] as? String == "Not allowed to download files of purpose: assistants")
+                        #expect(response.status == .badRequest, "\(purpose)")
+                        let error = errorObject(response.body)
+                        #expect(error["message"] as? String == "Not allowed to download files of purpose: \(purpose.rawValue)")
+                        #expect(error["param"] is NSNull && error["code"] is NSNull)
                     }
                 }
             }
+            try await client.execute(uri: "/v1/files/file-unknown/content", method: .get, headers: testKeyHeaders) { response in
+                #expect(response.status == .notFound)
+            }
         }
+    }
+
+    @Test func downloadablePurposesAreReadFromSettings() async throws {
+        func settings(_ values: [String: String]) async throws -> ServerSettings {
+            try ServerSettings(config: try await ServerSettings.configReader(flags: [:], configFile: nil, environment: values))
+        }
+        #expect(try await settings([:]).files.downloadablePurposes == Set(Purpose.allCases).subtracting([.assistants, .userData, .fineTune, .evals]))
+        #expect(try await settings(["MOCKFILES_DOWNLOADABLE_PURPOSES": "all"]).files.downloadablePurposes == Set(Purpose.allCases))
+        #expect(try await settings(["MOCKFILES_DOWNLOADABLE_PURPOSES": "batch,user_data"]).files.downloadablePurposes == [.batch, .userData])
+        let alias = try await settings(["MOCKFILES_ALLOW_ASSISTANTS_DOWNLOAD": "true"]).files.downloadablePurposes
+        #expect(alias.contains(.assistants) && !alias.contains(.userData))
+        await #expect(throws: SettingsError.self) { try await settings(["MOCKFILES_DOWNLOADABLE_PURPOSES": "batch,pictures"]) }
     }
 
     @Test func rangesAndHead() async throws {

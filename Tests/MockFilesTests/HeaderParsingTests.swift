@@ -114,8 +114,20 @@ import Testing
 
     @Test(arguments: [1, 4, 1000])
     func namesTheFirstBadLine(chunk: Int) {
-        #expect(throws: JSONLValidator.Failure.notAnObject(line: 3)) { try validate("{}\n{}\n[1]\n{}", chunk: chunk) }
-        #expect(throws: JSONLValidator.Failure.notAnObject(line: 2)) { try validate("{}\n{\"a\":", chunk: chunk) }
+        #expect(throws: JSONLValidator.Failure.notAnObject(line: 3, start: "[1]")) { try validate("{}\n{}\n[1]\n{}", chunk: chunk) }
+        #expect(throws: JSONLValidator.Failure.notAnObject(line: 2, start: "{\"a\"")) { try validate("{}\n{\"a\":", chunk: chunk) }
+    }
+
+    /// The real service quotes a bad line's first four characters: a line behind a byte-order
+    /// mark shows as `{"p` (the mark is invisible), bytes that are not UTF-8 as Python's bytes repr.
+    @Test func quotesTheStartOfABadLineAsTheRealService() {
+        #expect(throws: JSONLValidator.Failure.notAnObject(line: 1, start: "\u{FEFF}{\"p")) {
+            try validate("\u{FEFF}{\"prompt\": \"a\"}", chunk: 1000)
+        }
+        let notUTF8: [UInt8] = [0xB0, 0xB2, 0xD7, 0xB0, 0x27, 0x5C]
+        #expect(JSONLValidator.hint(notUTF8) == #"b'\xb0\xb2\xd7\xb0'"#)
+        #expect(JSONLValidator.hint([0x27, 0x5C, 0x0A, 0xFF]) == #"b'\'\\\n\xff'"#)
+        #expect(JSONLValidator.hint(Array("ab".utf8)) == "ab")
     }
 
     @Test func boundsTheLineLength() {

@@ -33,7 +33,10 @@ import Testing
             try await client.execute(uri: "/v1/files", method: .get, headers: other) {
                 #expect((jsonObject($0.body)["data"] as? [Any])?.isEmpty == true)
             }
-            try await client.execute(uri: "/v1/files?after=\(id)", method: .get, headers: other) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/v1/files?after=\(id)", method: .get, headers: other) {
+                #expect($0.status == .notFound)
+                #expect(errorObject($0.body)["param"] as? String == "after")
+            }
             // Still there for its owner.
             try await client.execute(uri: "/v1/files/\(id)/content", method: .get, headers: owner) { #expect($0.status == .ok) }
         }

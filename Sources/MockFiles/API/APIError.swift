@@ -123,13 +123,18 @@ extension APIError {
         code: "mismatched_project"
     )
 
-    static func fileTooLarge(limit: Int64, param: String = "file") -> APIError {
-        APIError(
-            status: .contentTooLarge,
-            message: "File is too large: the limit is \(limit) bytes.",
-            param: param,
-            code: "file_too_large"
-        )
+    /// Over a size limit: the real service answers a batch file over 200 MB with this 400 (so the
+    /// SDK raises `BadRequestError`); mockfiles uses it for every file, Upload and Part limit.
+    static let fileTooLarge = APIError.invalid("File is too large.", param: nil)
+
+    /// A required form field is missing, worded as the real service's JSON-schema check.
+    static func requiredProperty(_ name: String) -> APIError {
+        APIError.invalid("'\(name)' is a required property", param: nil)
+    }
+
+    /// A form field the endpoint does not know, worded as the real service's JSON-schema check.
+    static func additionalProperty(_ name: String) -> APIError {
+        APIError.invalid("Additional properties are not allowed ('\(name)' was unexpected)", param: nil)
     }
 
     static func internalError(requestID: String) -> APIError {

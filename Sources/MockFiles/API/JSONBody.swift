@@ -13,12 +13,16 @@ struct JSONBody {
     func param(_ field: String) -> String { path + field }
 
     /// Collects at most `limit` bytes and parses a JSON object.
+    /// Only a body over the limit is a 413 (at once when `Content-Length` says so); a client that
+    /// breaks off is not, its error goes on to `ErrorEnvelopeMiddleware`.
     static func read(_ request: Request, limit: Int = 1 << 20) async throws -> JSONBody {
+        let tooLarge = APIError(status: .contentTooLarge, message: "The JSON body is larger than \(limit) bytes.")
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit { throw tooLarge }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError(status: .contentTooLarge, message: "The JSON body is larger than \(limit) bytes.")
+        } catch is NIOTooManyBytesError {
+            throw tooLarge
         }
         guard
             let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView), options: [.fragmentsAllowed]),

@@ -58,7 +58,12 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
     ]
     return Application(
         router: buildRouter(server),
-        server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)))),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ExpectContinueHandler()],
+                idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000))
+            )
+        ),
         configuration: .init(
             address: .hostname(settings.host, port: settings.port),
             serverName: nil,
@@ -82,6 +87,7 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
     router.add(middleware: ErrorEnvelopeMiddleware())
     router.add(middleware: FaultMiddleware(faults: server.controls.faults, metrics: server.metrics))
     router.add(middleware: ContentEncodingMiddleware())
+    router.add(middleware: ExpectContinueMiddleware())
     OperationsController(metrics: server.metrics, store: server.fileService.metadata).addRoutes(to: router)
     let api = router.group("v1")
         .add(middleware: AuthMiddleware(resolver: server.settings.tenantResolver))

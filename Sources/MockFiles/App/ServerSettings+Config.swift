@@ -25,7 +25,16 @@ extension ServerSettings {
         rejectUnknownKeys = config.bool(forKey: "rejectUnknownKeys", default: rejectUnknownKeys)
         files.maxFileBytes = Int64(config.int(forKey: "maxFileBytes", default: Int(files.maxFileBytes)))
         files.maxBatchFileBytes = Int64(config.int(forKey: "maxBatchFileBytes", default: Int(files.maxBatchFileBytes)))
-        files.allowAssistantsDownload = config.bool(forKey: "allowAssistantsDownload", default: files.allowAssistantsDownload)
+        let purposeNames = config.stringArray(forKey: "downloadablePurposes", default: [])
+        if !purposeNames.isEmpty {
+            guard let purposes = Purpose.parseSet(purposeNames) else {
+                let known = Purpose.allCases.map(\.rawValue).joined(separator: ", ")
+                throw SettingsError("downloadablePurposes must be 'all' or a comma-separated list of \(known); got '\(purposeNames.joined(separator: ","))'")
+            }
+            files.downloadablePurposes = purposes
+        }
+        // The older switch, kept as an alias: it adds `assistants` to whatever the list says.
+        if config.bool(forKey: "allowAssistantsDownload", default: false) { files.downloadablePurposes.insert(.assistants) }
         files.tombstoneRetentionSeconds = Int64(config.int(forKey: "tombstoneRetentionSeconds", default: Int(files.tombstoneRetentionSeconds)))
         uploads.maxUploadBytes = Int64(config.int(forKey: "maxUploadBytes", default: Int(uploads.maxUploadBytes)))
         uploads.maxPartBytes = Int64(config.int(forKey: "maxPartBytes", default: Int(uploads.maxPartBytes)))

@@ -17,17 +17,23 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
         } catch is FaultMiddleware.DroppedConnection {
             // Not a server error: 499 ("client closed request", as nginx logs it) marks it in the
             // request log and metrics; the connection is already gone.
-            return Response(status: .init(code: 499, reasonPhrase: "Connection Dropped"))
+            return Self.clientClosedRequest
+        } catch HTTPParserError.invalidEOFState {
+            // The client closed the connection mid-body: nobody is left to answer, and it is no
+            // bad request either. 499 in the request log and metrics, as for a dropped connection.
+            context.logger.info("client closed the connection mid-request", metadata: ["request_id": "\(context.requestID)"])
+            return Self.clientClosedRequest
         } catch let error as HTTPParserError {
-            // The client broke off (or garbled) the request mid-body: its fault, not a server error.
-            // It rarely reads this answer, but the request log and metrics record a 400.
+            // The client garbled the request's framing: its fault, not a server error.
             context.logger.info("request ended early", metadata: ["error": "\(error)", "request_id": "\(context.requestID)"])
-            return APIError(status: .badRequest, message: "The request body ended early or was not valid HTTP: \(error).", param: nil).response()
+            return APIError(status: .badRequest, message: "The request body was not valid HTTP: \(error).", param: nil).response()
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "request_id": "\(context.requestID)"])
             return APIError.internalError(requestID: context.requestID).response()
         }
     }
+
+    static var clientClosedRequest: Response { Response(status: .init(code: 499, reasonPhrase: "Client Closed Request")) }
 
     /// Hummingbird's own errors (no route, body too large, bad JSON) in the real service's words.
     static func envelope(for error: HTTPError, request: Request) -> APIError {

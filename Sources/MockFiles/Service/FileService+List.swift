@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// `GET /v1/files` parameters, validated.
 public struct FileListParameters: Sendable, Equatable {
     public static let maximumLimit = 10_000
@@ -14,27 +16,50 @@ public struct FileListParameters: Sendable, Equatable {
         self.after = after
     }
 
-    /// Parses query items; every bad value is a 400 naming its parameter.
+    /// Parses query items; every bad value is a 400 naming its parameter, worded with the real
+    /// service's templates for integer bounds and enum values (README "Where mockfiles' answers come from").
     public init(query: [String: String]) throws(APIError) {
         self.init()
-        if let purpose = query["purpose"], !purpose.isEmpty { self.purpose = purpose }
+        if let purpose = query["purpose"], !purpose.isEmpty {
+            guard Purpose(rawValue: purpose) != nil else {
+                throw Self.notOneOf(purpose, Purpose.allCases.map(\.rawValue), param: "purpose")
+            }
+            self.purpose = purpose
+        }
         if let rawLimit = query["limit"] {
-            guard let limit = Int(rawLimit), (1...Self.maximumLimit).contains(limit) else {
+            guard let limit = Int(rawLimit) else {
+                throw .invalid("Invalid 'limit': expected an integer, but got '\(rawLimit)' instead.", param: "limit", code: "invalid_type")
+            }
+            guard limit >= 1 else {
                 throw .invalid(
-                    "Invalid value for 'limit': '\(rawLimit)'. It must be an integer between 1 and \(Self.maximumLimit).",
+                    "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got \(limit) instead.",
                     param: "limit",
-                    code: "integer_out_of_range"
+                    code: "integer_below_min_value"
+                )
+            }
+            guard limit <= Self.maximumLimit else {
+                throw .invalid(
+                    "Invalid 'limit': integer above maximum value. Expected a value <= \(Self.maximumLimit), but got \(limit) instead.",
+                    param: "limit",
+                    code: "integer_above_max_value"
                 )
             }
             self.limit = limit
         }
         if let rawOrder = query["order"] {
             guard let order = FileListQuery.Order(rawValue: rawOrder) else {
-                throw .invalid("Invalid value for 'order': '\(rawOrder)'. It must be one of 'asc', 'desc'.", param: "order")
+                throw Self.notOneOf(rawOrder, ["asc", "desc"], param: "order")
             }
             self.order = order
         }
         if let after = query["after"], !after.isEmpty { self.after = after }
+    }
+
+    /// `Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'.`: the real service's enum template.
+    static func notOneOf(_ value: String, _ allowed: [String], param: String) -> APIError {
+        let quoted = allowed.map { "'\($0)'" }
+        let list = quoted.count == 2 ? "\(quoted[0]) and \(quoted[1])" : quoted.dropLast().joined(separator: ", ") + ", and \(quoted.last!)"
+        return .invalid("Invalid value: '\(value)'. Supported values are: \(list).", param: param, code: "invalid_value")
     }
 }
 
@@ -49,7 +74,7 @@ extension FileService {
         var cursor: ListCursor?
         if let after = parameters.after {
             guard let position = try await metadata.cursor(ofFileID: after, tenant: tenant.key) else {
-                throw APIError.invalid("Invalid value for 'after': no file '\(after)' to continue from.", param: "after")
+                throw APIError(status: .notFound, message: "No such File object: \(after)", param: "after")
             }
             cursor = position
         }

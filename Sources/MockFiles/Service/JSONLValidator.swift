@@ -5,9 +5,13 @@ import NIOCore
 /// Memory is bounded by the longest line allowed, not by the file.
 public struct JSONLValidator {
     public enum Failure: Error, Equatable {
-        case notAnObject(line: Int)
+        /// `start` is the line's first characters, for the hint the real service's message gives.
+        case notAnObject(line: Int, start: String)
         case lineTooLong(line: Int, limit: Int)
     }
+
+    /// How many characters of a bad line the error quotes.
+    static let hintCharacters = 4
 
     public let maxLineBytes: Int
     private var currentLine: [UInt8] = []
@@ -48,7 +52,31 @@ public struct JSONLValidator {
         }
         let isBlank = currentLine.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
         guard !isBlank else { return }
-        let object = try? JSONSerialization.jsonObject(with: Data(currentLine), options: [])
-        guard object is [String: Any] else { throw .notAnObject(line: lineNumber) }
+        // The real service reads lines as Python's json does, which refuses a byte-order mark
+        // (Foundation would skip it).
+        let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let object = currentLine.starts(with: byteOrderMark) ? nil : try? JSONSerialization.jsonObject(with: Data(currentLine), options: [])
+        guard object is [String: Any] else { throw .notAnObject(line: lineNumber, start: Self.hint(currentLine)) }
+    }
+
+    /// The start of a bad line as the real service quotes it: its first four characters, or, when
+    /// the line is not UTF-8, Python's `repr` of its first four bytes (`b'\xb0\xb2\xd7\xb0'`).
+    /// Captured answers show both: `"{"p..."` (a line behind a byte-order mark) and the bytes form.
+    static func hint(_ line: [UInt8]) -> String {
+        if let text = String(validating: line, as: UTF8.self) {
+            return String(String.UnicodeScalarView(text.unicodeScalars.prefix(hintCharacters)))
+        }
+        var repr = "b'"
+        for byte in line.prefix(hintCharacters) {
+            switch byte {
+            case UInt8(ascii: "\\"), UInt8(ascii: "'"): repr += "\\" + String(UnicodeScalar(byte))
+            case UInt8(ascii: "\t"): repr += "\\t"
+            case UInt8(ascii: "\n"): repr += "\\n"
+            case UInt8(ascii: "\r"): repr += "\\r"
+            case 0x20..<0x7F: repr += String(UnicodeScalar(byte))
+            default: repr += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+            }
+        }
+        return repr + "'"
     }
 }

@@ -21,6 +21,8 @@ struct TestServer {
         var settings = ServerSettings()
         settings.dataDirectory = directory
         settings.logLevel = .warning
+        // Tests of other features download whatever they upload; the refusals have their own tests.
+        settings.files.downloadablePurposes = Set(Purpose.allCases)
         configure(&settings)
         let clock = ServiceClock()
         clock.freeze()
