@@ -1063,12 +1063,12 @@ class Bench:
                 print(f"  {l}")
 
 
-SMALL_UPLOAD_LUA = r"""-- wrk: every request uploads a new 1 KiB file (multipart, purpose=user_data)
+SMALL_UPLOAD_LUA = r"""-- wrk: every request uploads a new 1 KiB file (multipart, purpose=vision: its content downloads by default)
 local boundary = "mockfilesbenchboundary"
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
 wrk.body = "--" .. boundary .. "\r\n" ..
-  "Content-Disposition: form-data; name=\"purpose\"\r\n\r\nuser_data\r\n" ..
+  "Content-Disposition: form-data; name=\"purpose\"\r\n\r\nvision\r\n" ..
   "--" .. boundary .. "\r\n" ..
   "Content-Disposition: form-data; name=\"file\"; filename=\"small.txt\"\r\n" ..
   "Content-Type: text/plain\r\n\r\n" .. string.rep("x", @BYTES@) .. "\r\n" ..
@@ -1088,10 +1088,10 @@ def http_request(base: str, method: str, path: str):
 
 
 def sendfile_multipart(base: str, path: Path, size: int) -> tuple[int, float, bytes]:
-    """Uploads `path` as the `file` part of POST /v1/files (purpose user_data), the file's bytes
+    """Uploads `path` as the `file` part of POST /v1/files (purpose vision, whose content downloads by default), the file's bytes
     sent with sendfile(2) from the page cache. Returns status, seconds to the whole answer, body."""
     boundary = "bench" + os.urandom(12).hex()
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nuser_data\r\n"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nvision\r\n"
             f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n"
             "Content-Type: application/octet-stream\r\n\r\n").encode()
     tail = f"\r\n--{boundary}--\r\n".encode()

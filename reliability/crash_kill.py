@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Crash test: kill -9 the server under upload/delete load, restart it, and prove no acknowledged byte is lost.
 
-32 uploader threads send random files (1 B .. 20 MiB, log-uniform, purpose user_data), 4 more build files through
+32 uploader threads send random files (1 B .. 20 MiB, log-uniform, purpose vision: its content downloads by default), 4 more build files through
 the Uploads API (create, 1-4 parts, complete with md5; a part acked before a kill is used after the restart) when
 the server has it, and one deleter removes
 random acknowledged files while the server is killed with SIGKILL every 1-4 s and started again on the same data
@@ -43,7 +43,8 @@ from _common import AUTH, Server, Tally, disk_state, integrity_check, log, wait_
 
 MiB = 1 << 20
 SMALL_CAP = 64 * 1024
-PURPOSE = "user_data"
+PURPOSE = "vision"  # downloadable by default (user_data is not), so every file's bytes can be read back
+UPLOAD_MIME = "image/png"  # an Upload of purpose vision must declare an image type
 
 
 @dataclass
@@ -203,7 +204,7 @@ class Run:
                 chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, total])]
                 name = f"ck-up-{index:02d}-{n:06d}.bin"
                 attempt = Attempt(name=name, size=total, sha=hashlib.sha256(data).hexdigest(), cycle=self.cycle)
-                body = {"filename": name, "purpose": PURPOSE, "bytes": total, "mime_type": "application/octet-stream"}
+                body = {"filename": name, "purpose": PURPOSE, "bytes": total, "mime_type": UPLOAD_MIME}
                 try:
                     r = None
                     while r is None and not self.stop.is_set():

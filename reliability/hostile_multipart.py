@@ -2,6 +2,11 @@
 """Hostile multipart bodies: the server must answer each with a clean 4xx envelope (or accept it correctly) and
 stay up.
 
+Preamble and epilogue (text before the first boundary, after the closing one) are allowed by RFC 2046 and
+ignored; a file or Part over the limit is the real service's 400 `File is too large.` (the server runs with
+--max-file-bytes and --max-part-bytes of 4 MiB here). Files accepted by POST /v1/files are purpose=vision,
+which downloads by default, so their bytes are checked.
+
 Every case is one raw request to POST /v1/files (and, when the server has the Uploads API, to
 POST /v1/uploads/{id}/parts). After each case the server must still answer GET /health; if it died, the case
 fails and the server is started again on the same data dir for the next one. At the end: no temp file, no
@@ -25,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import AUTH, Server, Tally, db_file_ids, disk_state, log, wait_disk_clean  # noqa: E402
 
 B = "hostileBoundary42"
-OK, BAD, TOO_LARGE = 200, 400, 413
+OK, BAD = 200, 400
+LIMIT = 4 * 1024 * 1024  # --max-file-bytes and --max-part-bytes of the server under test
+TOO_LARGE = "File is too large."
 
 
 def part(name: str, value: bytes, filename: str | None = None, extra: bytes = b"") -> bytes:
@@ -35,7 +42,7 @@ def part(name: str, value: bytes, filename: str | None = None, extra: bytes = b"
 
 CLOSE = f"--{B}--\r\n".encode()
 UTF8_NAME = "h\u00e9llo \u6587\u4ef6.bin"
-PURPOSE = part("purpose", b"user_data")
+PURPOSE = part("purpose", b"vision")  # vision: downloadable by default, so accepted bytes can be checked
 
 
 @dataclass
@@ -44,6 +51,8 @@ class Case:
     body: bytes
     allowed: tuple[int, ...]
     content_type: str = f"multipart/form-data; boundary={B}"
+    message: str | None = None  # the exact error message, when it is known
+    content: bytes = b"hello"  # the file's bytes, when it is accepted
 
 
 def file_cases(field: str, with_purpose: bool) -> list[Case]:
@@ -67,9 +76,18 @@ def file_cases(field: str, with_purpose: bool) -> list[Case]:
         Case("no boundary parameter", pre + good_file + CLOSE, (BAD,), "multipart/form-data"),
         Case("not multipart at all", b'{"purpose":"user_data"}', (BAD,), "application/json"),
         Case("LF-only line endings", (pre + good_file + CLOSE).replace(b"\r\n", b"\n"), (BAD,)),
-        Case("a 20 KiB header value", pre + part(field, b"x", "a.bin", b"X-Big: " + b"a" * 20_000 + b"\r\n") + CLOSE, (BAD, TOO_LARGE)),
-        Case("100 KiB of header lines", pre + part(field, b"x", "a.bin", b"".join(b"X-H%d: v\r\n" % i for i in range(10_000))) + CLOSE, (BAD, TOO_LARGE)),
+        Case("a 20 KiB header value", pre + part(field, b"x", "a.bin", b"X-Big: " + b"a" * 20_000 + b"\r\n") + CLOSE, (BAD,)),
+        Case("100 KiB of header lines", pre + part(field, b"x", "a.bin", b"".join(b"X-H%d: v\r\n" % i for i in range(10_000))) + CLOSE, (BAD,)),
         Case("a boundary line with 1 MiB of garbage before the first part", b"x" * (1 << 20) + b"\r\n" + pre + good_file + CLOSE, (OK, BAD)),
+        Case("preamble text before the first boundary", b"This is a preamble.\r\n" + pre + good_file + CLOSE, (OK,)),
+        Case("preamble of a bare CRLF", b"\r\n" + pre + good_file + CLOSE, (OK,)),
+        Case("epilogue: CRLF after the closing delimiter", pre + good_file + CLOSE + b"\r\n", (OK,)),
+        Case("epilogue: text after the closing delimiter", pre + good_file + f"--{B}--\r\nsome trailing text".encode(), (OK,)),
+        Case("epilogue: no CRLF after the closing delimiter", pre + good_file + f"--{B}--".encode(), (OK,)),
+        Case("epilogue that looks like another part", pre + good_file + CLOSE + part(field, b"ignored", "b.bin") + CLOSE, (OK,)),
+        Case("preamble and epilogue", b"preamble\r\n" + pre + good_file + CLOSE + b"epilogue\r\n", (OK,)),
+        Case("a file one byte over the limit", pre + part(field, b"y" * (LIMIT + 1), "big.bin") + CLOSE, (BAD,), message=TOO_LARGE),
+        Case("a file at the limit", pre + part(field, b"z" * LIMIT, "limit.bin") + CLOSE, (OK,), content=b"z" * LIMIT),
         Case("2000 parts of an unknown field", pre + b"".join(part(f"f{i}", b"v") for i in range(2000)) + good_file + CLOSE, (BAD,)),
         Case("the file part twice", pre + good_file + good_file + CLOSE, (BAD,)),
         Case("binary garbage after the boundary", pre + f"--{B}\r\n".encode() + os.urandom(4096) + CLOSE, (BAD,)),
@@ -145,12 +163,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mockfiles-hostile-"))
-    server = Server(work / "data", work / "logs")
+    server = Server(work / "data", work / "logs", ["--max-file-bytes", str(LIMIT), "--max-part-bytes", str(LIMIT)])
     tally = Tally()
     server.start()
     client = httpx2.Client(headers=AUTH, timeout=30)
     targets = [("/v1/files", file_cases("file", True))]
-    r = client.post(server.root_url + "/v1/uploads", json={"filename": "h.bin", "purpose": "user_data", "bytes": 5, "mime_type": "application/octet-stream"})
+    r = client.post(server.root_url + "/v1/uploads", json={"filename": "h.bin", "purpose": "vision", "bytes": 5, "mime_type": "image/png"})
     if r.status_code == 200:
         upload_id = r.json()["id"]
         targets.append((f"/v1/uploads/{upload_id}/parts", file_cases("data", False)))
@@ -183,6 +201,8 @@ def main() -> None:
 
                     err = json.loads(body)["error"]
                     ok = isinstance(err.get("message"), str) and "type" in err and "param" in err and "code" in err
+                    if case.message is not None:
+                        ok = ok and (err["message"], err["param"], err["code"]) == (case.message, None, None)
                 except (ValueError, KeyError, TypeError):
                     ok = False
             if ok and status == OK and path == "/v1/files":
@@ -190,9 +210,13 @@ def main() -> None:
 
                 created = json.loads(body)
                 accepted.add(created["id"])
+                got = client.get(f"{server.root_url}/v1/files/{created['id']}/content")
+                ok = got.status_code == 200 and got.content == case.content and created["bytes"] == len(case.content)
+                tally.check(ok, "an accepted file keeps exactly its bytes", f"{label}: {got.status_code} {got.content[:80]!r}")
                 if "UTF-8 filename" in case.name:
-                    ok = created["filename"] == UTF8_NAME
-                    tally.check(ok, "a UTF-8 filename comes back unchanged", f"{created['filename']!r} vs {UTF8_NAME!r}")
+                    named = created["filename"] == UTF8_NAME
+                    ok = ok and named
+                    tally.check(named, "a UTF-8 filename comes back unchanged", f"{created['filename']!r} vs {UTF8_NAME!r}")
             tally.check(ok, "answer is one of the allowed ones (errors as the JSON envelope)", f"{label}: got {status} {body[:200]!r}, allowed {case.allowed}")
             print(f"  {'ok   ' if ok else 'FAIL '}  {status}  {took * 1000:6.0f} ms  {label}")
     state, _ = wait_disk_clean(server.data_dir, 30.0)

@@ -8,7 +8,9 @@ vanish mid-body (FIN or RST). The client keeps a
 ledger of every file it was answered 200 for and checks, while the load runs:
 
   * no 5xx, no transport error, no answer mentioning "database is locked" (nor in the server's log);
-  * every content read is byte-exact (sha256; ranges against the bytes kept for small files);
+  * every content read is byte-exact (sha256; ranges against the bytes kept for small files); content of a
+    purpose the real service does not hand out (user_data, assistants) is its 400 `Not allowed to download
+    files of purpose: P`;
   * a 404 for a file only once its delete was sent; a delete of a live file answers 200 exactly once;
   * list pages: no duplicate id in a walk, order by created_at as asked, purpose filter kept, first_id/last_id
     match the page, no more than `limit` items; a full walk lists every file acknowledged before it began and
@@ -44,7 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import AUTH, Server, Tally, db_file_ids, disk_state, integrity_check, log, wait_disk_clean, walk_files  # noqa: E402
 
 KiB, MiB = 1 << 10, 1 << 20
-PURPOSES = [("user_data", 6), ("assistants", 2), ("vision", 1), ("batch", 1)]
+# vision and batch download by default; user_data and assistants are refused (as the real service does).
+PURPOSES = [("vision", 6), ("batch", 2), ("user_data", 1), ("assistants", 1)]
+NOT_DOWNLOADABLE = {"user_data", "assistants"}
 OPS = [
     ("upload_small", 20),
     ("upload_medium", 4),
@@ -57,6 +61,20 @@ OPS = [
     ("upload_abort", 1),
 ]
 LOCKED = "database is locked"
+
+
+def refused_download(r: httpx2.Response, purpose: str) -> bool:
+    """The real service's answer to content of a purpose it does not hand out."""
+    try:
+        error = r.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return r.status_code == 400 and error == {
+        "message": f"Not allowed to download files of purpose: {purpose}",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
 
 
 @dataclass
@@ -220,12 +238,8 @@ class Soak:
             self.bytes_down += n
         if r.status_code == 404:
             return self.gone_ok(rec, op, r)
-        if rec.purpose == "assistants":
-            self.tally.check(
-                r.status_code == 400 and "assistants" in r.text,
-                "content of purpose=assistants is refused with 400",
-                f"{rec.id}: {r.status_code} {r.text[:200]}",
-            )
+        if rec.purpose in NOT_DOWNLOADABLE:
+            self.tally.check(refused_download(r, rec.purpose), f"content of purpose={rec.purpose} is refused with 400", f"{rec.id}: {r.status_code} {r.text[:200]}")
             return
         if ranged:
             ok = r.status_code == 206 and body == kept[start : end + 1] and r.headers.get("content-range") == f"bytes {start}-{end}/{rec.size}"
@@ -452,9 +466,11 @@ class Soak:
             tally.check(not (ids & deleted), "no deleted file is listed", str(sorted(ids & deleted)[:5]))
 
             def verify(rec: Rec) -> None:
-                if rec.purpose == "assistants":
+                if rec.purpose in NOT_DOWNLOADABLE:
                     r = client.get(f"/v1/files/{rec.id}")
-                    tally.check(r.status_code == 200 and r.json()["bytes"] == rec.size, "final: assistants file retrievable", f"{rec.id}: {r.status_code}")
+                    tally.check(r.status_code == 200 and r.json()["bytes"] == rec.size, f"final: {rec.purpose} file retrievable", f"{rec.id}: {r.status_code}")
+                    r = client.get(f"/v1/files/{rec.id}/content")
+                    tally.check(refused_download(r, rec.purpose), f"final: content of purpose={rec.purpose} refused with 400", f"{rec.id}: {r.status_code} {r.text[:200]}")
                     return
                 h = hashlib.sha256()
                 n = 0

@@ -450,7 +450,7 @@ def test_delete_then_retrieve_is_not_found(api: Api, as_json: bool) -> None:
 
 @pytest.mark.parametrize("flags", [[], ["--progress"]], ids=["quiet", "progress"])
 def test_content_to_stdout_is_byte_exact(api: Api, blob: bytes, flags: list[str]) -> None:
-    f = api.upload("blob.bin", blob)
+    f = api.upload("blob.bin", blob, purpose="vision")  # vision: downloadable by default (user_data is not)
     run = api.cli("content", f.id, *flags)
     assert len(run.stdout) == len(blob) and run.stdout == blob
     if flags:
@@ -460,7 +460,7 @@ def test_content_to_stdout_is_byte_exact(api: Api, blob: bytes, flags: list[str]
 
 
 def test_content_to_a_file_creates_or_replaces_it(api: Api, blob: bytes, tmp_path: Path) -> None:
-    f = api.upload("blob.bin", blob)
+    f = api.upload("blob.bin", blob, purpose="vision")
     out = tmp_path / "out.bin"
     for _ in ("created", "replaced"):
         run = api.cli("content", f.id, "-o", out)
@@ -470,7 +470,7 @@ def test_content_to_a_file_creates_or_replaces_it(api: Api, blob: bytes, tmp_pat
 
 
 def test_content_into_a_missing_directory_is_a_local_error(api: Api, tmp_path: Path) -> None:
-    f = api.upload("x.txt", b"x")
+    f = api.upload("x.txt", b"x", purpose="vision")
     out = tmp_path / "missing" / "dir" / "x.txt"
     run = api.cli("content", f.id, "-o", out, want=8)
     assert run.stdout == b""
@@ -510,7 +510,7 @@ def test_a_download_that_breaks_off_cannot_reach_the_api(short_body_url: str, tm
 def test_big_file_round_trip_with_progress(api: Api, tmp_path: Path) -> None:
     source, copy = tmp_path / "big.bin", tmp_path / "copy.bin"
     source.write_bytes(os.urandom(20_000_000))
-    up = api.cli("create", source, "--purpose", "user_data", "--json", "--progress")
+    up = api.cli("create", source, "--purpose", "vision", "--json", "--progress")  # vision: downloadable by default
     assert_progress(up.stderr, "uploading", "19.1 MiB")
     created = up.json()
     assert created["bytes"] == 20_000_000 and api.sdk.files.retrieve(created["id"]).bytes == 20_000_000
@@ -525,7 +525,7 @@ def test_big_file_round_trip_with_progress(api: Api, tmp_path: Path) -> None:
 def test_no_progress_bar_when_stderr_is_not_a_terminal(api: Api, blob: bytes, tmp_path: Path, flags: list[str]) -> None:
     path = tmp_path / "blob.bin"
     path.write_bytes(blob)
-    created = api.cli("create", path, "--purpose", "user_data", "--json", *flags)
+    created = api.cli("create", path, "--purpose", "vision", "--json", *flags)  # vision: downloadable by default
     assert created.stderr == ""
     down = api.cli("content", created.json()["id"], "-o", tmp_path / "copy.bin", *flags)
     assert (down.stdout, down.stderr) == (b"", "")
@@ -538,7 +538,7 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(api: Api, blob: bytes, tm
 )
 def test_progress_bar_on_a_terminal(api: Api, tmp_path: Path, size: int, flags: list[str], bar: bool) -> None:
     """On a terminal the bar is on by default for 1 MiB or more."""
-    f = api.upload("t.bin", os.urandom(size))
+    f = api.upload("t.bin", os.urandom(size), purpose="vision")
     code, shown = api.cli.with_tty_stderr("content", f.id, "-o", tmp_path / "t.bin", *flags)
     assert code == 0, shown
     if bar:
@@ -575,18 +575,32 @@ def test_create_with_a_bad_purpose_shows_the_servers_message(api: Api, tmp_path:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "line"),
     [
-        (["list", "--limit", "0"], "Invalid value for 'limit'"),
-        (["list", "--order", "sideways"], "Invalid value for 'order'"),
-        (["list", "--after", "file-doesnotexist"], "file-doesnotexist"),
+        (
+            ["list", "--limit", "0"],
+            "mockfiles: HTTP 400: Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead."
+            " (type invalid_request_error, param limit, code integer_below_min_value)\n",
+        ),
+        (
+            ["list", "--order", "sideways"],
+            "mockfiles: HTTP 400: Invalid value: 'sideways'. Supported values are: 'asc' and 'desc'."
+            " (type invalid_request_error, param order, code invalid_value)\n",
+        ),
     ],
-    ids=["limit", "order", "after"],
+    ids=["limit", "order"],
 )
-def test_bad_list_options_are_bad_requests(api: Api, args: list[str], message: str) -> None:
+def test_bad_list_options_are_bad_requests(api: Api, args: list[str], line: str) -> None:
     run = api.cli(*args, want=2)
     assert run.stdout == b""
-    assert run.stderr.startswith("mockfiles: HTTP 400: ") and message in run.stderr and run.stderr.count("\n") == 1, run
+    assert run.stderr == line, run
+
+
+def test_list_after_an_unknown_file_is_not_found(api: Api) -> None:
+    """The real service answers an unknown `after` with a 404 naming `after`: exit 3."""
+    run = api.cli("list", "--after", "file-doesnotexist", want=3)
+    assert run.stdout == b""
+    assert run.stderr == "mockfiles: HTTP 404: No such File object: file-doesnotexist (type invalid_request_error, param after)\n", run
 
 
 def test_a_closed_port_cannot_connect(tmp_path: Path) -> None:

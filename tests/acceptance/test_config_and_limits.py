@@ -59,11 +59,11 @@ def test_file_at_the_limit_is_accepted(make_client: Callable[..., openai.OpenAI]
 
 
 @pytest.mark.parametrize("size", [1025, 5 * 1024 * 1024])
-def test_file_over_the_limit_is_413(make_client: Callable[..., openai.OpenAI], small_limit: Server, size: int) -> None:
+def test_file_over_the_limit_is_too_large(make_client: Callable[..., openai.OpenAI], small_limit: Server, size: int) -> None:
     marker = os.urandom(32)
-    with pytest.raises(openai.APIStatusError) as e:
+    with pytest.raises(openai.BadRequestError) as e:
         make_client(small_limit.base_url).files.create(file=("big.bin", marker + b"y" * (size - 32)), purpose="user_data")
-    assert_error(e.value, 413, param="file")
+    assert_error(e.value, 400, param=None, code=None, message="File is too large.")
 
     def leftovers() -> list[Path]:
         return [p for p in small_limit.data_dir.rglob("*") if p.is_file() and marker in p.read_bytes()]
@@ -86,7 +86,7 @@ def test_batch_files_have_their_own_smaller_limit(start_server: Callable[..., Se
     client = make_client(start_server("--config", str(config)).base_url)
     line = b'{"custom_id": "r", "method": "POST", "url": "/v1/chat/completions", "body": {}}\n'
     payload = line * (2048 // len(line) + 1)
-    with pytest.raises(openai.APIStatusError) as e:
+    with pytest.raises(openai.BadRequestError) as e:
         client.files.create(file=("big.jsonl", payload), purpose="batch")
-    assert_error(e.value, 413, param="file")
+    assert_error(e.value, 400, param=None, code=None, message="File is too large.")
     assert client.files.create(file=("big.jsonl", payload), purpose="user_data").bytes == len(payload)

@@ -121,9 +121,9 @@ def still_serves(server: Server, connect: Callable[[Server], socket.socket]) -> 
 
 
 def multipart_upload(filename: str, content: bytes) -> tuple[bytes, bytes]:
-    """(request head, body) of POST /v1/files with purpose=user_data and the given file."""
+    """(request head, body) of POST /v1/files with purpose=vision (downloadable by default) and the given file."""
     body = (
-        b"--%s\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nuser_data\r\n" % BOUNDARY
+        b"--%s\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nvision\r\n" % BOUNDARY
         + b"--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n" % (BOUNDARY, filename.encode())
         + b"Content-Type: application/octet-stream\r\n\r\n" + content + b"\r\n--%s--\r\n" % BOUNDARY
     )
@@ -179,9 +179,9 @@ def test_client_stalled_mid_body_is_cut_off_and_leaves_nothing(
         time.sleep(0.1)
     assert leftovers() == [] and list(tmp.iterdir()) == [], "a dropped upload must leave nothing in the data dir"
     assert sdk(make_client, idle_server).files.list().data == []
-    # A client that broke off is the client's fault: logged as a 400, never a 500.
+    # A client that broke off is the client's fault: logged as 499 ("client closed request"), never a 500.
     logged = httpx2.get(f"{idle_server.root_url}/admin/requests", timeout=5).json()["data"]
-    assert [(e["method"], e["path"], e["status"]) for e in logged if e["method"] == "POST"] == [("POST", "/v1/files", 400)]
+    assert [(e["method"], e["path"], e["status"]) for e in logged if e["method"] == "POST"] == [("POST", "/v1/files", 499)]
     still_serves(idle_server, sockets)
 
 

@@ -184,7 +184,7 @@ def test_upload_expires_an_hour_after_creation(rig: Rig) -> None:
 def test_upload_one_second_before_expiry_still_completes(rig: Rig) -> None:
     c = rig.client
     rig.admin.set_clock(now=FROZEN_AT, frozen=True)
-    u = c.uploads.create(bytes=4, filename="just.txt", mime_type="text/plain", purpose="user_data")
+    u = c.uploads.create(bytes=4, filename="just.txt", mime_type="image/png", purpose="vision")  # vision: downloadable by default
     assert (u.created_at, u.expires_at) == (FROZEN_AT, FROZEN_AT + HOUR)
     rig.admin.advance(HOUR - 1)
     part = c.uploads.parts.create(upload_id=u.id, data=b"just")

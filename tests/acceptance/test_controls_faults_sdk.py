@@ -56,7 +56,7 @@ def test_sdk_retries_through_two_429s(admin: Admin, sdk: openai.OpenAI) -> None:
 
 def test_a_retried_upload_creates_one_file(admin: Admin, sdk: openai.OpenAI) -> None:
     rule = admin.add_fault(method="POST", path="/v1/files", status=429, times=2, headers={"retry-after-ms": 20})
-    f = sdk.files.create(file=("retried.txt", b"sent three times"), purpose="user_data")
+    f = sdk.files.create(file=("retried.txt", b"sent three times"), purpose="vision")  # vision: downloadable by default
     assert admin.fault(rule["id"])["fired"] == 2
     assert statuses(admin, "/v1/files") == [200, 429, 429]
     assert [x.id for x in sdk.files.list()] == [f.id]

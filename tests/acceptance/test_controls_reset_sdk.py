@@ -33,7 +33,9 @@ def blobs_holding(data_dir: Path, marker: bytes) -> list[Path]:
 
 
 def test_fixtures_are_loaded_at_start(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], tmp_path: Path) -> None:
-    server = start_server("--fixtures", str(FIXTURES), data_dir=tmp_path / "data")
+    # The fixtures are fine-tune and user_data files, which do not download by default: allow every
+    # purpose, so their content can be compared byte for byte.
+    server = start_server("--fixtures", str(FIXTURES), "--downloadable-purposes", "all", data_dir=tmp_path / "data")
     client = make_client(server.base_url)
     files = {f.id: f for f in client.files.list()}
     entries = manifest()
@@ -53,7 +55,7 @@ def test_fixtures_are_loaded_at_start(start_server: Callable[..., Server], make_
 def test_reset_removes_everything_and_reloads_fixtures(
     start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client], tmp_path: Path
 ) -> None:
-    server = start_server("--fixtures", str(FIXTURES), data_dir=tmp_path / "data")
+    server = start_server("--fixtures", str(FIXTURES), "--downloadable-purposes", "all", data_dir=tmp_path / "data")  # train.jsonl is fine-tune
     client, admin = make_client(server.base_url), Admin.of(make_raw, server)
     fixture_ids = {f.id for f in client.files.list()}
     assert len(fixture_ids) == len(manifest()) and {e["id"] for e in manifest() if "id" in e} <= fixture_ids

@@ -19,7 +19,7 @@ NO_GZIP = {"Accept-Encoding": "identity"}
 
 @pytest.fixture(scope="module")
 def binary_file(client: openai.OpenAI) -> openai.types.FileObject:
-    return client.files.create(file=("all-bytes.bin", ALL_BYTES), purpose="user_data")
+    return client.files.create(file=("all-bytes.bin", ALL_BYTES), purpose="vision")  # vision downloads by default (test_fidelity)
 
 
 def test_retrieve_returns_the_created_object(client: openai.OpenAI, binary_file: openai.types.FileObject) -> None:
@@ -31,7 +31,7 @@ def test_content_is_byte_exact_for_all_256_byte_values(client: openai.OpenAI, bi
 
 
 def test_content_of_an_empty_file(client: openai.OpenAI) -> None:
-    f = client.files.create(file=("empty.txt", b""), purpose="user_data")
+    f = client.files.create(file=("empty.txt", b""), purpose="vision")
     assert f.bytes == 0
     assert client.files.content(f.id).read() == b""
 
@@ -44,7 +44,7 @@ def test_100_mb_file_round_trips_byte_exact(client: openai.OpenAI, tmp_path: Pat
             sent.update(chunk)
             out.write(chunk)
     with path.open("rb") as fh:
-        f = client.files.create(file=("big.bin", fh), purpose="user_data")
+        f = client.files.create(file=("big.bin", fh), purpose="vision")
     assert f.bytes == 100 * MB
     got, size = hashlib.sha256(), 0
     with client.files.with_streaming_response.content(f.id) as response:
@@ -61,7 +61,7 @@ def test_assistants_files_cannot_be_downloaded(client: openai.OpenAI) -> None:
     f = client.files.create(file=("manual.pdf", b"%PDF-1.4 tiny"), purpose="assistants")
     with pytest.raises(openai.BadRequestError) as e:
         client.files.content(f.id)
-    assert_error(e.value, 400, message="Not allowed to download files of purpose: assistants")
+    assert_error(e.value, 400, message="Not allowed to download files of purpose: assistants", param=None, code=None)
 
 
 def test_content_of_unknown_file_is_404(client: openai.OpenAI) -> None:
@@ -113,7 +113,7 @@ def test_content_without_range_advertises_length(raw: httpx2.Client, binary_file
 
 
 def test_content_disposition_keeps_a_unicode_filename(client: openai.OpenAI, raw: httpx2.Client) -> None:
-    f = client.files.create(file=("résumé.txt", b"cv"), purpose="user_data")
+    f = client.files.create(file=("résumé.txt", b"cv"), purpose="vision")
     r = raw.get(f"/v1/files/{f.id}/content")
     disposition = r.headers.get("content-disposition", "")
     assert disposition.startswith("attachment; filename="), disposition

@@ -47,8 +47,8 @@ def test_unknown_ids_are_404_on_every_verb(client: openai.OpenAI, file_id: str) 
 
 
 def test_delete_leaves_other_files_alone(client: openai.OpenAI) -> None:
-    keep = client.files.create(file=("keep.txt", b"keep"), purpose="user_data")
-    drop = client.files.create(file=("drop.txt", b"drop"), purpose="user_data")
+    keep = client.files.create(file=("keep.txt", b"keep"), purpose="vision")  # vision: downloadable by default
+    drop = client.files.create(file=("drop.txt", b"drop"), purpose="vision")
     client.files.delete(drop.id)
     assert client.files.retrieve(keep.id) == keep
     assert client.files.content(keep.id).read() == b"keep"

@@ -139,21 +139,31 @@ def test_has_more_is_exact(population: Population, limit: int, has_more: bool) -
     assert body["has_more"] is has_more
 
 
+BELOW_MIN = "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got {} instead."
+ABOVE_MAX = "Invalid 'limit': integer above maximum value. Expected a value <= 10000, but got {} instead."
+
+
 @pytest.mark.parametrize(
-    ("params", "param"),
+    ("params", "param", "code", "message"),
     [
-        ({"limit": 0}, "limit"),
-        ({"limit": 10001}, "limit"),
-        ({"limit": -5}, "limit"),
-        ({"limit": "many"}, "limit"),
-        ({"order": "sideways"}, "order"),
-        ({"after": "file-doesnotexist"}, "after"),
+        ({"limit": 0}, "limit", "integer_below_min_value", BELOW_MIN.format(0)),
+        ({"limit": 10001}, "limit", "integer_above_max_value", ABOVE_MAX.format(10001)),
+        ({"limit": -5}, "limit", "integer_below_min_value", BELOW_MIN.format(-5)),
+        ({"limit": "many"}, "limit", "invalid_type", "Invalid 'limit': expected an integer, but got 'many' instead."),
+        ({"order": "sideways"}, "order", "invalid_value", "Invalid value: 'sideways'. Supported values are: 'asc' and 'desc'."),
     ],
+    ids=["limit-0", "limit-10001", "limit-negative", "limit-not-a-number", "order"],
 )
-def test_bad_list_params_are_400_naming_the_param(client: openai.OpenAI, params: dict, param: str) -> None:
+def test_bad_list_params_are_400_naming_the_param(client: openai.OpenAI, params: dict, param: str, code: str, message: str) -> None:
     with pytest.raises(openai.BadRequestError) as e:
         client.files.list(**params)
-    assert_error(e.value, 400, param=param)
+    assert_error(e.value, 400, param=param, code=code, message=message)
+
+
+def test_unknown_after_is_404_naming_the_param(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as e:
+        client.files.list(after="file-doesnotexist")
+    assert_error(e.value, 404, param="after", code=None, message="No such File object: file-doesnotexist")
 
 
 def test_gzip_when_asked(population: Population) -> None:

@@ -42,7 +42,7 @@ def test_openai_headers_on_401(make_raw: Callable[..., httpx2.Client], server: S
 
 
 def test_openai_headers_on_content(raw: httpx2.Client) -> None:
-    created = raw.post("/v1/files", files={"file": ("c.txt", b"content")}, data={"purpose": "user_data"}).json()
+    created = raw.post("/v1/files", files={"file": ("c.txt", b"content")}, data={"purpose": "vision"}).json()  # vision downloads
     r = raw.get(f"/v1/files/{created['id']}/content")
     assert r.status_code == 200 and r.content == b"content"
     assert_openai_headers(r)

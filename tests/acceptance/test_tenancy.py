@@ -19,8 +19,8 @@ def per_key(start_server: Callable[..., Server]) -> Server:
 def test_files_of_one_key_are_invisible_to_another(make_client: Callable[..., openai.OpenAI], per_key: Server) -> None:
     a = make_client(per_key.base_url, api_key="sk-a")
     b = make_client(per_key.base_url, api_key="sk-b")
-    mine = a.files.create(file=("a.txt", b"only a"), purpose="user_data")
-    theirs = b.files.create(file=("b.txt", b"only b"), purpose="user_data")
+    mine = a.files.create(file=("a.txt", b"only a"), purpose="vision")  # vision: downloadable by default
+    theirs = b.files.create(file=("b.txt", b"only b"), purpose="vision")
 
     for call in (b.files.retrieve, b.files.content, b.files.delete):
         with pytest.raises(openai.NotFoundError) as e:
@@ -38,6 +38,6 @@ def test_files_of_one_key_are_invisible_to_another(make_client: Callable[..., op
 def test_shared_tenancy_shares_files_across_keys(make_client: Callable[..., openai.OpenAI], base_url: str) -> None:
     a = make_client(base_url, api_key="sk-shared-a")
     b = make_client(base_url, api_key="sk-shared-b")
-    f = a.files.create(file=("s.txt", b"shared"), purpose="user_data")
+    f = a.files.create(file=("s.txt", b"shared"), purpose="vision")
     assert b.files.retrieve(f.id) == f
     assert b.files.content(f.id).read() == b"shared"

@@ -24,7 +24,8 @@ import pytest
 from helpers import assert_error, assert_upload_object
 from mockserver import Server
 
-OCTETS = "application/octet-stream"
+# Files and Uploads here are purpose=vision (PNG MIME type for Uploads): vision content downloads by default.
+PNG = "image/png"
 PER_PROJECT_CONFIG = {
     "tenancy": "per-project",
     "apiKeys": ["sk-web-1=org-a/proj-web", "sk-web-2=org-a/proj-web", "sk-etl=org-a/proj-etl", "sk-org-b=org-b"],
@@ -110,8 +111,8 @@ def test_other_tenant_cannot_touch_files_or_uploads(
 ) -> None:
     a, b = clients(mode, owner), clients(mode, other)
     content = f"owned by {owner} in {mode}".encode()
-    mine = a.files.create(file=("mine.txt", content), purpose="user_data")
-    upload = a.uploads.create(bytes=6, filename="up.bin", mime_type=OCTETS, purpose="user_data")
+    mine = a.files.create(file=("mine.txt", content), purpose="vision")
+    upload = a.uploads.create(bytes=6, filename="up.bin", mime_type=PNG, purpose="vision")
     first = a.uploads.parts.create(upload_id=upload.id, data=b"abc")
 
     assert mine.id not in {f.id for f in b.files.list()}
@@ -134,7 +135,7 @@ def test_other_tenant_cannot_touch_files_or_uploads(
     assert mine.id in {f.id for f in a.files.list()}
     second = a.uploads.parts.create(upload_id=upload.id, data=b"def")
     done = a.uploads.complete(upload_id=upload.id, part_ids=[first.id, second.id])
-    assert_upload_object(done.to_dict(), status="completed", filename="up.bin", purpose="user_data", size=6)
+    assert_upload_object(done.to_dict(), status="completed", filename="up.bin", purpose="vision", size=6)
     assert done.file is not None
     assert a.files.content(done.file.id).read() == b"abcdef"
     assert done.file.id not in {f.id for f in b.files.list()}
@@ -143,7 +144,7 @@ def test_other_tenant_cannot_touch_files_or_uploads(
 @pytest.mark.parametrize(("who", "code", "message"), REFUSED, ids=[str(who) for who, _, _ in REFUSED])
 def test_headers_cannot_reach_another_scope(clients: Callable[[str, Who], openai.OpenAI], who: Who, code: str, message: str) -> None:
     owner = clients("per-project", Who("sk-web-1"))
-    mine = owner.files.create(file=("web.txt", b"web project only"), purpose="user_data")
+    mine = owner.files.create(file=("web.txt", b"web project only"), purpose="vision")
     intruder = clients("per-project", who)
     calls: list[Callable[[], object]] = [intruder.files.list, lambda: intruder.files.retrieve(mine.id), lambda: intruder.files.content(mine.id)]
     for call in calls:
@@ -159,19 +160,19 @@ def test_same_tenant_shares_files_and_uploads(
 ) -> None:
     a, b = clients(mode, owner), clients(mode, other)
     content = f"shared by {owner} in {mode}".encode()
-    f = a.files.create(file=("ours.txt", content), purpose="user_data")
+    f = a.files.create(file=("ours.txt", content), purpose="vision")
     assert f.id in {x.id for x in b.files.list()}
     assert b.files.retrieve(f.id) == f
     assert b.files.content(f.id).read() == content
 
-    upload = a.uploads.create(bytes=6, filename="ours.bin", mime_type=OCTETS, purpose="user_data")
+    upload = a.uploads.create(bytes=6, filename="ours.bin", mime_type=PNG, purpose="vision")
     first = a.uploads.parts.create(upload_id=upload.id, data=b"abc")
     second = b.uploads.parts.create(upload_id=upload.id, data=b"def")
     done = b.uploads.complete(upload_id=upload.id, part_ids=[first.id, second.id])
     assert done.file is not None
     assert a.files.content(done.file.id).read() == b"abcdef"
 
-    doomed = a.uploads.create(bytes=1, filename="doomed.bin", mime_type=OCTETS, purpose="user_data")
+    doomed = a.uploads.create(bytes=1, filename="doomed.bin", mime_type=PNG, purpose="vision")
     assert b.uploads.cancel(doomed.id).status == "cancelled"
     with pytest.raises(openai.BadRequestError) as e:
         a.uploads.parts.create(upload_id=doomed.id, data=b"x")

@@ -18,11 +18,15 @@ from mockserver import Server, binary_path
 
 MB = 1024 * 1024
 OCTETS = "application/octet-stream"
+PNG = "image/png"
 GOOD_CREATE = {"filename": "x.bin", "purpose": "user_data", "bytes": 10, "mime_type": OCTETS}
+CREATE_PURPOSES = "['fine-tune', 'assistants', 'batch', 'user_data', 'vision', 'evals']"
+TOO_LARGE = "File is too large."
 
 
 def new_upload(client: openai.OpenAI, size: int, filename: str = "e.bin") -> openai.types.Upload:
-    return client.uploads.create(bytes=size, filename=filename, mime_type=OCTETS, purpose="user_data")
+    """A pending Upload of purpose vision (its File downloads by default), so an image MIME type."""
+    return client.uploads.create(bytes=size, filename=filename, mime_type=PNG, purpose="vision")
 
 
 def add_parts(client: openai.OpenAI, upload_id: str, *chunks: bytes) -> list[str]:
@@ -35,14 +39,14 @@ def add_parts(client: openai.OpenAI, upload_id: str, *chunks: bytes) -> list[str
 def test_unknown_purpose_is_rejected(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as e:
         client.uploads.create(bytes=1, filename="x.bin", mime_type=OCTETS, purpose="nonsense")  # type: ignore[arg-type]
-    assert_error(e.value, 400, param="purpose")
+    assert_error(e.value, 400, param="purpose", code=None, message=f"'nonsense' is not one of {CREATE_PURPOSES} - 'purpose'")
 
 
 @pytest.mark.parametrize("purpose", ["assistants_output", "batch_output", "fine-tune-results"])
 def test_output_purposes_cannot_be_uploaded(client: openai.OpenAI, purpose: str) -> None:
     with pytest.raises(openai.BadRequestError) as e:
         client.uploads.create(bytes=1, filename="x.jsonl", mime_type="text/jsonl", purpose=purpose)  # type: ignore[arg-type]
-    assert_error(e.value, 400, param="purpose")
+    assert_error(e.value, 400, param="purpose", code=None, message=f"'{purpose}' is not one of {CREATE_PURPOSES} - 'purpose'")
 
 
 @pytest.mark.parametrize("missing", ["filename", "purpose", "bytes", "mime_type"])
@@ -53,11 +57,18 @@ def test_missing_required_field_is_named(raw: httpx2.Client, missing: str) -> No
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("bytes", -1), ("bytes", "10"), ("bytes", 1.5), ("bytes", None), ("bytes", 9 * 1024**3), ("filename", 7), ("mime_type", ["a"]), ("purpose", None)],
-    ids=["bytes-negative", "bytes-string", "bytes-fraction", "bytes-null", "bytes-over-8GB", "filename-number", "mime_type-list", "purpose-null"],
+    [("bytes", -1), ("bytes", "10"), ("bytes", 1.5), ("bytes", None), ("filename", 7), ("mime_type", ["a"]), ("purpose", None)],
+    ids=["bytes-negative", "bytes-string", "bytes-fraction", "bytes-null", "filename-number", "mime_type-list", "purpose-null"],
 )
 def test_bad_field_value_is_named(raw: httpx2.Client, field: str, value: object) -> None:
     assert_error(raw.post("/v1/uploads", json={**GOOD_CREATE, field: value}), 400, param=field)
+
+
+def test_bytes_over_8_gb_is_too_large(client: openai.OpenAI) -> None:
+    """Over maxUploadBytes (8 GiB by default): the real service's 400 `File is too large.`, no param."""
+    with pytest.raises(openai.BadRequestError) as e:
+        client.uploads.create(bytes=9 * 1024**3, filename="x.bin", mime_type=OCTETS, purpose="user_data")
+    assert_error(e.value, 400, param=None, code=None, message=TOO_LARGE)
 
 
 def test_unknown_field_is_rejected_by_name(raw: httpx2.Client) -> None:
@@ -136,7 +147,9 @@ def test_unknown_upload_is_404_everywhere(client: openai.OpenAI) -> None:
 def test_part_with_an_unknown_field_is_rejected_by_name(client: openai.OpenAI, raw: httpx2.Client) -> None:
     upload = new_upload(client, 1)
     r = raw.post(f"/v1/uploads/{upload.id}/parts", files={"chunk": ("x.bin", b"x")})
-    assert_error(r, 400, param="chunk")
+    assert_error(r, 400, param=None, code=None, message="Additional properties are not allowed ('chunk' was unexpected)")
+    r = raw.post(f"/v1/uploads/{upload.id}/parts", files={"data": ("x.bin", b"x"), "note": (None, "hi")})
+    assert_error(r, 400, param=None, code=None, message="Additional properties are not allowed ('note' was unexpected)")
 
 
 def test_part_without_data_is_rejected(client: openai.OpenAI, raw: httpx2.Client) -> None:
@@ -144,7 +157,7 @@ def test_part_without_data_is_rejected(client: openai.OpenAI, raw: httpx2.Client
     empty_form = {"content-type": "multipart/form-data; boundary=nothing-here"}  # no body part at all (RFC 2046 wants one)
     r = raw.post(f"/v1/uploads/{upload.id}/parts", content=b"--nothing-here--\r\n", headers=empty_form)
     error = assert_error(r, 400)
-    assert error["param"] in ("data", None), error
+    assert error["param"] in ("data", None), error  # the exact wording is checked in test_fidelity
 
 
 def test_part_must_be_multipart(client: openai.OpenAI, raw: httpx2.Client) -> None:
@@ -207,7 +220,7 @@ def test_cancel_then_nothing_more(client: openai.OpenAI) -> None:
     upload = new_upload(client, 3, filename="cancel.bin")
     ids = add_parts(client, upload.id, b"abc")
     cancelled = client.uploads.with_raw_response.cancel(upload.id).http_response.json()
-    assert_upload_object(cancelled, status="cancelled", filename="cancel.bin", purpose="user_data", size=3)
+    assert_upload_object(cancelled, status="cancelled", filename="cancel.bin", purpose="vision", size=3)
     assert cancelled["id"] == upload.id
 
     with pytest.raises(openai.BadRequestError) as e:
@@ -255,7 +268,7 @@ def _serve_help() -> str:
     return subprocess.run([str(binary_path()), "serve", "--help"], capture_output=True, text=True, timeout=30).stdout
 
 
-def test_part_at_the_limit_is_accepted_and_over_it_is_413(make_client: Callable[..., openai.OpenAI], small_parts: Server) -> None:
+def test_part_at_the_limit_is_accepted_and_over_it_is_too_large(make_client: Callable[..., openai.OpenAI], small_parts: Server) -> None:
     client = make_client(small_parts.base_url)
     head = os.urandom(MB)
     upload = new_upload(client, MB + 3)
@@ -263,9 +276,9 @@ def test_part_at_the_limit_is_accepted_and_over_it_is_413(make_client: Callable[
 
     for size in (MB + 1, 5 * MB):
         marker = os.urandom(32)
-        with pytest.raises(openai.APIStatusError) as e:
+        with pytest.raises(openai.BadRequestError) as e:
             client.uploads.parts.create(upload_id=upload.id, data=marker + b"y" * (size - 32))
-        assert_error(e.value, 413, param="data")
+        assert_error(e.value, 400, param=None, code=None, message=TOO_LARGE)
         assert_no_leftovers(small_parts.data_dir, marker)
 
     ok += add_parts(client, upload.id, b"end")

@@ -17,11 +17,11 @@ from openai.types.uploads import UploadPart
 from helpers import assert_error
 
 KB = 1024
-OCTETS = "application/octet-stream"
+PNG = "image/png"  # the Uploads here are purpose=vision (downloadable by default), so they declare an image type
 
 
 def new_upload(client: openai.OpenAI, size: int, filename: str = "par.bin") -> openai.types.Upload:
-    return client.uploads.create(bytes=size, filename=filename, mime_type=OCTETS, purpose="user_data")
+    return client.uploads.create(bytes=size, filename=filename, mime_type=PNG, purpose="vision")
 
 
 def outcome(call: Callable[[], object]) -> object:
@@ -55,7 +55,7 @@ def test_several_uploads_in_parallel_keep_their_own_parts(client: openai.OpenAI)
     payloads = [os.urandom(300 * KB + i) for i in range(6)]
 
     def upload_one(payload: bytes) -> str:
-        done = client.uploads.upload_file_chunked(file=payload, filename="many.bin", bytes=len(payload), mime_type=OCTETS, purpose="user_data", part_size=64 * KB)
+        done = client.uploads.upload_file_chunked(file=payload, filename="many.bin", bytes=len(payload), mime_type=PNG, purpose="vision", part_size=64 * KB)
         assert done.file is not None
         return done.file.id
 

@@ -16,7 +16,7 @@ import pytest
 from mockserver import Server
 
 KB = 1024
-OCTETS = "application/octet-stream"
+PNG = "image/png"  # the Uploads here are purpose=vision (downloadable by default), so they declare an image type
 
 
 def holders(data_dir: Path, *markers: bytes) -> list[Path]:
@@ -50,9 +50,9 @@ def test_pending_upload_survives_a_restart(start_server: Callable[..., Server], 
     first = start_server()
     client = make_client(first.base_url)
     chunks = [os.urandom(200 * KB), os.urandom(100 * KB + 1), os.urandom(7)]
-    upload = client.uploads.create(bytes=sum(map(len, chunks)), filename="restart.bin", mime_type=OCTETS, purpose="user_data")
+    upload = client.uploads.create(bytes=sum(map(len, chunks)), filename="restart.bin", mime_type=PNG, purpose="vision")
     ids = [client.uploads.parts.create(upload_id=upload.id, data=c).id for c in chunks[:2]]
-    cancelled = client.uploads.create(bytes=1, filename="c.bin", mime_type=OCTETS, purpose="user_data")
+    cancelled = client.uploads.create(bytes=1, filename="c.bin", mime_type=PNG, purpose="vision")
     client.uploads.cancel(cancelled.id)
     assert first.stop() == 0, f"SIGTERM should stop mockfiles cleanly\n{first.output()}"
 
@@ -71,7 +71,7 @@ def test_complete_leaves_one_copy_of_the_bytes(make_client: Callable[..., openai
     client = make_client(own_server.base_url)
     marker = os.urandom(32)
     chunks = [marker + os.urandom(64 * KB), os.urandom(64 * KB)]
-    upload = client.uploads.create(bytes=sum(map(len, chunks)), filename="once.bin", mime_type=OCTETS, purpose="user_data")
+    upload = client.uploads.create(bytes=sum(map(len, chunks)), filename="once.bin", mime_type=PNG, purpose="vision")
     ids = [client.uploads.parts.create(upload_id=upload.id, data=c).id for c in chunks]
     assert len(wait_for_holders(own_server.data_dir, marker, count=1)) == 1, "the part is stored once"
     done = client.uploads.complete(upload.id, part_ids=ids)
@@ -86,7 +86,7 @@ def test_complete_leaves_one_copy_of_the_bytes(make_client: Callable[..., openai
 def test_cancel_removes_the_parts(make_client: Callable[..., openai.OpenAI], own_server: Server) -> None:
     client = make_client(own_server.base_url)
     markers = [os.urandom(32) for _ in range(3)]
-    upload = client.uploads.create(bytes=3 * (32 + 1000), filename="gone.bin", mime_type=OCTETS, purpose="user_data")
+    upload = client.uploads.create(bytes=3 * (32 + 1000), filename="gone.bin", mime_type=PNG, purpose="vision")
     for m in markers:
         client.uploads.parts.create(upload_id=upload.id, data=m + b"z" * 1000)
     assert client.uploads.cancel(upload.id).status == "cancelled"
@@ -96,7 +96,7 @@ def test_cancel_removes_the_parts(make_client: Callable[..., openai.OpenAI], own
 def test_unused_parts_do_not_outlive_complete(make_client: Callable[..., openai.OpenAI], own_server: Server) -> None:
     client = make_client(own_server.base_url)
     unused = os.urandom(32)
-    upload = client.uploads.create(bytes=4, filename="pick.bin", mime_type=OCTETS, purpose="user_data")
+    upload = client.uploads.create(bytes=4, filename="pick.bin", mime_type=PNG, purpose="vision")
     used = client.uploads.parts.create(upload_id=upload.id, data=b"used")
     client.uploads.parts.create(upload_id=upload.id, data=unused + b"left out")
     done = client.uploads.complete(upload.id, part_ids=[used.id])
@@ -112,7 +112,7 @@ def test_parts_added_while_complete_runs_do_not_outlive_it(make_client: Callable
     markers: list[bytes] = []
     for _ in range(10):
         payload = os.urandom(2 * 1024 * KB)  # big enough that joining it takes a moment
-        upload = client.uploads.create(bytes=len(payload), filename="busy.bin", mime_type=OCTETS, purpose="user_data")
+        upload = client.uploads.create(bytes=len(payload), filename="busy.bin", mime_type=PNG, purpose="vision")
         ids = [client.uploads.parts.create(upload_id=upload.id, data=payload).id]
         late = [os.urandom(32) for _ in range(4)]
         markers += late
