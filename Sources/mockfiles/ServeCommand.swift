@@ -37,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("downloadable-purposes"),
-        help: "Purposes whose content may be downloaded: 'all' or a comma-separated list (default: all but assistants and user_data, as the real service)."
+        help: "Purposes whose content may be downloaded: 'all' or a comma-separated list (default: all but assistants, user_data, fine-tune and evals, as the real service)."
     )
     var downloadablePurposes: String?
 
@@ -52,6 +52,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("admin-token"), help: "Require this Bearer token on /admin/ (default: admin API open on loopback only).")
     var adminToken: String?
+
+    @Option(name: .customLong("public-hosts"), help: "Host names besides loopback ones the admin API answers for without a token, comma-separated.")
+    var publicHosts: String?
+
+    @Option(name: .customLong("cors-allowed-origins"), help: "Origins whose pages may call /v1: * (default) or a comma-separated list.")
+    var corsAllowedOrigins: String?
 
     @Option(name: .customLong("processing-delay"), help: "Milliseconds new files report status 'uploaded' before 'processed' (default 0).")
     var processingDelay: Int?
@@ -95,6 +101,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// A comma-separated flag value as a list.
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     /// `strerror` in lower case, as the rest of the line: "address already in use".
     static func describe(errno code: Int32) -> String {
         let text = String(cString: strerror(code))
@@ -118,12 +129,14 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxUploadBytes { overrides["maxUploadBytes"] = .init(.int(maxUploadBytes), isSecret: false) }
         if let maxPartBytes { overrides["maxPartBytes"] = .init(.int(maxPartBytes), isSecret: false) }
         if let downloadablePurposes {
-            overrides["downloadablePurposes"] = .init(.stringArray(downloadablePurposes.split(separator: ",").map(String.init)), isSecret: false)
+            overrides["downloadablePurposes"] = .init(.stringArray(Self.list(downloadablePurposes)), isSecret: false)
         }
         if allowAssistantsDownload { overrides["allowAssistantsDownload"] = .init(.bool(true), isSecret: false) }
         if let sweepInterval { overrides["sweepIntervalSeconds"] = .init(.double(sweepInterval), isSecret: false) }
         if let fixtures { overrides["fixturesDir"] = .init(.string(fixtures), isSecret: false) }
         if let adminToken { overrides["adminToken"] = .init(.string(adminToken), isSecret: true) }
+        if let publicHosts { overrides["publicHosts"] = .init(.stringArray(Self.list(publicHosts)), isSecret: false) }
+        if let corsAllowedOrigins { overrides["corsAllowedOrigins"] = .init(.stringArray(Self.list(corsAllowedOrigins)), isSecret: false) }
         if let processingDelay { overrides["processingDelayMs"] = .init(.int(processingDelay), isSecret: false) }
         if let idSeed { overrides["idSeed"] = .init(.string(String(idSeed)), isSecret: false) }
         if let logLevel { overrides["logLevel"] = .init(.string(logLevel), isSecret: false) }

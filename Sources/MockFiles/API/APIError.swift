@@ -98,6 +98,21 @@ extension APIError {
             + "https://platform.openai.com/account/api-keys."
     )
 
+    /// Two `Authorization` (or scope) headers: read as one they would name a third tenant.
+    static func repeatedCredentialHeader(_ name: String) -> APIError {
+        APIError(status: .unauthorized, message: "Send one \(name) header; this request has several.", param: nil, code: "invalid_api_key")
+    }
+
+    /// A key or scope header with bytes other than visible ASCII cannot be compared exactly.
+    static func credentialNotASCII(_ name: String) -> APIError {
+        APIError(
+            status: .unauthorized,
+            message: "The \(name) header may only hold visible ASCII characters; API keys, organization and project ids are made of them.",
+            param: nil,
+            code: "invalid_api_key"
+        )
+    }
+
     static func incorrectAPIKey(_ key: String) -> APIError {
         APIError(
             status: .unauthorized,

@@ -33,6 +33,9 @@ struct JSONBody {
                 param: nil
             )
         }
+        if let key = JSONDuplicateKeys.first(in: Array(buffer.readableBytesView)) {
+            throw APIError.invalid("Duplicate parameter '\(key)': send each field once.", param: key)
+        }
         return JSONBody(fields: fields)
     }
 

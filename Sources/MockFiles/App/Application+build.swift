@@ -58,11 +58,9 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
     ]
     return Application(
         router: buildRouter(server),
-        server: .http1(
-            configuration: .init(
-                additionalChannelHandlers: [ExpectContinueHandler()],
-                idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000))
-            )
+        server: .mockFilesHTTP1(
+            idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)),
+            defaultOrganization: settings.organization
         ),
         configuration: .init(
             address: .hostname(settings.host, port: settings.port),
@@ -82,6 +80,7 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
 public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: OpenAIHeadersMiddleware(defaultOrganization: server.settings.organization))
+    router.add(middleware: CORSMiddleware(allowedOrigins: server.settings.corsAllowedOrigins))
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))
     router.add(middleware: RequestLogMiddleware(log: server.controls.requestLog, clock: server.clock, logger: server.logger))
     router.add(middleware: ErrorEnvelopeMiddleware())
@@ -94,7 +93,8 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
         .add(middleware: GzipMiddleware(minimumBytes: server.settings.gzipMinimumBytes))
     FilesController(service: server.fileService).addRoutes(to: api)
     UploadsController(service: server.uploadService).addRoutes(to: api)
-    let admin = router.group("admin").add(middleware: AdminAuthMiddleware(token: server.settings.adminToken))
+    let admin = router.group("admin")
+        .add(middleware: OperatorAccessMiddleware(token: server.settings.adminToken, publicHosts: server.settings.publicHosts))
     AdminController(controls: server.controls, files: server.fileService, sweeper: server.sweeper).addRoutes(to: admin)
     return router
 }

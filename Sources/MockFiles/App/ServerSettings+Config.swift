@@ -43,6 +43,8 @@ extension ServerSettings {
         maxConnections = config.int(forKey: "maxConnections", default: maxConnections)
         gzipMinimumBytes = config.int(forKey: "gzipMinimumBytes", default: gzipMinimumBytes)
         adminToken = config.string(forKey: "adminToken", isSecret: true)
+        publicHosts = Set(config.stringArray(forKey: "publicHosts", default: []).map { $0.lowercased() })
+        corsAllowedOrigins = Set(config.stringArray(forKey: "corsAllowedOrigins", default: Array(corsAllowedOrigins)))
         fixturesDirectory = config.string(forKey: "fixturesDir")
         requestLogCapacity = config.int(forKey: "requestLogCapacity", default: requestLogCapacity)
         files.processingDelaySeconds = Double(config.int(forKey: "processingDelayMs", default: 0)) / 1000

@@ -26,6 +26,11 @@ public struct ServerSettings: Sendable {
     public var logFormat = LogFormat.text
     /// Required as `Bearer` on `/admin/` when set; otherwise the admin API is open on loopback only.
     public var adminToken: String?
+    /// Host names, besides loopback ones, that `/admin/` answers for without a token (DNS
+    /// rebinding protection refuses any other `Host`).
+    public var publicHosts: Set<String> = []
+    /// Origins whose pages may call `/v1` (CORS): `*` or exact origins.
+    public var corsAllowedOrigins: Set<String> = ["*"]
     /// A directory with `fixtures.json`, loaded at start and on reset.
     public var fixturesDirectory: String?
     /// Requests kept by the request log.

@@ -125,30 +125,3 @@ struct AdminController {
         )
     }
 }
-
-/// Guards `/admin/`: a configured admin token is required as `Bearer`; without one, only
-/// loopback clients may use it.
-struct AdminAuthMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
-    let token: String?
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let token {
-            guard AuthMiddleware.bearerToken(request.headers[.authorization]) == token else {
-                throw APIError(status: .unauthorized, message: "The admin API needs the admin token as 'Authorization: Bearer <token>'.", code: "invalid_admin_token")
-            }
-        } else if let address = context.channel?.remoteAddress, !Self.isLoopback(address) {
-            throw APIError(
-                status: .forbidden,
-                message: "The admin API answers loopback clients only; configure an admin token (adminToken) to use it from elsewhere.",
-                code: "admin_loopback_only"
-            )
-        }
-        return try await next(request, context)
-    }
-
-    static func isLoopback(_ address: SocketAddress) -> Bool {
-        guard let ip = address.ipAddress else { return true }  // Unix domain sockets are local.
-        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
-    }
-}

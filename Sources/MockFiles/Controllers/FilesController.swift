@@ -8,7 +8,9 @@ struct FilesController {
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("files", use: create)
         group.get("files", use: list)
+        group.head("files", use: list)
         group.get("files/{id}", use: retrieve)
+        group.head("files/{id}", use: retrieve)
         group.delete("files/{id}", use: delete)
         group.get("files/{id}/content", use: content)
         group.head("files/{id}/content", use: content)

@@ -8,11 +8,18 @@ struct OperationsController {
     let store: any MetadataStore
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("health") { _, _ in JSONResponse.make(body: Self.healthy, status: .ok) }
+        // HEAD answers GET's headers (NIO's encoder drops the body): HEAD-based health checks work.
+        router.get("health", use: health)
+        router.head("health", use: health)
         router.get("metrics", use: scrape)
+        router.head("metrics", use: scrape)
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: Self.openAPIDocument))
         }
+    }
+
+    @Sendable func health(_ request: Request, context: AppRequestContext) -> Response {
+        JSONResponse.make(body: Self.healthy, status: .ok)
     }
 
     @Sendable func scrape(_ request: Request, context: AppRequestContext) async throws -> Response {

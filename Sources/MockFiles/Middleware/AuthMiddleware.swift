@@ -1,25 +1,29 @@
 import Foundation
 import Hummingbird
 
-/// Requires `Authorization: Bearer <key>` and resolves the key (and its organization/project
-/// headers) to a tenant.
+/// Requires an API key (`Authorization: Bearer <key>`, or Basic with the key as password) and
+/// resolves it, with its organization/project headers, to a tenant.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let resolver: TenantResolver
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let key = Self.bearerToken(request.headers[.authorization]) else {
-            throw APIError.missingAPIKey
+        let credentials: Credentials
+        switch Credentials.read(request.headers) {
+        case .success(let read): credentials = read
+        case .failure(.missing): throw APIError.missingAPIKey
+        case .failure(.repeated(let name)): throw APIError.repeatedCredentialHeader(name)
+        case .failure(.notVisibleASCII(let name)): throw APIError.credentialNotASCII(name)
         }
         let resolution = resolver.resolve(
-            apiKey: key,
-            organizationHeader: request.headers[.openAIOrganization],
-            projectHeader: request.headers[.openAIProject]
+            apiKey: credentials.apiKey,
+            organizationHeader: credentials.organization,
+            projectHeader: credentials.project
         )
         let tenant: Tenant
         switch resolution {
         case .tenant(let resolved): tenant = resolved
-        case .unknownKey: throw APIError.incorrectAPIKey(key)
+        case .unknownKey: throw APIError.incorrectAPIKey(credentials.apiKey)
         case .mismatchedOrganization: throw APIError.mismatchedOrganization
         case .mismatchedProject: throw APIError.mismatchedProject
         }
@@ -32,12 +36,8 @@ struct AuthMiddleware: RouterMiddleware {
         return response
     }
 
-    /// The key of `Bearer <key>` (scheme case-insensitive), or nil when absent or malformed.
+    /// The API key of an `Authorization` header, or nil when absent or malformed.
     static func bearerToken(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let key = parts[1].trimmingCharacters(in: .whitespaces)
-        return key.isEmpty ? nil : key
+        header.flatMap(Credentials.apiKey(fromAuthorization:))
     }
 }

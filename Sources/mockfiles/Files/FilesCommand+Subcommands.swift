@@ -90,17 +90,30 @@ extension FilesCommand {
         @OptionGroup var client: ClientOptions
         @OptionGroup var progress: ProgressOptions
         @Argument(help: "The file id.") var id: String
-        @Option(name: .shortAndLong, help: "Write to this path (created or replaced only when the download is complete).")
+        @Option(name: .shortAndLong, help: "Write to this path (created or replaced only when the download is complete); - for stdout.")
         var output: String?
 
         func run() async throws {
             try await client.run { api in
                 try await api.content(
                     id: id,
-                    to: output,
+                    to: try Self.outputFile(output),
                     progress: { total in progress.bar(label: "downloading", total: total) }
                 )
             }
+        }
+
+        /// The file to write, or nil for stdout. Checked before anything is downloaded: the
+        /// command replaces a file it was asked to write, never a directory (replacing one would
+        /// remove it), and an empty path names nothing.
+        static func outputFile(_ output: String?) throws -> String? {
+            guard let output, output != "-" else { return nil }
+            guard !output.isEmpty else { throw FilesClientError.usage("-o needs a path (or - for standard output)") }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw FilesClientError.localFile("cannot write \(output): is a directory")
+            }
+            return output
         }
     }
 }

@@ -1,0 +1,25 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+
+/// An error answer made below the router (the request never reached it), as raw bytes: the same
+/// OpenAI envelope and headers as every other answer, and `Connection: close`.
+enum BareErrorAnswer {
+    static func make(status: HTTPResponseStatus, message: String, organization: String) -> ByteBuffer {
+        let error = APIError(status: .init(code: Int(status.code)), message: message)
+        let body = error.envelopeJSON()
+        let head = [
+            "HTTP/1.1 \(status.code) \(status.reasonPhrase)",
+            "content-type: application/json",
+            "content-length: \(body.count)",
+            "x-request-id: \(OpenAIHeadersMiddleware.makeRequestID())",
+            "openai-version: 2020-10-01",
+            "openai-processing-ms: 0",
+            "openai-organization: \(organization)",
+            "connection: close",
+        ].joined(separator: "\r\n")
+        var buffer = ByteBuffer(string: head + "\r\n\r\n")
+        buffer.writeBytes(body)
+        return buffer
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import MockFiles
+
+/// Credentials are exact bytes or refused; one key per request.
+@Suite struct CredentialsTests {
+    func read(_ fields: [(HTTPField.Name, String)]) -> Result<Credentials, Credentials.Problem> {
+        var headers = HTTPFields()
+        for (name, value) in fields { headers.append(HTTPField(name: name, value: value)) }
+        return Credentials.read(headers)
+    }
+
+    @Test func bearerAndBasicWithTheKeyAsPasswordGiveTheSameKey() throws {
+        let basic = "Basic " + Data(":sk-abc".utf8).base64EncodedString()
+        #expect(try read([(.authorization, "Bearer sk-abc")]).get().apiKey == "sk-abc")
+        #expect(try read([(.authorization, basic)]).get().apiKey == "sk-abc")
+        #expect(try read([(.authorization, "bearer   sk-abc ")]).get().apiKey == "sk-abc")
+        #expect(read([(.authorization, "Basic " + Data(":".utf8).base64EncodedString())]) == .failure(.missing))
+        #expect(read([(.authorization, "Digest x")]) == .failure(.missing))
+        #expect(read([]) == .failure(.missing))
+    }
+
+    /// NIO hands header bytes over decoded lossily: `\xe9` and `\xff` both read as U+FFFD.
+    @Test func keysAndScopesOutsideVisibleASCIIAreRefused() {
+        #expect(read([(.authorization, "Bearer sk-victim-\u{FFFD}")]) == .failure(.notVisibleASCII("Authorization")))
+        #expect(read([(.authorization, "Bearer sk-victim-é")]) == .failure(.notVisibleASCII("Authorization")))
+        #expect(read([(.authorization, "Bearer sk-a"), (.openAIOrganization, "org-\u{FFFD}")]) == .failure(.notVisibleASCII("OpenAI-Organization")))
+        #expect(read([(.authorization, "Bearer sk-a"), (.openAIProject, "proj x")]) == .failure(.notVisibleASCII("OpenAI-Project")))
+    }
+
+    @Test func aRepeatedCredentialHeaderIsRefused() {
+        #expect(read([(.authorization, "Bearer sk-A"), (.authorization, "Bearer sk-B")]) == .failure(.repeated("Authorization")))
+        #expect(read([(.authorization, "Bearer sk-A"), (.openAIProject, "p1"), (.openAIProject, "p2")]) == .failure(.repeated("OpenAI-Project")))
+    }
+
+    @Test func perKeyTenantsNeverMergeThroughTheHTTPLayer() async throws {
+        let server = try TestServer { $0.tenancy = .perKey }
+        defer { server.remove() }
+        try await server.test { client in
+            let owner = headers(key: "sk-victim-a")
+            try await client.execute(uri: "/v1/files", method: .get, headers: owner) { #expect($0.status == .ok) }
+            for key in ["sk-victim-\u{FFFD}", "sk-victim-é"] {
+                try await client.execute(uri: "/v1/files", method: .get, headers: headers(key: key)) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(errorObject(response.body)["code"] as? String == "invalid_api_key")
+                }
+            }
+            var twice = HTTPFields()
+            twice.append(HTTPField(name: .authorization, value: "Bearer sk-A"))
+            twice.append(HTTPField(name: .authorization, value: "Bearer sk-B"))
+            try await client.execute(uri: "/v1/files", method: .get, headers: twice) { #expect($0.status == .unauthorized) }
+        }
+    }
+}
+
+/// `/admin/` without a token: loopback names only, no foreign origin, JSON writes.
+@Suite struct OperatorAccessTests {
+    func call(_ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, _ fields: HTTPFields) async throws -> HTTPResponse.Status {
+        try await client.execute(uri: uri, method: method, headers: fields, body: ByteBuffer(string: "{}")) { $0.status }
+    }
+
+    @Test func refusesWhatOnlyAWebPageWouldSend() async throws {
+        let server = try TestServer { $0.publicHosts = ["mockfiles"] }
+        defer { server.remove() }
+        try await server.test { client async throws in
+            let json: HTTPFields = [.contentType: "application/json"]
+            #expect(try await call(client, .post, "/admin/sweep", json) == .ok)
+            #expect(try await call(client, .post, "/admin/reset", [.contentType: "text/plain"]) == .unsupportedMediaType)
+            #expect(try await call(client, .post, "/admin/reset", [:]) == .unsupportedMediaType)
+            #expect(try await call(client, .post, "/admin/sweep", [.contentType: "application/json", .origin: "https://evil.example"]) == .forbidden)
+            #expect(try await call(client, .post, "/admin/sweep", [.contentType: "application/json", .origin: "null"]) == .forbidden)
+            #expect(try await call(client, .post, "/admin/sweep", [.contentType: "application/json", .origin: "http://localhost:8080"]) == .ok)
+            #expect(try await call(client, .get, "/admin/requests", [.origin: "http://127.0.0.1:5173"]) == .ok)
+            #expect(try await call(client, .delete, "/admin/faults", [.origin: "https://evil.example"]) == .forbidden)
+        }
+    }
+
+    @Test func hostNamesAreLoopbackOrConfigured() {
+        let guardAll = OperatorAccessMiddleware(token: nil, publicHosts: ["mockfiles"])
+        for host in ["localhost", "app.localhost", "127.0.0.1", "127.1.2.3", "::1", "mockfiles"] { #expect(guardAll.isAllowed(host: host), "\(host)") }
+        for host in ["attacker.example", "127.0.0.1.evil.example", "localhost.evil.example", "0.0.0.0", "10.0.0.1", ""] {
+            #expect(!guardAll.isAllowed(host: host), "\(host)")
+        }
+        #expect(OperatorAccessMiddleware.hostName("LocalHost:8080") == "localhost")
+        #expect(OperatorAccessMiddleware.hostName("[::1]:8080") == "::1")
+        #expect(OperatorAccessMiddleware.hostOfOrigin("http://[::1]:3000") == "::1")
+        #expect(OperatorAccessMiddleware.hostOfOrigin("null") == nil)
+        #expect(OperatorAccessMiddleware.hostOfOrigin("http://a/b") == nil)
+    }
+}
+
+/// CORS on `/v1` as the real service: preflights before auth, `*` by default, never on `/admin`.
+@Suite struct CORSTests {
+    @Test func preflightsAreAnsweredWithoutAKey() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            let preflight: HTTPFields = [
+                .origin: "https://app.example", .accessControlRequestMethod: "POST",
+                .accessControlRequestHeaders: "authorization, content-type, x-stainless-os, x-evil",
+            ]
+            try await client.execute(uri: "/v1/files", method: .options, headers: preflight) { response in
+                #expect(response.status == .noContent)
+                #expect(response.headers[.accessControlAllowOrigin] == "*")
+                #expect(response.headers[.accessControlAllowHeaders] == "authorization, content-type, x-stainless-os")
+                #expect(response.headers[.accessControlAllowMethods]?.contains("POST") == true)
+            }
+            try await client.execute(uri: "/v1/files", method: .get, headers: headers([.origin: "https://app.example"])) { response in
+                #expect(response.headers[.accessControlAllowOrigin] == "*")
+                #expect(response.headers[.accessControlExposeHeaders]?.contains("x-request-id") == true)
+            }
+            // Errors too, so a page can read them.
+            try await client.execute(uri: "/v1/files", method: .get, headers: [.origin: "https://app.example"]) { response in
+                #expect(response.status == .unauthorized && response.headers[.accessControlAllowOrigin] == "*")
+            }
+            try await client.execute(uri: "/admin/requests", method: .options, headers: preflight) { response in
+                #expect(response.headers[.accessControlAllowOrigin] == nil)
+            }
+        }
+    }
+
+    @Test func configuredOriginsOnly() async throws {
+        let server = try TestServer { $0.corsAllowedOrigins = ["https://good.example"] }
+        defer { server.remove() }
+        try await server.test { client in
+            try await client.execute(uri: "/v1/files", method: .get, headers: headers([.origin: "https://good.example"])) { response in
+                #expect(response.headers[.accessControlAllowOrigin] == "https://good.example")
+                #expect(response.headers[.vary] == "Origin")
+            }
+            try await client.execute(uri: "/v1/files", method: .get, headers: headers([.origin: "https://other.example"])) { response in
+                #expect(response.headers[.accessControlAllowOrigin] == nil)
+            }
+        }
+    }
+}
+
+@Suite struct RequestNormalizationTests {
+    @Test func unreservedEscapesInThePathAreDecodedAndOthersKept() {
+        #expect(PercentDecoding.decodingUnreserved(inPathOf: "/v1/files/file%2Dabc") == "/v1/files/file-abc")
+        #expect(PercentDecoding.decodingUnreserved(inPathOf: "/v1/files/%66ile-x%7e?after=%2D") == "/v1/files/file-x~?after=%2D")
+        #expect(PercentDecoding.decodingUnreserved(inPathOf: "/v1/files/a%2Fb%25%2") == "/v1/files/a%2Fb%25%2")
+    }
+
+    @Test func duplicateJSONKeysAreFound() {
+        func first(_ text: String) -> String? { JSONDuplicateKeys.first(in: Array(text.utf8)) }
+        #expect(first(#"{"filename":"a","filename":"b"}"#) == "filename")
+        #expect(first(#"{"a":{"x":1},"b":{"x":2}}"#) == nil)
+        #expect(first(#"{"a":[{"x":1,"y":"x"}],"a\u0020":1,"b":"\"a\""}"#) == nil)
+        #expect(first(#"{"a":1,"\u0061":2}"#) == "a")
+        #expect(first(#"{"o":{"k":1,"k":2}}"#) == "k")
+    }
+}
