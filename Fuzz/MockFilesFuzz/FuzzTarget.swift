@@ -153,7 +153,11 @@ func openingLine(_ body: [UInt8], dashBoundary: [UInt8]) -> (end: Int, closes: B
 /// - A byte of 0x80 or more in a header name: MultipartKit 4.7.1 traps (its table has 128 entries);
 ///   such a byte is no token character, a syntax error by its own grammar, so a refusal.
 func multipartKitParts(_ bytes: [UInt8], boundary: String) -> [FuzzPart]? {
-    enum HeaderState { case opening, preHeaders, name(isEmpty: Bool), value, afterValueCR, afterSectionCR, body }
+    enum HeaderState {
+        case opening, preHeaders
+        case name(isEmpty: Bool)
+        case value, afterValueCR, afterSectionCR, body
+    }
     let parser = MultipartParser(boundary: boundary)
     var parts: [FuzzPart] = []
     var headers = PartHeaders()

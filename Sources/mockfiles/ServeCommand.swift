@@ -37,11 +37,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("downloadable-purposes"),
-        help: "Purposes whose content may be downloaded: 'all' or a comma-separated list (default: all but assistants, user_data, fine-tune and evals, as the real service)."
+        help:
+            "Purposes whose content may be downloaded: 'all' or a comma-separated list (default: all but assistants, user_data, fine-tune and evals, as the real service)."
     )
     var downloadablePurposes: String?
 
-    @Flag(name: .customLong("allow-assistants-download"), help: "Also serve content of purpose=assistants files (alias kept from before --downloadable-purposes).")
+    @Flag(
+        name: .customLong("allow-assistants-download"),
+        help: "Also serve content of purpose=assistants files (alias kept from before --downloadable-purposes)."
+    )
     var allowAssistantsDownload = false
 
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (default 60).")

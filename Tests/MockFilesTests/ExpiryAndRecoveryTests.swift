@@ -12,7 +12,13 @@ import Testing
         let blob = try await server.service.blobs.makeWriter()
         try await blob.write(ByteBuffer(string: "{}\n"))
         return try await server.service.create(
-            .init(purpose: "batch", filename: "b.jsonl", expiresAfterAnchor: seconds == nil ? nil : "created_at", expiresAfterSeconds: seconds, blob: blob),
+            .init(
+                purpose: "batch",
+                filename: "b.jsonl",
+                expiresAfterAnchor: seconds == nil ? nil : "created_at",
+                expiresAfterSeconds: seconds,
+                blob: blob
+            ),
             tenant: tenant
         )
     }
@@ -30,7 +36,13 @@ import Testing
         let page = try await server.service.list(.init(), tenant: tenant)
         #expect(page.files.map(\.id) == [long.id])
         #expect(server.blobPaths().count == 2, "invisible before the sweep, still on disk")
-        let sweeper = ExpirySweeper(files: server.service, uploads: server.server.uploadService, interval: .seconds(60), metrics: server.server.metrics, logger: server.server.logger)
+        let sweeper = ExpirySweeper(
+            files: server.service,
+            uploads: server.server.uploadService,
+            interval: .seconds(60),
+            metrics: server.server.metrics,
+            logger: server.server.logger
+        )
         #expect(try await sweeper.sweepOnce() == 1)
         #expect(server.blobPaths().count == 1)
         #expect(try await server.service.metadata.file(id: short.id, tenant: tenant.key) == nil)
@@ -62,7 +74,12 @@ import Testing
         // "Restart": a new server on the same directory; recovery sees only what is older than its start.
         try await Task.sleep(for: .milliseconds(20))
         let second = try TestServer(directory: directory)
-        let recovery = StartupRecovery(files: second.service, uploads: second.server.uploadService, startedAt: Date().timeIntervalSince1970, logger: second.server.logger)
+        let recovery = StartupRecovery(
+            files: second.service,
+            uploads: second.server.uploadService,
+            startedAt: Date().timeIntervalSince1970,
+            logger: second.server.logger
+        )
         let report = try await recovery.recover()
         #expect(report == .init(temporaryFiles: 1, orphanBlobs: 1))
         #expect(second.temporaryFiles().isEmpty)
@@ -82,7 +99,12 @@ import Testing
         try await inFlight.write(ByteBuffer(string: "uploading"))
         let renamedNotCommitted = try await server.service.blobs.makeWriter()
         try await renamedNotCommitted.commit(as: "file-inflight00000000000000")
-        let report = try await StartupRecovery(files: server.service, uploads: server.server.uploadService, startedAt: startedAt, logger: server.server.logger).recover()
+        let report = try await StartupRecovery(
+            files: server.service,
+            uploads: server.server.uploadService,
+            startedAt: startedAt,
+            logger: server.server.logger
+        ).recover()
         #expect(report == .init(temporaryFiles: 0, orphanBlobs: 0))
         #expect(server.temporaryFiles().count == 1 && server.blobPaths().count == 1)
         await inFlight.discard()
@@ -93,7 +115,9 @@ import Testing
         defer { server.remove() }
         let store = try #require(server.service.metadata as? SQLiteMetadataStore)
         // Make the next insert fail as a full disk or a broken database would.
-        try await store.database.write { db in try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON files BEGIN SELECT RAISE(FAIL, 'disk full'); END") }
+        try await store.database.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON files BEGIN SELECT RAISE(FAIL, 'disk full'); END")
+        }
         let blob = try await server.service.blobs.makeWriter()
         try await blob.write(ByteBuffer(string: "x"))
         await #expect(throws: (any Error).self) {

@@ -53,7 +53,10 @@ import Testing
     }
 
     @Test func theWrittenTextIsJSONThatReadsBackTheFilename() throws {
-        var file = FileObject(StoredFile(id: "file-x", tenant: "t", purpose: "batch", filename: "", bytes: 1, createdAt: 2, expiresAt: nil), status: "processed")
+        var file = FileObject(
+            StoredFile(id: "file-x", tenant: "t", purpose: "batch", filename: "", bytes: 1, createdAt: 2, expiresAt: nil),
+            status: "processed"
+        )
         file.filename = String(Self.alphabet)
         let object = try JSONSerialization.jsonObject(with: Data(written(file.writeJSON))) as? [String: Any]
         #expect(object?["filename"] as? String == file.filename)

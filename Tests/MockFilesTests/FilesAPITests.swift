@@ -1,7 +1,7 @@
+import CompressNIO
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import CompressNIO
 import NIOCore
 import Testing
 
@@ -38,7 +38,9 @@ import Testing
         try await server.test { client in
             for purpose in Purpose.creatable {
                 let filename = purpose == .batch || purpose == .fineTune ? "data.jsonl" : "data.bin"
-                let file = try await client.createFile(.createFile(purpose: purpose.rawValue, filename: filename, contents: Array("{\"a\":1}\n".utf8)))
+                let file = try await client.createFile(
+                    .createFile(purpose: purpose.rawValue, filename: filename, contents: Array("{\"a\":1}\n".utf8))
+                )
                 #expect(file["purpose"] as? String == purpose.rawValue)
                 #expect(file["expires_at"] as? Int == (purpose == .batch ? 1_750_000_000 + 2_592_000 : nil))
             }
@@ -90,7 +92,12 @@ import Testing
             }
             var noFile = MultipartBody()
             noFile.field("purpose", "assistants")
-            try await client.execute(uri: "/v1/files", method: .post, headers: headers([.contentType: noFile.contentType]), body: .init(bytes: noFile.finished())) {
+            try await client.execute(
+                uri: "/v1/files",
+                method: .post,
+                headers: headers([.contentType: noFile.contentType]),
+                body: .init(bytes: noFile.finished())
+            ) {
                 #expect($0.status == .badRequest)
                 #expect(errorObject($0.body)["message"] as? String == "'file' is a required property")
                 #expect(errorObject($0.body)["param"] is NSNull)
@@ -152,7 +159,12 @@ import Testing
         defer { server.remove() }
         try await server.test { client in
             let form = MultipartBody.createFile(contents: Array(repeating: 1, count: 1001))
-            try await client.execute(uri: "/v1/files", method: .post, headers: headers([.contentType: form.contentType]), body: .init(bytes: form.finished())) { response in
+            try await client.execute(
+                uri: "/v1/files",
+                method: .post,
+                headers: headers([.contentType: form.contentType]),
+                body: .init(bytes: form.finished())
+            ) { response in
                 #expect(response.status == .badRequest)
                 let error = errorObject(response.body)
                 #expect(error["message"] as? String == "File is too large.")
@@ -269,7 +281,9 @@ import Testing
         let server = try TestServer()
         defer { server.remove() }
         try await server.test { client in
-            for (uri, fields) in [("/v1/files", testKeyHeaders), ("/v1/files", HTTPFields()), ("/v1/nothing", testKeyHeaders), ("/health", HTTPFields())] {
+            for (uri, fields) in [
+                ("/v1/files", testKeyHeaders), ("/v1/files", HTTPFields()), ("/v1/nothing", testKeyHeaders), ("/health", HTTPFields()),
+            ] {
                 try await client.execute(uri: uri, method: .get, headers: fields) { response in
                     #expect(response.headers[.xRequestID]?.hasPrefix("req_") == true)
                     #expect(response.headers[.openAIVersion] == "2020-10-01")

@@ -59,7 +59,8 @@ import Testing
 
 /// `/admin/` without a token: loopback names only, no foreign origin, JSON writes.
 @Suite struct OperatorAccessTests {
-    func call(_ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, _ fields: HTTPFields) async throws -> HTTPResponse.Status {
+    func call(_ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, _ fields: HTTPFields) async throws -> HTTPResponse.Status
+    {
         try await client.execute(uri: uri, method: method, headers: fields, body: ByteBuffer(string: "{}")) { $0.status }
     }
 
@@ -81,7 +82,9 @@ import Testing
 
     @Test func hostNamesAreLoopbackOrConfigured() {
         let guardAll = OperatorAccessMiddleware(token: nil, publicHosts: ["mockfiles"])
-        for host in ["localhost", "app.localhost", "127.0.0.1", "127.1.2.3", "::1", "mockfiles"] { #expect(guardAll.isAllowed(host: host), "\(host)") }
+        for host in ["localhost", "app.localhost", "127.0.0.1", "127.1.2.3", "::1", "mockfiles"] {
+            #expect(guardAll.isAllowed(host: host), "\(host)")
+        }
         for host in ["attacker.example", "127.0.0.1.evil.example", "localhost.evil.example", "0.0.0.0", "10.0.0.1", ""] {
             #expect(!guardAll.isAllowed(host: host), "\(host)")
         }

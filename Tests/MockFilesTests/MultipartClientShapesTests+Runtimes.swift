@@ -114,7 +114,11 @@ extension MultipartClientShapesTests {
             ]),
             expected: [
                 Expected(nil, "This is implicitly typed plain US-ASCII text.\r\nIt does NOT end with a linebreak."),
-                Expected(nil, contentType: "text/plain; charset=us-ascii", "This is explicitly typed plain US-ASCII text.\r\nIt DOES end with a linebreak.\r\n"),
+                Expected(
+                    nil,
+                    contentType: "text/plain; charset=us-ascii",
+                    "This is explicitly typed plain US-ASCII text.\r\nIt DOES end with a linebreak.\r\n"
+                ),
             ]
         ),
         // The defect of issue 12: an extra CRLF after the closing line (an epilogue).

@@ -20,7 +20,8 @@ import Testing
 
     /// Contents that look like boundaries and line breaks, to stress the matcher; starting with
     /// bytes of 0x80 and more, which may not appear in header names but must pass in bodies.
-    static let trickyContents: [UInt8] = Array((0...255).reversed().map { UInt8($0) }) + Array("\r\n--test-bound\r\n--\r\r\n-".utf8)
+    static let trickyContents: [UInt8] =
+        Array((0...255).reversed().map { UInt8($0) }) + Array("\r\n--test-bound\r\n--\r\r\n-".utf8)
         + [13, 10, 45, 45] + [0xFF, 0x80, 13, 10, 0xBC]
 
     func sampleForm() -> MultipartBody {
@@ -102,7 +103,8 @@ import Testing
     /// `MultipartHeaderSection`), so this is refused, not read as a line end or a value byte.
     @Test(arguments: [1, 4, 1000])
     func followsThePartHeaderGrammarExactly(chunk: Int) throws {
-        let body: [UInt8] = Array("--b\r\nContent-Disposition: x".utf8) + [0x90, 0x0A, 0x0D, 0x0A, 0xD3, 0xC3]
+        let body: [UInt8] =
+            Array("--b\r\nContent-Disposition: x".utf8) + [0x90, 0x0A, 0x0D, 0x0A, 0xD3, 0xC3]
             + Array(": v\r\n\r\nbody\r\n--b--\r\n".utf8)
         #expect(throws: MultipartFormReader.ReadError.malformed) {
             _ = try read(body, boundary: "b") { chunk }

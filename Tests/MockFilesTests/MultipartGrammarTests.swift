@@ -72,7 +72,8 @@ import Testing
 
     /// Header values keep what is not ASCII; bytes that are not UTF-8 become U+FFFD.
     @Test func decodesHeaderValuesAsUTF8() throws {
-        let body = Array("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"".utf8) + [0x61, 0xE9, 0x62]
+        let body =
+            Array("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"".utf8) + [0x61, 0xE9, 0x62]
             + Array("\"\r\nX-Note: ünï ✓\r\n\r\n\r\n--b--".utf8)
         let parts = try outcome(body).get()
         #expect(parts.first?.headers.filename == "a\u{FFFD}b")
@@ -119,7 +120,11 @@ import Testing
     @Test func releasesHeldBackBytesThatWereBody() throws {
         var reader = MultipartFormReader(boundary: "bound")
         _ = try reader.feed(ByteBuffer(string: "--bound\r\n\r\nab\r\n--bo"))
-        #expect(try reader.feed(ByteBuffer(string: "x\r\n--bound--")) == [.body(ByteBuffer(string: "\r\n--bo")), .body(ByteBuffer(string: "x")), .partEnd])
+        #expect(
+            try reader.feed(ByteBuffer(string: "x\r\n--bound--")) == [
+                .body(ByteBuffer(string: "\r\n--bo")), .body(ByteBuffer(string: "x")), .partEnd,
+            ]
+        )
         try reader.finish()
     }
 }

@@ -23,7 +23,13 @@ import Testing
         return files
     }
 
-    func walk(_ server: TestServer, limit: Int, order: FileListQuery.Order, purpose: String? = nil, betweenPages: (Int) async throws -> Void = { _ in })
+    func walk(
+        _ server: TestServer,
+        limit: Int,
+        order: FileListQuery.Order,
+        purpose: String? = nil,
+        betweenPages: (Int) async throws -> Void = { _ in }
+    )
         async throws -> [String]
     {
         var seen: [String] = []
@@ -103,9 +109,12 @@ import Testing
     @Test func unknownAfterIsA400() async throws {
         let server = try TestServer()
         defer { server.remove() }
-        await #expect(performing: {
-            _ = try await server.service.list(.init(after: "file-doesnotexist"), tenant: tenant)
-        }, throws: { ($0 as? APIError)?.param == "after" })
+        await #expect(
+            performing: {
+                _ = try await server.service.list(.init(after: "file-doesnotexist"), tenant: tenant)
+            },
+            throws: { ($0 as? APIError)?.param == "after" }
+        )
     }
 
     @Test func listQueriesUseTheOrderIndexes() async throws {
@@ -115,7 +124,9 @@ import Testing
         for purpose in [nil, "batch"] as [String?] {
             for after in [nil, ListCursor(createdAt: 5, sequence: 5)] {
                 for order in [FileListQuery.Order.asc, .desc] {
-                    let (sql, arguments) = SQLiteMetadataStore.listSQL(.init(tenant: "t", purpose: purpose, order: order, limit: 10, after: after, now: 0))
+                    let (sql, arguments) = SQLiteMetadataStore.listSQL(
+                        .init(tenant: "t", purpose: purpose, order: order, limit: 10, after: after, now: 0)
+                    )
                     let plan = try await store.database.read { db in
                         try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
                     }

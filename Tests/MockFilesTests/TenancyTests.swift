@@ -24,7 +24,12 @@ import Testing
         defer { server.remove() }
         try await server.test { client in
             let form = MultipartBody.createFile()
-            let id = try await client.execute(uri: "/v1/files", method: .post, headers: owner + [.contentType: form.contentType], body: .init(bytes: form.finished())) {
+            let id = try await client.execute(
+                uri: "/v1/files",
+                method: .post,
+                headers: owner + [.contentType: form.contentType],
+                body: .init(bytes: form.finished())
+            ) {
                 try #require(jsonObject($0.body)["id"] as? String)
             }
             for (method, uri) in [(HTTPRequest.Method.get, "/v1/files/\(id)"), (.get, "/v1/files/\(id)/content"), (.delete, "/v1/files/\(id)")] {
@@ -60,10 +65,14 @@ import Testing
         #expect(perProject.resolve(apiKey: "sk-a", organizationHeader: nil, projectHeader: "proj-b") == .mismatchedProject)
         #expect(perProject.resolve(apiKey: "sk-a", organizationHeader: "org-b", projectHeader: nil) == .mismatchedOrganization)
         // Headers naming the key's own scope, or a project under an organization-only mapping, resolve.
-        #expect(perProject.resolve(apiKey: "sk-a", organizationHeader: "org-a", projectHeader: "proj-a")
-            == .tenant(Tenant(key: "project:org-a/proj-a", organization: "org-a", project: "proj-a")))
-        #expect(perProject.resolve(apiKey: "sk-o", organizationHeader: nil, projectHeader: "any-project")
-            == .tenant(Tenant(key: "project:org-o/any-project", organization: "org-o", project: "any-project")))
+        #expect(
+            perProject.resolve(apiKey: "sk-a", organizationHeader: "org-a", projectHeader: "proj-a")
+                == .tenant(Tenant(key: "project:org-a/proj-a", organization: "org-a", project: "proj-a"))
+        )
+        #expect(
+            perProject.resolve(apiKey: "sk-o", organizationHeader: nil, projectHeader: "any-project")
+                == .tenant(Tenant(key: "project:org-o/any-project", organization: "org-o", project: "any-project"))
+        )
         #expect(perProject.resolve(apiKey: "sk-stranger", organizationHeader: "org-a", projectHeader: "proj-a") == .mismatchedOrganization)
         #expect(perProject.resolve(apiKey: "sk-stranger", organizationHeader: "org-o", projectHeader: nil) == .mismatchedOrganization)
         guard case .tenant(let own) = perProject.resolve(apiKey: "sk-stranger", organizationHeader: "org-free", projectHeader: "p") else {

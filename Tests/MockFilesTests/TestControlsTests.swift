@@ -60,7 +60,9 @@ import Testing
         let server = try TestServer()
         defer { server.remove() }
         try await server.test { client in
-            for (rule, param) in [(["status": 200], "status"), (["status": 500, "times": 0], "times"), (["probability": 2, "status": 500], "probability")]
+            for (rule, param) in [
+                (["status": 200], "status"), (["status": 500, "times": 0], "times"), (["probability": 2, "status": 500], "probability"),
+            ]
                 as [([String: Any], String)]
             {
                 let (status, answer) = try await client.postJSON("/admin/faults", rule)
@@ -198,7 +200,10 @@ import Testing
             (#"{"files": [{"path": "a.txt", "purpose": "nope"}]}"#, "files[0]: purpose 'nope'"),
             (#"{"files": [{"path": "a.txt", "purpose": "batch", "id": "../x"}]}"#, "files[0]: id '../x'"),
             (#"{"files": [{"path": "a.txt", "purpose": "batch", "colour": 1}]}"#, "files[0]: unknown field \"colour\""),
-            (#"{"files": [{"path": "a.txt", "purpose": "batch", "id": "file-a"}, {"path": "a.txt", "purpose": "batch", "id": "file-a"}]}"#, "used twice"),
+            (
+                #"{"files": [{"path": "a.txt", "purpose": "batch", "id": "file-a"}, {"path": "a.txt", "purpose": "batch", "id": "file-a"}]}"#,
+                "used twice"
+            ),
             (#"{"nothing": []}"#, "needs a \"files\" array"),
         ]
         for (manifest, expected) in cases {

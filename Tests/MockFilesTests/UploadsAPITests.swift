@@ -10,12 +10,23 @@ import Testing
 extension TestClientProtocol {
     func postJSON(_ uri: String, _ body: Any, key: String = "sk-test") async throws -> (HTTPResponse.Status, [String: Any]) {
         let data = try JSONSerialization.data(withJSONObject: body)
-        return try await execute(uri: uri, method: .post, headers: headers(key: key, [.contentType: "application/json"]), body: ByteBuffer(bytes: data)) {
+        return try await execute(
+            uri: uri,
+            method: .post,
+            headers: headers(key: key, [.contentType: "application/json"]),
+            body: ByteBuffer(bytes: data)
+        ) {
             ($0.status, jsonObject($0.body))
         }
     }
 
-    func createUpload(bytes: Int, filename: String = "big.bin", purpose: String = "user_data", extra: [String: Any] = [:], key: String = "sk-test")
+    func createUpload(
+        bytes: Int,
+        filename: String = "big.bin",
+        purpose: String = "user_data",
+        extra: [String: Any] = [:],
+        key: String = "sk-test"
+    )
         async throws -> String
     {
         var body: [String: Any] = ["filename": filename, "purpose": purpose, "bytes": bytes, "mime_type": "application/octet-stream"]
@@ -45,7 +56,10 @@ extension TestClientProtocol {
         let server = try TestServer()
         defer { server.remove() }
         try await server.test { client in
-            let uploadID = try await client.createUpload(bytes: Self.whole.count, extra: ["expires_after": ["anchor": "created_at", "seconds": 7200]])
+            let uploadID = try await client.createUpload(
+                bytes: Self.whole.count,
+                extra: ["expires_after": ["anchor": "created_at", "seconds": 7200]]
+            )
             // Send the parts in parallel and out of order; complete names the order.
             let partIDs = try await withThrowingTaskGroup(of: (Int, String).self) { group in
                 for (index, chunk) in Self.chunks.enumerated().reversed() {
@@ -97,14 +111,21 @@ extension TestClientProtocol {
                 #expect((answer["error"] as? [String: Any])?["param"] as? String == param, "\(answer)")
             }
             // Parameters and case do not matter; other purposes take any type.
-            for (purpose, filename, mimeType) in [("vision", "a.png", "IMAGE/PNG"), ("assistants", "a.md", "text/markdown; charset=utf-8"), ("user_data", "a", "x/y")] {
+            for (purpose, filename, mimeType) in [
+                ("vision", "a.png", "IMAGE/PNG"), ("assistants", "a.md", "text/markdown; charset=utf-8"), ("user_data", "a", "x/y"),
+            ] {
                 var body = valid
                 body["purpose"] = purpose
                 body["filename"] = filename
                 body["mime_type"] = mimeType
                 #expect(try await client.postJSON("/v1/uploads", body).0 == .ok, "\(body)")
             }
-            try await client.execute(uri: "/v1/uploads", method: .post, headers: headers([.contentType: "application/json"]), body: ByteBuffer(string: "{oops")) {
+            try await client.execute(
+                uri: "/v1/uploads",
+                method: .post,
+                headers: headers([.contentType: "application/json"]),
+                body: ByteBuffer(string: "{oops")
+            ) {
                 #expect($0.status == .badRequest)
             }
         }
@@ -199,7 +220,13 @@ extension TestClientProtocol {
         }
         #expect(server.blobPaths().count == 2)
         server.clock.advance(by: 3600)
-        let sweeper = ExpirySweeper(files: server.service, uploads: server.uploads, interval: .seconds(60), metrics: server.server.metrics, logger: server.server.logger)
+        let sweeper = ExpirySweeper(
+            files: server.service,
+            uploads: server.uploads,
+            interval: .seconds(60),
+            metrics: server.server.metrics,
+            logger: server.server.logger
+        )
         _ = try await sweeper.sweepOnce()
         #expect(server.blobPaths().isEmpty)
     }
@@ -226,8 +253,13 @@ extension TestClientProtocol {
         try await Task.sleep(for: .milliseconds(20))
 
         let second = try TestServer(directory: directory)
-        let report = try await StartupRecovery(files: second.service, uploads: second.uploads, startedAt: Date().timeIntervalSince1970, logger: second.server.logger)
-            .recover()
+        let report = try await StartupRecovery(
+            files: second.service,
+            uploads: second.uploads,
+            startedAt: Date().timeIntervalSince1970,
+            logger: second.server.logger
+        )
+        .recover()
         #expect(report.orphanBlobs == 1, "the half-finished File's blob goes; the parts stay")
         #expect(second.blobPaths().count == 2)
         let (completed, file) = try await second.uploads.complete(uploadID: upload.id, partIDs: partIDs, md5: nil, tenant: tenant)
@@ -235,8 +267,13 @@ extension TestClientProtocol {
         #expect(second.blobPaths().count == 1)
         // And once completed, a restart keeps the File and finds nothing to remove.
         let third = try TestServer(directory: directory)
-        let later = try await StartupRecovery(files: third.service, uploads: third.uploads, startedAt: Date().timeIntervalSince1970 + 1, logger: third.server.logger)
-            .recover()
+        let later = try await StartupRecovery(
+            files: third.service,
+            uploads: third.uploads,
+            startedAt: Date().timeIntervalSince1970 + 1,
+            logger: third.server.logger
+        )
+        .recover()
         #expect(later == .init(temporaryFiles: 0, orphanBlobs: 0))
         _ = try await third.service.retrieve(id: file.id, tenant: tenant)
     }

@@ -47,7 +47,9 @@ struct JSONBody {
     }
 
     func requiredString(_ name: String) throws -> String {
-        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name)) }
+        guard let raw = fields[name], !(raw is NSNull) else {
+            throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name))
+        }
         guard let value = raw as? String, !value.isEmpty else {
             throw APIError.invalid("Invalid type for '\(param(name))': expected a non-empty string.", param: param(name))
         }
@@ -61,7 +63,9 @@ struct JSONBody {
     }
 
     func requiredInteger(_ name: String) throws -> Int64 {
-        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name)) }
+        guard let raw = fields[name], !(raw is NSNull) else {
+            throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name))
+        }
         guard let number = raw as? NSNumber, !Self.isBool(number), let value = Int64(exactly: number.doubleValue) else {
             throw APIError.invalid("Invalid type for '\(param(name))': expected an integer.", param: param(name))
         }
@@ -69,7 +73,9 @@ struct JSONBody {
     }
 
     func requiredStringArray(_ name: String) throws -> [String] {
-        guard let raw = fields[name], !(raw is NSNull) else { throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name)) }
+        guard let raw = fields[name], !(raw is NSNull) else {
+            throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name))
+        }
         guard let values = raw as? [Any], let strings = values as? [String] else {
             throw APIError.invalid("Invalid type for '\(param(name))': expected an array of strings.", param: param(name))
         }
@@ -78,7 +84,9 @@ struct JSONBody {
 
     func optionalObject(_ name: String) throws -> JSONBody? {
         guard let raw = fields[name], !(raw is NSNull) else { return nil }
-        guard let object = raw as? [String: Any] else { throw APIError.invalid("Invalid type for '\(param(name))': expected an object.", param: param(name)) }
+        guard let object = raw as? [String: Any] else {
+            throw APIError.invalid("Invalid type for '\(param(name))': expected an object.", param: param(name))
+        }
         return JSONBody(fields: object, path: param(name) + ".")
     }
 

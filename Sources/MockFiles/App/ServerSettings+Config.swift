@@ -1,7 +1,7 @@
 import Configuration
 import Foundation
-import NIOFileSystem
 import Logging
+import NIOFileSystem
 
 extension ServerSettings {
     /// Reads every setting from `config`, falling back to the defaults. Keys are camelCase
@@ -19,7 +19,9 @@ extension ServerSettings {
         tenancy = mode
         organization = config.string(forKey: "organization", default: organization)
         apiKeys = try config.stringArray(forKey: "apiKeys", default: []).map { text in
-            guard let entry = APIKeyEntry(parsing: text) else { throw SettingsError("apiKeys entry '\(text)' is not KEY, KEY=ORG or KEY=ORG/PROJECT") }
+            guard let entry = APIKeyEntry(parsing: text) else {
+                throw SettingsError("apiKeys entry '\(text)' is not KEY, KEY=ORG or KEY=ORG/PROJECT")
+            }
             return entry
         }
         rejectUnknownKeys = config.bool(forKey: "rejectUnknownKeys", default: rejectUnknownKeys)
@@ -29,7 +31,9 @@ extension ServerSettings {
         if !purposeNames.isEmpty {
             guard let purposes = Purpose.parseSet(purposeNames) else {
                 let known = Purpose.allCases.map(\.rawValue).joined(separator: ", ")
-                throw SettingsError("downloadablePurposes must be 'all' or a comma-separated list of \(known); got '\(purposeNames.joined(separator: ","))'")
+                throw SettingsError(
+                    "downloadablePurposes must be 'all' or a comma-separated list of \(known); got '\(purposeNames.joined(separator: ","))'"
+                )
             }
             files.downloadablePurposes = purposes
         }

@@ -22,7 +22,10 @@ public struct StartupRecovery: Service {
         do {
             // A shutdown must not wait for a scan of a large store: cancel it instead.
             let report = try await cancelWhenGracefulShutdown { try await recover() }
-            logger.info("recovery done", metadata: ["temp_files_removed": "\(report.temporaryFiles)", "orphan_blobs_removed": "\(report.orphanBlobs)"])
+            logger.info(
+                "recovery done",
+                metadata: ["temp_files_removed": "\(report.temporaryFiles)", "orphan_blobs_removed": "\(report.orphanBlobs)"]
+            )
         } catch is CancellationError {
             // Stopped by a shutdown; the next start resumes the scan.
             logger.info("recovery stopped by shutdown")

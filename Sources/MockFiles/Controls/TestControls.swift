@@ -25,7 +25,11 @@ public struct TestControls: Sendable {
         guard let fixtures else { return 0 }
         var loaded = 0
         for entry in fixtures.entries {
-            let resolution = resolver.resolve(apiKey: entry.apiKey ?? "sk-fixtures", organizationHeader: entry.organization, projectHeader: entry.project)
+            let resolution = resolver.resolve(
+                apiKey: entry.apiKey ?? "sk-fixtures",
+                organizationHeader: entry.organization,
+                projectHeader: entry.project
+            )
             guard case .tenant(let tenant) = resolution else {
                 throw FixtureManifest.Problem(description: "fixture \(entry.id): its api_key, organization and project are refused (\(resolution))")
             }

@@ -26,7 +26,11 @@ struct OperatorAccessMiddleware: RouterMiddleware {
         }
         if let token {
             guard let presented = AuthMiddleware.bearerToken(request.headers[.authorization]), Self.equalInConstantTime(presented, token) else {
-                throw APIError(status: .unauthorized, message: "The admin API needs the admin token as 'Authorization: Bearer <token>'.", code: "invalid_admin_token")
+                throw APIError(
+                    status: .unauthorized,
+                    message: "The admin API needs the admin token as 'Authorization: Bearer <token>'.",
+                    code: "invalid_admin_token"
+                )
             }
             return try await next(request, context)
         }
@@ -35,7 +39,9 @@ struct OperatorAccessMiddleware: RouterMiddleware {
         }
         // HTTP/1.1 requests always name a host (HTTP1ConformanceHandler refuses them otherwise).
         if let authority = request.head.authority, !isAllowed(host: Self.hostName(authority)) {
-            throw Self.refusal("The admin API answers requests for a loopback host name (localhost, 127.0.0.1, [::1]) or a configured publicHosts name only.")
+            throw Self.refusal(
+                "The admin API answers requests for a loopback host name (localhost, 127.0.0.1, [::1]) or a configured publicHosts name only."
+            )
         }
         if let origin = request.headers[.origin] {
             guard let originHost = Self.hostOfOrigin(origin), isAllowed(host: originHost) else {

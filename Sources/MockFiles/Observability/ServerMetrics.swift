@@ -45,7 +45,11 @@ public struct ServerMetrics: Sendable {
             if let metrics = cache[key] { return metrics }
             let labels = [("route", key.route), ("method", key.method)]
             let metrics = RouteMetrics(
-                requests: CoreMetrics.Counter(label: "mockfiles_http_requests_total", dimensions: labels + [("status", String(key.status))], factory: factory),
+                requests: CoreMetrics.Counter(
+                    label: "mockfiles_http_requests_total",
+                    dimensions: labels + [("status", String(key.status))],
+                    factory: factory
+                ),
                 duration: CoreMetrics.Timer(label: "mockfiles_http_request_duration_seconds", dimensions: labels, factory: factory),
                 bytesIn: CoreMetrics.Counter(label: "mockfiles_http_request_bytes_total", dimensions: labels, factory: factory),
                 bytesOut: CoreMetrics.Counter(label: "mockfiles_http_response_bytes_total", dimensions: labels, factory: factory)
@@ -68,7 +72,9 @@ public struct ServerMetrics: Sendable {
     /// Files and bytes on disk per purpose, read from the store at scrape time (a purpose with no
     /// files left reads 0 rather than keeping its last value).
     func recordStored(_ totals: [StoredTotals]) {
-        var byPurpose = Dictionary(uniqueKeysWithValues: Purpose.allCases.map { ($0.rawValue, StoredTotals(purpose: $0.rawValue, files: 0, bytes: 0)) })
+        var byPurpose = Dictionary(
+            uniqueKeysWithValues: Purpose.allCases.map { ($0.rawValue, StoredTotals(purpose: $0.rawValue, files: 0, bytes: 0)) }
+        )
         for total in totals { byPurpose[total.purpose] = total }
         for total in byPurpose.values {
             Gauge(label: "mockfiles_files_stored", dimensions: [("purpose", total.purpose)], factory: factory).record(total.files)

@@ -112,7 +112,8 @@ public struct FileService: Sendable {
             bytes: bytes,
             createdAt: now,
             expiresAt: lifetime.map { now + $0 },
-            processedAtMilliseconds: settings.processingDelaySeconds > 0 ? Int64(((clock.now + settings.processingDelaySeconds) * 1000).rounded(.up)) : nil
+            processedAtMilliseconds: settings.processingDelaySeconds > 0
+                ? Int64(((clock.now + settings.processingDelaySeconds) * 1000).rounded(.up)) : nil
         )
     }
 

@@ -32,10 +32,11 @@ public struct DiskBlobStore: BlobStore {
 
     /// Blob ids are server-made; anything else never names a path.
     static func isSafeID(_ id: String) -> Bool {
-        !id.isEmpty && id.count <= 128 && id.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D
-                || byte == 0x5F
-        }
+        !id.isEmpty && id.count <= 128
+            && id.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D
+                    || byte == 0x5F
+            }
     }
 
     func shardDirectory(for id: String) -> FilePath {

@@ -102,7 +102,10 @@ public struct SQLiteMetadataStore: MetadataStore {
         try readOnCallingThread { db in
             let row =
                 try Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, seq FROM files WHERE id = ? AND tenant = ?"), arguments: [id, tenant])
-                ?? Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, seq FROM file_tombstones WHERE id = ? AND tenant = ?"), arguments: [id, tenant])
+                ?? Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT created_at, seq FROM file_tombstones WHERE id = ? AND tenant = ?"),
+                    arguments: [id, tenant]
+                )
             return row.map { ListCursor(createdAt: $0["created_at"], sequence: $0["seq"]) }
         }
     }

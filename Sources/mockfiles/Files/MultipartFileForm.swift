@@ -35,7 +35,8 @@ struct MultipartFileForm {
     /// Quotes and line breaks would end the header value early (percent-encoded, as the SDKs do);
     /// a backslash is escaped, since servers read it as the quoted-string escape.
     static func quoted(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "%0D")
+            .replacingOccurrences(of: "\n", with: "%0A")
     }
 
     struct Body: AsyncSequence, Sendable {
