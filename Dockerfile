@@ -10,17 +10,21 @@ RUN scripts/container-build /rootfs
 
 # ---- run: a slim image with only the runtime libraries (the script checks the binary needs no others)
 FROM debian:bookworm-slim
+# Unpinned on purpose: bookworm's packages only change for security fixes, which an image should take;
+# an exact version pin breaks the build the day Debian replaces it.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libsqlite3-0 zlib1g curl ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /data mockfiles \
     && mkdir -p /data && chown mockfiles /data
 COPY --from=build /rootfs/usr/local/bin/mockfiles /usr/local/bin/mockfiles
-USER mockfiles
+# Numeric, so the runtime needs no /etc/passwd lookup to know it is not root.
+USER 10001
 # Configured by environment: any setting as MOCKFILES_<SETTING> (README "Configuration").
 ENV MOCKFILES_HOST=0.0.0.0 MOCKFILES_PORT=8080 MOCKFILES_DATA_DIR=/data
 VOLUME /data
 EXPOSE 8080
-HEALTHCHECK --interval=5s --timeout=2s --start-period=5s --retries=5 CMD curl -fsS http://127.0.0.1:8080/health || exit 1
+HEALTHCHECK --interval=5s --timeout=2s --start-period=5s --retries=5 CMD ["sh", "-c", "curl -fsS http://127.0.0.1:8080/health || exit 1"]
 ENTRYPOINT ["mockfiles"]
 CMD ["serve"]
