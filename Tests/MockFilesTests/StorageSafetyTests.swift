@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import Testing
 
@@ -56,36 +57,89 @@ import Testing
         #expect(store.durableShardNames == ["01"])
     }
 
-    /// Before the barrier, a create whose blob was committed after the reset listed the blobs to
-    /// remove, but whose row was inserted after the reset removed the rows, survived as a row
-    /// without a blob (or a blob was removed under a fresh row).
-    @Test func resetsAndCreatesNeverLeaveARowWithoutItsBlob() async throws {
-        let server = try TestServer()
-        defer { server.remove() }
-        let service = server.service
-        let controls = server.server.controls
+    /// A reset must not run between a create's blob commit and its row insert: the reset would
+    /// take the blob and the row would arrive after it, pointing at nothing. The insert is held at
+    /// that moment (a gate around the real store) while a reset is started.
+    @Test func aResetWaitsForACreateBetweenItsBlobAndItsRow() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-reset-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sqlite = try SQLiteMetadataStore(dataDirectory: directory)
+        let gate = InsertGate()
+        let clock = ServiceClock()
+        let files = FileService(
+            metadata: GatedMetadataStore(base: sqlite, gate: gate),
+            blobs: try DiskBlobStore(dataDirectory: directory),
+            clock: clock,
+            ids: IDGenerator(seed: 7),
+            settings: .init(),
+            logger: Logger(label: "test")
+        )
+        let uploads = UploadService(files: files, store: sqlite, settings: .init())
+        let resolver = TenantResolver(mode: .shared, keys: [], rejectUnknownKeys: false, defaultOrganization: "org")
+        let controls = TestControls(files: files, uploads: uploads, resolver: resolver, fixtures: nil, requestLogCapacity: 10)
         let tenant = self.tenant
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<200 {
-                group.addTask {
-                    try await service.blobs.withNewBlob { blob in
-                        try await blob.write(ByteBuffer(string: "file \(index)"))
-                        _ = try await service.create(.init(purpose: "user_data", filename: "f\(index).txt", blob: blob), tenant: tenant)
-                    }
-                }
-                if index % 20 == 0 { group.addTask { _ = try await controls.reset() } }
+        let create = Task {
+            try await files.blobs.withNewBlob { blob in
+                try await blob.write(ByteBuffer(string: "kept whole"))
+                return try await files.create(.init(purpose: "user_data", filename: "a.txt", blob: blob), tenant: tenant)
             }
-            try await group.waitForAll()
         }
-        let rows = try await service.list(.init(), tenant: tenant).files
-        let blobs = Set(server.blobPaths().map { ($0 as NSString).lastPathComponent })
-        #expect(Set(rows.map(\.id)) == blobs)
-        for row in rows {
-            let reader = try #require(try await service.blobs.openBlob(id: row.id), "row \(row.id) has no blob")
-            #expect(reader.size == Int64("file \(row.filename.dropFirst().dropLast(4))".utf8.count))
-            await reader.close()
-        }
+        await gate.waitUntilInsertArrives()  // the blob is committed, its row not yet inserted
+        let reset = Task { try await controls.reset() }
+        try await Task.sleep(for: .milliseconds(100))
+        await gate.release()
+        let file = try await create.value
+        let report = try await reset.value
+        // The reset ran after the create: it removed row and blob together.
+        #expect(report.filesRemoved == 1 && report.blobsRemoved == 1)
+        #expect(try await sqlite.file(id: file.id, tenant: tenant.key) == nil)
+        #expect(try await files.blobs.openBlob(id: file.id) == nil)
     }
+}
+
+/// Holds the first insert until released, and says when it has arrived.
+actor InsertGate {
+    private var arrived = false
+    private var released = false
+    private var arrivalWaiters: [CheckedContinuation<Void, Never>] = []
+    private var releaseWaiters: [CheckedContinuation<Void, Never>] = []
+
+    func arriveAndWait() async {
+        arrived = true
+        for waiter in arrivalWaiters { waiter.resume() }
+        arrivalWaiters = []
+        if !released { await withCheckedContinuation { releaseWaiters.append($0) } }
+    }
+
+    func waitUntilInsertArrives() async {
+        if !arrived { await withCheckedContinuation { arrivalWaiters.append($0) } }
+    }
+
+    func release() {
+        released = true
+        for waiter in releaseWaiters { waiter.resume() }
+        releaseWaiters = []
+    }
+}
+
+/// The real SQLite store, with inserts held at an `InsertGate`.
+struct GatedMetadataStore: MetadataStore {
+    let base: any MetadataStore
+    let gate: InsertGate
+
+    func insert(_ file: StoredFile) async throws -> StoredFile {
+        await gate.arriveAndWait()
+        return try await base.insert(file)
+    }
+    func file(id: String, tenant: String) async throws -> StoredFile? { try await base.file(id: id, tenant: tenant) }
+    func list(_ query: FileListQuery) async throws -> [StoredFile] { try await base.list(query) }
+    func cursor(ofFileID id: String, tenant: String) async throws -> ListCursor? { try await base.cursor(ofFileID: id, tenant: tenant) }
+    func delete(id: String, tenant: String, at now: Int64) async throws -> StoredFile? { try await base.delete(id: id, tenant: tenant, at: now) }
+    func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile] { try await base.expiredFiles(at: now, limit: limit) }
+    func existingFileIDs(among ids: [String]) async throws -> Set<String> { try await base.existingFileIDs(among: ids) }
+    func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int) { try await base.removeEverything() }
+    func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int { try await base.pruneTombstones(deletedBefore: cutoff) }
+    func storedTotals() async throws -> [StoredTotals] { try await base.storedTotals() }
 }
 
 @Suite struct ResetBarrierTests {
