@@ -13,6 +13,9 @@ import httpx2
 from mockserver import Server
 
 
+WRITES = {"POST", "PUT", "PATCH"}
+
+
 class Admin:
     def __init__(self, http: httpx2.Client) -> None:
         self.http = http
@@ -23,6 +26,10 @@ class Admin:
         return cls(make_raw(server, api_key=token))
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None, *, want: int = 200) -> Any:
+        """Writes always carry a JSON body (`{}` when there is nothing to say): the admin API refuses
+        POST/PUT/PATCH without `Content-Type: application/json` (415), as a browser boundary."""
+        if body is None and method.upper() in WRITES:
+            body = {}
         r = self.http.request(method, path, json=body)
         assert r.status_code == want, f"{method} {path} {body or ''} -> {r.status_code}, want {want}: {r.text[:500]}"
         assert r.headers.get("content-type", "").startswith("application/json"), r.headers

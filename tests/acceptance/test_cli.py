@@ -6,7 +6,8 @@ server's own answers (the official SDK or raw httpx2) and its admin API:
 - create / list / retrieve / delete print the File objects the server stores, as a table or as the
   API's JSON (pretty-printed, keys sorted); list pages like the API (--purpose, --limit, --order,
   --after, the has_more hint on stderr) and --all walks every page into one list;
-- content is byte-exact to stdout and to -o, and -o appears only for a complete download;
+- content is byte-exact to stdout (also as `-o -`) and to -o, and -o appears only for a complete download; an
+  existing directory as -o is refused (exit 8) and kept whole, an empty -o is a usage error (64);
 - big files stream both ways with a progress bar on stderr;
 - every failure has its documented exit code (2 bad request, 3 not found, 4 auth, 5 rate limited,
   6 server error, 7 cannot connect, 8 local file, 64 usage) and one `mockfiles: …` line on stderr;
@@ -101,8 +102,8 @@ class Cli:
     base_url: str | None
     api_key: str | None = API_KEY
 
-    def __call__(self, *args: str | Path, want: int = 0, timeout: float = CALL_TIMEOUT) -> Run:
-        """Runs the command and asserts its exit code is `want` and that it exits within `timeout` seconds."""
+    def __call__(self, *args: str | Path, want: int = 0, timeout: float = CALL_TIMEOUT, cwd: Path | None = None) -> Run:
+        """Runs the command (in `cwd` when given) and asserts its exit code is `want` and that it exits within `timeout` seconds."""
         argv = tuple(str(a) for a in args)
         try:
             p = subprocess.run(
@@ -111,6 +112,7 @@ class Cli:
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=timeout,
+                cwd=cwd,
             )
         except subprocess.TimeoutExpired as e:
             hung = Run(argv, -1, e.stdout or b"", (e.stderr or b"").decode(errors="replace"))
@@ -476,6 +478,43 @@ def test_content_into_a_missing_directory_is_a_local_error(api: Api, tmp_path: P
     assert run.stdout == b""
     assert run.stderr.startswith(f"mockfiles: cannot write {out}: ") and run.stderr.count("\n") == 1, run
     assert list(tmp_path.iterdir()) == [], "nothing created, not even the directory"
+
+
+def test_content_into_an_existing_directory_is_a_local_error_and_keeps_it(api: Api, tmp_path: Path) -> None:
+    """-o names a file to create or replace, never a directory: replacing one would remove it and all in it."""
+    f = api.upload("x.txt", b"x", purpose="vision")
+    out = tmp_path / "downloads"
+    (out / "sub").mkdir(parents=True)
+    (out / "keep.txt").write_bytes(b"keep me")
+    (out / "sub" / "deep.txt").write_bytes(b"deep")
+    for target in (out, Path(f"{out}/")):
+        run = api.cli("content", f.id, "-o", target, want=8)
+        assert run.stdout == b""
+        assert run.stderr == f"mockfiles: cannot write {target}: is a directory\n", run
+        assert out.is_dir()
+        assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["keep.txt", "sub", "sub/deep.txt"]
+        assert (out / "keep.txt").read_bytes() == b"keep me" and (out / "sub" / "deep.txt").read_bytes() == b"deep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["downloads"], "no temporary file left beside it"
+    assert api.requests("GET") == [], "refused before anything was asked of the server"
+    assert [e for e in api.admin.requests() if e["path"].endswith("/content")] == [], "nothing downloaded"
+
+
+def test_content_to_an_empty_path_is_a_usage_error_and_removes_nothing(api: Api, tmp_path: Path) -> None:
+    f = api.upload("x.txt", b"x", purpose="vision")
+    work = tmp_path / "work"
+    work.mkdir()
+    run = api.cli("content", f.id, "-o", "", want=64, cwd=work)
+    assert run.stdout == b""
+    assert run.stderr == "mockfiles: -o needs a path (or - for standard output)\n", run
+    assert work.is_dir() and list(work.iterdir()) == [], "the working directory is still there, and empty"
+    assert [e for e in api.admin.requests() if e["path"].endswith("/content")] == [], "nothing downloaded"
+
+
+def test_content_to_dash_is_stdout(api: Api, tmp_path: Path) -> None:
+    f = api.upload("d.bin", b"\x00dash\r\n", purpose="vision")
+    run = api.cli("content", f.id, "-o", "-", cwd=tmp_path)
+    assert (run.stdout, run.stderr) == (b"\x00dash\r\n", "")
+    assert list(tmp_path.iterdir()) == [], "no file named '-'"
 
 
 @pytest.mark.parametrize("output", [None, "new", "existing"])

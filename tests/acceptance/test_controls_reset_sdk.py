@@ -145,7 +145,7 @@ def test_admin_token_guards_the_admin_api(start_server: Callable[..., Server], m
     for token in (None, "wrong", "sk-test"):
         anonymous = Admin.of(make_raw, server, token=token)
         for method, path in (("POST", "/admin/reset"), ("GET", "/admin/faults"), ("GET", "/admin/clock"), ("GET", "/admin/requests")):
-            r = anonymous.http.request(method, path)
+            r = anonymous.http.request(method, path, json={} if method == "POST" else None)
             assert r.status_code == 401, f"{method} {path} with token {token!r}: {r.status_code} {r.text[:300]}"
             error_envelope(r)
     admin = Admin.of(make_raw, server, token="secret")
@@ -189,7 +189,7 @@ def test_settings_from_environment_variables(
 
     client = make_client(env.base_url)
     assert {e["id"] for e in manifest() if "id" in e} <= {f.id for f in client.files.list()}, "MOCKFILES_FIXTURES_DIR"
-    r = make_raw(env, api_key=None).post("/admin/reset")
+    r = make_raw(env, api_key=None).post("/admin/reset", json={})
     assert r.status_code == 401, f"MOCKFILES_ADMIN_TOKEN: {r.status_code} {r.text[:300]}"
     assert Admin.of(make_raw, env, token="env-secret").reset()["fixtures_loaded"] == len(manifest()), "MOCKFILES_ADMIN_TOKEN"
     f = client.files.create(file=("e.txt", b"e"), purpose="user_data")

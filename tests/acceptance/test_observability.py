@@ -67,7 +67,7 @@ def test_metrics_count_known_traffic(start_server: Callable[..., Server], make_c
     assert m['mockfiles_bytes_stored{purpose="user_data"}'] == 7
     assert m['mockfiles_files_stored{purpose="vision"}'] == 0
 
-    httpx2.post(f"{server.root_url}/admin/sweep", timeout=5).raise_for_status()
+    httpx2.post(f"{server.root_url}/admin/sweep", json={}, timeout=5).raise_for_status()
     assert scrape(server)["mockfiles_sweeper_runs_total"] >= 1
 
 

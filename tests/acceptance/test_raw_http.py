@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import socket
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 
 import httpx2
 import openai
@@ -29,7 +25,7 @@ import pytest
 from admin import Admin
 from helpers import assert_error, assert_file_object
 from mockserver import Server
-from wirecheck import CHECKER
+from rawhttp import Answer, Conn, connector
 
 BOUNDARY = "rawHttpBoundary7"
 MB = 1024 * 1024
@@ -37,82 +33,9 @@ SMALL_LIMIT = 4096  # --max-file-bytes and --max-part-bytes of `small_server`
 FORM_OVERHEAD = MB  # room the server allows on top of the limit for multipart framing and text fields
 
 
-@dataclass
-class Answer:
-    status: int
-    reason: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
-class Conn:
-    """One client socket to a server, with a buffer for what it has received."""
-
-    def __init__(self, sock: socket.socket, server: Server) -> None:
-        self.sock = sock
-        self.server = server
-        self.buffer = b""
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def readable(self, within: float) -> bool:
-        return bool(self.buffer) or bool(select.select([self.sock], [], [], within)[0])
-
-    def _fill(self, deadline: float) -> None:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no complete answer in time; received {self.buffer[:300]!r}"
-        self.sock.settimeout(left)
-        try:
-            chunk = self.sock.recv(65536)
-        except TimeoutError:
-            pytest.fail(f"no complete answer in time; received {self.buffer[:300]!r}", pytrace=False)
-        assert chunk, f"connection closed mid-answer: {self.buffer[:300]!r}"
-        self.buffer += chunk
-
-    def read_head(self, within: float = 10.0) -> tuple[int, str, dict[str, str]]:
-        deadline = time.monotonic() + within
-        while b"\r\n\r\n" not in self.buffer:
-            self._fill(deadline)
-        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        version, status, *reason = lines[0].split(" ", 2)
-        assert version == "HTTP/1.1", lines[0]
-        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-        return int(status), (reason[0] if reason else ""), headers
-
-    def read_answer(self, within: float = 10.0, *, method: str = "POST", path: str = "/") -> Answer:
-        """The next whole answer (Content-Length framed); interim 1xx answers are returned as they come."""
-        deadline = time.monotonic() + within
-        status, reason, headers = self.read_head(within)
-        if 100 <= status < 200:
-            return Answer(status, reason, headers, b"")
-        length = int(headers.get("content-length", "0"))
-        while len(self.buffer) < length:
-            self._fill(deadline)
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        answer = Answer(status, reason, headers, body)
-        wire_check(self.server, method, path, answer)
-        return answer
-
-
-def wire_check(server: Server, method: str, path: str, answer: Answer) -> None:
-    """The answer through the suite's wire checker (OpenAI headers, schema, error envelope)."""
-    response = httpx2.Response(answer.status, headers=answer.headers, content=answer.body, request=httpx2.Request(method, server.root_url + path))
-    assert CHECKER.inspect(response) == []
-
-
 @pytest.fixture
 def connect() -> Iterator[Callable[[Server], Conn]]:
-    with ExitStack() as stack:
-
-        def make(server: Server) -> Conn:
-            return Conn(stack.enter_context(socket.create_connection(("127.0.0.1", server.port), timeout=10)), server)
-
-        yield make
+    yield from connector()
 
 
 def head(method: str, path: str, *, key: str | None = "sk-test", content_type: str | None = None, length: int | None = None, expect: bool = False) -> bytes:

@@ -20,25 +20,10 @@ struct MockFilesHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let idleTimeout: TimeAmount
     let defaultOrganization: String
 
-    /// Hummingbird's limits: 80 KiB for a header (or the request line), 80 KiB in all, 1,000 headers.
-    static let decoderLimits: NIOHTTPDecoderLimitConfiguration = {
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = 80 * 1024
-        limits.maxHeaderListSize = 80 * 1024
-        limits.maxHeaderFieldCount = 1000
-        return limits
-    }()
-
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
-            try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: false,
-                withErrorHandling: false,
-                withOutboundHeaderValidation: false,
-                withEncoderConfiguration: .init(),
-                withDecoderLimitConfiguration: Self.decoderLimits
-            )
+            try HTTP1Codec.add(to: pipeline, position: .last)
             let facts = ConnectionFacts()
             try pipeline.addHandler(RawConnectionEdge(facts: facts), position: .first)
             try pipeline.addHandler(HTTP1ConformanceHandler(facts: facts, defaultOrganization: defaultOrganization))

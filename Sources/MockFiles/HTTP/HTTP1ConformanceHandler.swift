@@ -57,16 +57,27 @@ final class HTTP1ConformanceHandler: ChannelDuplexHandler, RemovableChannelHandl
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private enum State {
-        /// Between requests.
-        case idle
-        /// A request handed on; until its answer ends.
-        case forwarding(closeAfterAnswer: Bool, upgradeRequested: Bool)
+    private enum Mode {
+        case serving
+        /// The handler's answer to a request whose body could not be read is being dropped; ours
+        /// (400) went out instead, and the connection closes at the end of theirs.
+        case replacingAnswer
         /// A request answered here; its remaining parts are dropped and the connection closes.
         case refused
     }
 
-    private var state = State.idle
+    private struct Exchange {
+        var closeAfterAnswer: Bool
+        var upgradeRequested: Bool
+        /// The decoder failed in the body: unless the handler read it (and answered the error
+        /// itself), the answer is a 400 and the connection ends (RFC 9112 §6.3).
+        var bodyBroken = false
+    }
+
+    private var mode = Mode.serving
+    /// Requests handed on and not yet answered, oldest first: the next request's head may arrive
+    /// while the answer to the one before is still being written (after a streamed body, or pipelined).
+    private var exchanges = CircularBuffer<Exchange>()
     private let facts: ConnectionFacts
     private let defaultOrganization: String
 
@@ -77,7 +88,7 @@ final class HTTP1ConformanceHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .refused = state { return }
+        if case .refused = mode { return }
         guard case .head(var head) = part else {
             context.fireChannelRead(data)
             return
@@ -88,83 +99,109 @@ final class HTTP1ConformanceHandler: ChannelDuplexHandler, RemovableChannelHandl
         if head.version.major == 1, head.version.minor >= 1, !head.headers.contains(name: "host") {
             return refuse(context, status: .badRequest, message: "HTTP/1.1 requests need a Host header (RFC 9112, section 3.2).")
         }
+        if head.headers[canonicalForm: "host"].count > 1 {
+            return refuse(context, status: .badRequest, message: "A request has one Host header (RFC 9112, section 3.2).")
+        }
+        // RFC 9112 §3.2.2: with an absolute-form target, its host is the one that counts, not Host.
+        if let (authority, originForm) = Self.splitAbsoluteForm(head.uri) {
+            head.headers.replaceOrAdd(name: "host", value: authority)
+            head.uri = originForm
+        }
         let closeAfterAnswer = !head.isKeepAlive
         if closeAfterAnswer { head.headers.replaceOrAdd(name: "connection", value: "close") }
         head.uri = PercentDecoding.decodingUnreserved(inPathOf: head.uri)
-        state = .forwarding(closeAfterAnswer: closeAfterAnswer, upgradeRequested: Self.asksForUpgrade(head))
+        exchanges.append(Exchange(closeAfterAnswer: closeAfterAnswer, upgradeRequested: Self.asksForUpgrade(head)))
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .head(var head) where (200...).contains(head.status.code):
-            if case .forwarding(closeAfterAnswer: true, _) = state {
-                head.headers.replaceOrAdd(name: "connection", value: "close")
-                context.write(wrapOutboundOut(.head(head)), promise: promise)
-            } else {
-                context.write(data, promise: promise)
-            }
+        let part = unwrapOutboundIn(data)
+        guard case .serving = mode, let exchange = exchanges.first else {
+            // No request waits for an answer: this is Hummingbird's empty 400 after a parser error
+            // in the unread rest of a request whose answer is out already, and a second answer to
+            // one request would confuse the client. Or it is the answer being replaced. Either way
+            // the connection ends.
+            promise?.succeed()
+            if case .end = part { context.close(promise: nil) }
+            return
+        }
+        forward(part, of: exchange, context: context, promise: promise)
+    }
+
+    private func forward(_ part: HTTPServerResponsePart, of exchange: Exchange, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        switch part {
+        case .head(let head) where exchange.bodyBroken && head.status.code < 400:
+            promise?.succeed()
+            mode = .replacingAnswer
+            writeRaw(context, status: .badRequest, message: "The request body is not valid HTTP/1.1 framing.", thenClose: false)
+        case .head(var head) where head.status.code >= 200 && exchange.closeAfterAnswer:
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .end:
-            context.write(data, promise: promise)
-            if case .forwarding(_, upgradeRequested: true) = state { replaceDecoder(context) }
-            if case .forwarding = state { state = .idle }
+            context.write(wrapOutboundOut(part), promise: promise)
+            exchanges.removeFirst()
             facts.nextRequest()
+            if exchange.upgradeRequested {
+                do {
+                    try HTTP1Codec.replace(after: context, before: self)
+                } catch {
+                    context.close(promise: nil)
+                }
+            }
         default:
-            context.write(data, promise: promise)
+            context.write(wrapOutboundOut(part), promise: promise)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Mid-request errors (a body cut short) belong to the request's handler.
-        guard case .idle = state, let parserError = error as? HTTPParserError else {
+        // Mid-request errors belong to the request's handler (a body cut short must fail its
+        // upload); the answer is checked on its way out.
+        if error is HTTPParserError, !exchanges.isEmpty {
+            exchanges[exchanges.index(before: exchanges.endIndex)].bodyBroken = true
+        }
+        guard exchanges.isEmpty, let parserError = error as? HTTPParserError else {
             context.fireErrorCaught(error)
             return
         }
         switch parserError {
-        case .headerOverflow where facts.requestLineBytes > MockFilesHTTP1Channel.decoderLimits.maxHeaderFieldSize:
+        case .headerOverflow where facts.requestLineBytes > HTTP1Codec.limits.maxHeaderFieldSize:
             refuse(context, status: .uriTooLong, message: "The request URL is too long.")
         case .headerOverflow:
             refuse(context, status: .requestHeaderFieldsTooLarge, message: "The request's headers are too large.")
         case .invalidMethod:
             refuse(context, status: .methodNotAllowed, message: "Method not allowed.")
         default:
-            refuse(context, status: .badRequest, message: "The request is not valid HTTP/1.1 (\(parserError)).")
+            refuse(context, status: .badRequest, message: "The request is not valid HTTP/1.1.")
         }
     }
 
     /// Answers with the envelope and closes: the request's remaining bytes cannot be trusted.
     private func refuse(_ context: ChannelHandlerContext, status: HTTPResponseStatus, message: String) {
-        state = .refused
+        mode = .refused
+        writeRaw(context, status: status, message: message, thenClose: true)
+    }
+
+    /// The envelope as raw bytes, past NIO's encoder (`RawConnectionEdge`).
+    private func writeRaw(_ context: ChannelHandlerContext, status: HTTPResponseStatus, message: String, thenClose: Bool) {
         let answer = BareErrorAnswer.make(status: status, message: message, organization: defaultOrganization)
         guard let edge = try? context.pipeline.syncOperations.context(handlerType: RawConnectionEdge.self) else {
             context.close(promise: nil)
             return
         }
+        let written = edge.writeAndFlush(NIOAny(answer))
+        guard thenClose else { return }
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        edge.writeAndFlush(NIOAny(answer)).whenComplete { _ in loopBound.value.close(promise: nil) }
+        written.whenComplete { _ in loopBound.value.close(promise: nil) }
     }
 
-    /// After an upgrade request the decoder waits for the protocol switch; a fresh one reads the
-    /// next request. NIO pairs the decoder with its encoder (which learns each request's method, so
-    /// that HEAD answers carry no body), so both are replaced. The answer is written by now.
-    private func replaceDecoder(_ context: ChannelHandlerContext) {
-        let pipeline = context.pipeline.syncOperations
-        do {
-            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            let encoder = try pipeline.handler(type: HTTPResponseEncoder.self)
-            pipeline.removeHandler(decoder, promise: nil)
-            pipeline.removeHandler(encoder, promise: nil)
-            try pipeline.configureHTTPServerPipeline(
-                position: .before(self),
-                withPipeliningAssistance: false,
-                withErrorHandling: false,
-                withOutboundHeaderValidation: false,
-                withEncoderConfiguration: .init(),
-                withDecoderLimitConfiguration: MockFilesHTTP1Channel.decoderLimits
-            )
-        } catch {
-            context.close(promise: nil)
-        }
+    /// `http://host:port/path?q` as (`host:port`, `/path?q`); nil for an origin-form target.
+    static func splitAbsoluteForm(_ uri: String) -> (authority: String, originForm: String)? {
+        let lowered = uri.lowercased()
+        guard let scheme = ["http://", "https://"].first(where: lowered.hasPrefix) else { return nil }
+        let rest = uri.dropFirst(scheme.count)
+        let pathStart = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        let path = rest[pathStart...]
+        return (String(rest[..<pathStart]), path.hasPrefix("/") ? String(path) : "/" + path)
     }
 
     static func asksForUpgrade(_ head: HTTPRequestHead) -> Bool {

@@ -17,13 +17,6 @@ struct OperatorAccessMiddleware: RouterMiddleware {
     let publicHosts: Set<String>
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.method == .post || request.method == .put || request.method == .patch, !Self.isJSON(request.headers[.contentType]) {
-            throw APIError(
-                status: .unsupportedMediaType,
-                message: "Admin writes take 'Content-Type: application/json' (send {} when there is nothing to say).",
-                code: "unsupported_media_type"
-            )
-        }
         if let token {
             guard let presented = AuthMiddleware.bearerToken(request.headers[.authorization]), Self.equalInConstantTime(presented, token) else {
                 throw APIError(
@@ -32,6 +25,7 @@ struct OperatorAccessMiddleware: RouterMiddleware {
                     code: "invalid_admin_token"
                 )
             }
+            try Self.requireJSONWrite(request)
             return try await next(request, context)
         }
         if let address = context.channel?.remoteAddress, !Self.isLoopback(address) {
@@ -48,7 +42,18 @@ struct OperatorAccessMiddleware: RouterMiddleware {
                 throw Self.refusal("The admin API does not answer requests from web pages of other origins (Origin: \(origin)).")
             }
         }
+        try Self.requireJSONWrite(request)
         return try await next(request, context)
+    }
+
+    /// Writes take JSON: the one content type a page cannot send across sites without a preflight.
+    static func requireJSONWrite(_ request: Request) throws {
+        guard request.method == .post || request.method == .put || request.method == .patch, !isJSON(request.headers[.contentType]) else { return }
+        throw APIError(
+            status: .unsupportedMediaType,
+            message: "Admin writes take 'Content-Type: application/json' (send {} when there is nothing to say).",
+            code: "unsupported_media_type"
+        )
     }
 
     func isAllowed(host: String) -> Bool {
