@@ -130,7 +130,7 @@ final class HTTP1ConformanceHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func forward(_ part: HTTPServerResponsePart, of exchange: Exchange, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         switch part {
-        case .head(let head) where exchange.bodyBroken && head.status.code < 400:
+        case .head(let head) where exchange.bodyBroken && (200..<400).contains(head.status.code):
             promise?.succeed()
             mode = .replacingAnswer
             writeRaw(context, status: .badRequest, message: "The request body is not valid HTTP/1.1 framing.", thenClose: false)
