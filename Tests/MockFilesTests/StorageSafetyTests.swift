@@ -180,15 +180,9 @@ struct GatedMetadataStore: MetadataStore {
     /// A cancelled sweeper (the service group cancels its services when the server cannot bind)
     /// must end, not spin on `CancellationError` at full CPU.
     @Test func theSweeperEndsWhenCancelled() async throws {
-        let server = try TestServer()
+        let server = try TestServer { $0.sweepIntervalSeconds = 0.001 }
         defer { server.remove() }
-        let sweeper = ExpirySweeper(
-            files: server.service,
-            uploads: server.uploads,
-            interval: .milliseconds(1),
-            metrics: server.server.metrics,
-            logger: server.server.logger
-        )
+        let sweeper = server.server.sweeper
         let ended = Flag()
         let run = Task {
             try? await sweeper.run()

@@ -220,14 +220,7 @@ extension TestClientProtocol {
         }
         #expect(server.blobPaths().count == 2)
         server.clock.advance(by: 3600)
-        let sweeper = ExpirySweeper(
-            files: server.service,
-            uploads: server.uploads,
-            interval: .seconds(60),
-            metrics: server.server.metrics,
-            logger: server.server.logger
-        )
-        _ = try await sweeper.sweepOnce()
+        _ = try await server.server.sweeper.sweepOnce()
         #expect(server.blobPaths().isEmpty)
     }
 }
