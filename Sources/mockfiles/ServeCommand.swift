@@ -20,6 +20,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory for the SQLite database and the blobs (default ./data).")
     var dataDir: String?
 
+    @Option(
+        name: .customLong("database-url"),
+        help: "postgres://USER:PASS@HOST:PORT/DB: keep metadata in PostgreSQL, shared by several instances (default: SQLite in the data dir)."
+    )
+    var databaseURL: String?
+
+    @Option(name: .customLong("database-connections"), help: "PostgreSQL connections per instance at most (default 20).")
+    var databaseConnections: Int?
+
+    @Option(name: .customLong("blob-url"), help: "s3://BUCKET[/PREFIX]: keep file bytes in S3 (needs --database-url; AWS_* credentials).")
+    var blobURL: String?
+
+    @Option(name: .customLong("s3-endpoint"), help: "S3-compatible endpoint URL (MinIO, SeaweedFS, R2); path-style addressing.")
+    var s3Endpoint: String?
+
+    @Option(name: .customLong("s3-region"), help: "S3 region (default us-east-1).")
+    var s3Region: String?
+
     @Option(help: "JSON config file (also MOCKFILES_CONFIG). See config/ for examples.")
     var config: String?
 
@@ -90,13 +108,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let server: MockFilesServer
         do {
-            server = try MockFilesServer(settings: settings)
-            try await server.controls.loadFixtures()
+            var logger = Logger(label: "mockfiles")
+            logger.logLevel = settings.logLevel
+            let storage = try await StorageBackends.open(settings, logger: logger)
+            server = try MockFilesServer(settings: settings, storage: storage)
         } catch let problem as FixtureManifest.Problem {
             throw Self.startupFailure("fixtures: \(problem)")
+        } catch let error as SettingsError {
+            throw Self.startupFailure("\(error)")
         }
         do {
             try await buildApplication(server).runService()
+        } catch let problem as FixtureManifest.Problem {
+            throw Self.startupFailure("fixtures: \(problem)")
         } catch let error as IOError where error.errnoCode != 0 {
             // Binding is the only socket call that can fail this way before the server runs.
             throw Self.startupFailure("cannot listen on \(settings.host):\(settings.port): \(Self.describe(errno: error.errnoCode))")
@@ -128,6 +152,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { overrides["host"] = .init(.string(host), isSecret: false) }
         if let port { overrides["port"] = .init(.int(port), isSecret: false) }
         if let dataDir { overrides["dataDir"] = .init(.string(dataDir), isSecret: false) }
+        if let databaseURL { overrides["databaseUrl"] = .init(.string(databaseURL), isSecret: true) }
+        if let blobURL { overrides["blobUrl"] = .init(.string(blobURL), isSecret: false) }
+        if let s3Endpoint { overrides["s3.endpoint"] = .init(.string(s3Endpoint), isSecret: false) }
+        if let s3Region { overrides["s3.region"] = .init(.string(s3Region), isSecret: false) }
+        if let databaseConnections { overrides["databaseConnections"] = .init(.int(databaseConnections), isSecret: false) }
         if let tenancy { overrides["tenancy"] = .init(.string(tenancy), isSecret: false) }
         if let maxFileBytes { overrides["maxFileBytes"] = .init(.int(maxFileBytes), isSecret: false) }
         if let maxUploadBytes { overrides["maxUploadBytes"] = .init(.int(maxUploadBytes), isSecret: false) }

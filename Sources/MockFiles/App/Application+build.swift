@@ -13,18 +13,25 @@ public struct MockFilesServer: Sendable {
     public let clock: ServiceClock
     public let logger: Logger
     public let metrics = ServerMetrics()
+    public let storage: StorageBackends
 
-    public init(settings: ServerSettings, clock: ServiceClock = ServiceClock(), ids: IDGenerator? = nil, logger: Logger? = nil) throws {
+    /// `storage` comes from `StorageBackends.open(settings)` (or `.embedded` in tests).
+    public init(
+        settings: ServerSettings,
+        storage: StorageBackends,
+        clock: ServiceClock = ServiceClock(),
+        ids: IDGenerator? = nil,
+        logger: Logger? = nil
+    ) throws {
         let ids = ids ?? IDGenerator(seed: settings.idSeed)
         var logger = logger ?? Logger(label: "mockfiles")
         logger.logLevel = settings.logLevel
         self.settings = settings
         self.clock = clock
         self.logger = logger
-        let metadata = try SQLiteMetadataStore(dataDirectory: settings.dataDirectory)
-        let blobs = try DiskBlobStore(dataDirectory: settings.dataDirectory)
-        fileService = FileService(metadata: metadata, blobs: blobs, clock: clock, ids: ids, settings: settings.files, logger: logger)
-        uploadService = UploadService(files: fileService, store: metadata, settings: settings.uploads)
+        self.storage = storage
+        fileService = FileService(metadata: storage.metadata, blobs: storage.blobs, clock: clock, ids: ids, settings: settings.files, logger: logger)
+        uploadService = UploadService(files: fileService, store: storage.metadata, settings: settings.uploads)
         let fixtures = try settings.fixturesDirectory.map { directory in try FixtureManifest(directory: directory) }
         controls = TestControls(
             files: fileService,
@@ -48,15 +55,23 @@ extension MockFilesServer {
     }
 }
 
-/// The HTTP application: router, server settings and the background services. Fixtures are
-/// loaded before it is built (a bad manifest or fixture stops start-up).
+/// The HTTP application: router, server settings and the background services. The stores'
+/// clients start first; fixtures load after them and before the port opens (a bad manifest or
+/// fixture stops start-up).
 public func buildApplication(_ server: MockFilesServer) -> some ApplicationProtocol {
     let settings = server.settings
-    let services: [any Service] = [
-        StartupRecovery(files: server.fileService, uploads: server.uploadService, startedAt: Date().timeIntervalSince1970, logger: server.logger),
-        server.sweeper,
-    ]
-    return Application(
+    let services: [any Service] =
+        server.storage.services + [
+            StartupRecovery(
+                files: server.fileService,
+                uploads: server.uploadService,
+                startedAt: Date().timeIntervalSince1970,
+                sharedStore: server.storage.isShared,
+                logger: server.logger
+            ),
+            server.sweeper,
+        ]
+    var application = Application(
         router: buildRouter(server),
         server: .mockFilesHTTP1(
             idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)),
@@ -73,6 +88,8 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
         },
         logger: server.logger
     )
+    application.beforeServerStarts { try await server.controls.loadFixtures() }
+    return application
 }
 
 /// Routes and middleware. Middleware added first runs outermost: headers on every answer,

@@ -7,11 +7,14 @@ extension ServerSettings {
     /// Reads every setting from `config`, falling back to the defaults. Keys are camelCase
     /// (`dataDir`); through the environment they are `MOCKFILES_` plus upper snake case
     /// (`MOCKFILES_DATA_DIR`). README "Configuration" lists them all.
-    public init(config: ConfigReader) throws {
+    /// `environment` supplies the standard `AWS_*` credentials of an S3 blob store.
+    public init(config: ConfigReader, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.init()
         host = config.string(forKey: "host", default: host)
         port = config.int(forKey: "port", default: port)
         dataDirectory = config.string(forKey: "dataDir", default: dataDirectory)
+        storage = try StorageSettings(config: config, environment: environment)
+        databaseConnections = config.int(forKey: "databaseConnections", default: databaseConnections)
         let tenancyName = config.string(forKey: "tenancy", default: tenancy.rawValue)
         guard let mode = TenancyMode(rawValue: tenancyName) else {
             throw SettingsError("tenancy must be one of \(TenancyMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(tenancyName)'")
@@ -87,6 +90,7 @@ extension ServerSettings {
             throw SettingsError("size limits must be positive")
         }
         guard sweepIntervalSeconds > 0 else { throw SettingsError("sweepIntervalSeconds must be positive") }
+        guard databaseConnections > 0 else { throw SettingsError("databaseConnections must be positive") }
         guard maxConnections > 0 else { throw SettingsError("maxConnections must be positive") }
         guard requestLogCapacity > 0 else { throw SettingsError("requestLogCapacity must be positive") }
         guard files.processingDelaySeconds >= 0 else { throw SettingsError("processingDelayMs must not be negative") }

@@ -5,8 +5,12 @@ import Logging
 public struct ServerSettings: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
-    /// Holds the SQLite database and the blobs.
+    /// Holds the SQLite database and the blobs (the embedded default; see `storage`).
     public var dataDirectory = "./data"
+    /// PostgreSQL and S3 instead of SQLite and the data directory, when set.
+    public var storage = StorageSettings()
+    /// PostgreSQL connections one instance keeps at most (size the server's `max_connections` for all instances).
+    public var databaseConnections = 20
     public var tenancy = TenancyMode.shared
     /// Sent in `openai-organization` when no key mapping names one.
     public var organization = "org-mockfiles"

@@ -8,13 +8,18 @@ public struct StartupRecovery: Service {
     let service: FileService
     let uploads: UploadService
     /// Blobs written after this instant (Unix seconds) may belong to uploads in flight: left alone.
-    let startedAt: Double
+    /// With a shared store, other live instances write too: then only blobs older by
+    /// `sharedStoreGraceSeconds` are candidates.
+    let cutoff: Double
     let logger: Logger
 
-    public init(files: FileService, uploads: UploadService, startedAt: Double, logger: Logger) {
+    /// Longer than any single request takes between committing a blob and inserting its row.
+    public static let sharedStoreGraceSeconds: Double = 3600
+
+    public init(files: FileService, uploads: UploadService, startedAt: Double, sharedStore: Bool = false, logger: Logger) {
         self.service = files
         self.uploads = uploads
-        self.startedAt = startedAt
+        self.cutoff = sharedStore ? startedAt - Self.sharedStoreGraceSeconds : startedAt
         self.logger = logger
     }
 
@@ -44,11 +49,11 @@ public struct StartupRecovery: Service {
     /// Removes stale temp files, then orphan blobs shard by shard (memory bounded by one shard).
     /// Checks for cancellation between shards.
     public func recover() async throws -> Report {
-        let temporaryFiles = try await service.blobs.removeStaleTemporaryFiles(olderThan: startedAt)
+        let temporaryFiles = try await service.blobs.removeStaleTemporaryFiles(olderThan: cutoff)
         var orphans = 0
         for group in try await service.blobs.blobGroups() {
             try Task.checkCancellation()
-            let candidates = try await service.blobs.blobIDs(inGroup: group, modifiedBefore: startedAt)
+            let candidates = try await service.blobs.blobIDs(inGroup: group, modifiedBefore: cutoff)
             // A blob is owned by a file row or by a part row.
             let known = try await service.metadata.existingFileIDs(among: candidates)
                 .union(try await uploads.store.existingPartIDs(among: candidates))

@@ -27,7 +27,12 @@ struct TestServer {
         let clock = ServiceClock()
         clock.freeze()
         clock.set(to: 1_750_000_000)
-        server = try MockFilesServer(settings: settings, clock: clock, ids: IDGenerator(seed: 42))
+        server = try MockFilesServer(
+            settings: settings,
+            storage: try .embedded(dataDirectory: directory),
+            clock: clock,
+            ids: IDGenerator(seed: 42)
+        )
     }
 
     /// Runs `body` against the router in-process (no sockets).

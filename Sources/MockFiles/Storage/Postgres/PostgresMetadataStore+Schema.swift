@@ -1,0 +1,95 @@
+import Logging
+import PostgresNIO
+
+extension PostgresMetadataStore {
+    /// Schema versions, applied in order. Never edit one that shipped: add the next.
+    static let migrations: [(version: Int, sql: [String])] = [
+        (
+            1,
+            [
+                // `seq` breaks created_at ties (DESIGN.md invariant 5). It is unique and never changes;
+                // with several writers it need not follow commit order (docs/scale-out.md argues why
+                // paging stays exact anyway).
+                """
+                CREATE TABLE files (
+                    seq BIGSERIAL PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    tenant TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    filename TEXT NOT NULL,
+                    bytes BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT,
+                    processed_at_ms BIGINT
+                )
+                """,
+                "CREATE INDEX files_by_tenant_order ON files (tenant, created_at, seq)",
+                "CREATE INDEX files_by_tenant_purpose_order ON files (tenant, purpose, created_at, seq)",
+                "CREATE INDEX files_by_expiry ON files (expires_at) WHERE expires_at IS NOT NULL",
+                """
+                CREATE TABLE file_tombstones (
+                    id TEXT PRIMARY KEY,
+                    tenant TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    seq BIGINT NOT NULL,
+                    deleted_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX file_tombstones_by_age ON file_tombstones (deleted_at)",
+                """
+                CREATE TABLE uploads (
+                    seq BIGSERIAL PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    tenant TEXT NOT NULL,
+                    filename TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    bytes BIGINT NOT NULL,
+                    mime_type TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    file_lifetime_seconds BIGINT,
+                    status TEXT NOT NULL,
+                    file_id TEXT
+                )
+                """,
+                "CREATE INDEX uploads_pending_by_expiry ON uploads (expires_at) WHERE status = 'pending'",
+                """
+                CREATE TABLE upload_parts (
+                    seq BIGSERIAL PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    upload_id TEXT NOT NULL REFERENCES uploads(id),
+                    bytes BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX upload_parts_by_upload ON upload_parts (upload_id, seq)",
+            ]
+        )
+    ]
+
+    /// Any key: it only has to be the same in every instance.
+    static let migrationLockKey: Int64 = 0x6d6f_636b_6669_6c65  // "mockfile"
+
+    /// Applies the migrations not applied yet, in one transaction. Instances starting at the same
+    /// moment queue on an advisory lock, so each version runs exactly once.
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS mockfiles_schema_versions (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                logger: logger
+            )
+            var applied = Set<Int>()
+            for try await version in try await connection.query("SELECT version FROM mockfiles_schema_versions", logger: logger).decode(Int.self) {
+                applied.insert(version)
+            }
+            for migration in migrations where !applied.contains(migration.version) {
+                for statement in migration.sql {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO mockfiles_schema_versions (version) VALUES (\(migration.version))", logger: logger)
+                logger.info("database schema migrated", metadata: ["version": "\(migration.version)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import Logging
+import PostgresNIO
+
+/// File metadata in PostgreSQL, shared by every instance that points at the same database.
+/// There is no in-process row cache here: another instance may delete a row at any moment, and
+/// an instance must answer 404 at once when it did.
+public struct PostgresMetadataStore: MetadataStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// `client` must be running (it is a `Service` of the server's group); the schema must be
+    /// migrated (`StorageBackends.open` does both).
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms"
+    typealias FileRow = (Int64, String, String, String, String, Int64, Int64, Int64?, Int64?)
+
+    static func storedFile(_ row: FileRow) -> StoredFile {
+        StoredFile(
+            id: row.1,
+            tenant: row.2,
+            purpose: row.3,
+            filename: row.4,
+            bytes: row.5,
+            createdAt: row.6,
+            expiresAt: row.7,
+            processedAtMilliseconds: row.8,
+            sequence: row.0
+        )
+    }
+
+    /// Every row of `query` as files.
+    static func files(_ rows: PostgresRowSequence) async throws -> [StoredFile] {
+        var files: [StoredFile] = []
+        for try await row in rows.decode(FileRow.self) { files.append(storedFile(row)) }
+        return files
+    }
+
+    public func insert(_ file: StoredFile) async throws -> StoredFile {
+        try await client.withConnection { connection in try await Self.insert(file, on: connection, logger: logger) }
+    }
+
+    static func insert(_ file: StoredFile, on connection: PostgresConnection, logger: Logger) async throws -> StoredFile {
+        let rows = try await connection.query(
+            """
+            INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms)
+            VALUES (\(file.id), \(file.tenant), \(file.purpose), \(file.filename), \(file.bytes), \(file.createdAt), \(file.expiresAt),
+                    \(file.processedAtMilliseconds))
+            RETURNING seq
+            """,
+            logger: logger
+        )
+        var inserted = file
+        for try await sequence in rows.decode(Int64.self) { inserted.sequence = sequence }
+        return inserted
+    }
+
+    public func file(id: String, tenant: String) async throws -> StoredFile? {
+        let rows = try await client.query(
+            "SELECT \(unescaped: Self.columns) FROM files WHERE id = \(id) AND tenant = \(tenant)",
+            logger: logger
+        )
+        return try await Self.files(rows).first
+    }
+
+    /// Keyset pagination on (created_at, seq), as in SQLite: never OFFSET.
+    public func list(_ query: FileListQuery) async throws -> [StoredFile] {
+        try await Self.files(client.query(Self.listQuery(query), logger: logger))
+    }
+
+    static func listQuery(_ query: FileListQuery) -> PostgresQuery {
+        var binds = PostgresBindings()
+        func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        var conditions = ["tenant = \(bind(query.tenant))", "(expires_at IS NULL OR expires_at > \(bind(query.now)))"]
+        if let purpose = query.purpose { conditions.append("purpose = \(bind(purpose))") }
+        if let after = query.after {
+            let comparison = query.order == .asc ? ">" : "<"
+            conditions.append("(created_at, seq) \(comparison) (\(bind(after.createdAt)), \(bind(after.sequence)))")
+        }
+        let direction = query.order == .asc ? "ASC" : "DESC"
+        let sql = """
+            SELECT \(columns) FROM files WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY created_at \(direction), seq \(direction) LIMIT \(bind(Int64(query.limit)))
+            """
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    /// One statement, one snapshot: a delete moves the row into the tombstones in one commit.
+    public func cursor(ofFileID id: String, tenant: String) async throws -> ListCursor? {
+        let rows = try await client.query(
+            """
+            SELECT created_at, seq FROM files WHERE id = \(id) AND tenant = \(tenant)
+            UNION ALL SELECT created_at, seq FROM file_tombstones WHERE id = \(id) AND tenant = \(tenant)
+            LIMIT 1
+            """,
+            logger: logger
+        )
+        for try await (createdAt, sequence) in rows.decode((Int64, Int64).self) {
+            return ListCursor(createdAt: createdAt, sequence: sequence)
+        }
+        return nil
+    }
+
+    public func delete(id: String, tenant: String, at now: Int64) async throws -> StoredFile? {
+        let rows = try await client.query(
+            """
+            WITH gone AS (DELETE FROM files WHERE id = \(id) AND tenant = \(tenant) RETURNING \(unescaped: Self.columns)),
+            remembered AS (
+                INSERT INTO file_tombstones (id, tenant, created_at, seq, deleted_at)
+                SELECT id, tenant, created_at, seq, \(now) FROM gone
+                ON CONFLICT (id) DO UPDATE SET deleted_at = excluded.deleted_at
+            )
+            SELECT \(unescaped: Self.columns) FROM gone
+            """,
+            logger: logger
+        )
+        return try await Self.files(rows).first
+    }
+
+    public func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile] {
+        try await Self.files(
+            client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM files WHERE expires_at IS NOT NULL AND expires_at <= \(now)
+                ORDER BY expires_at LIMIT \(Int64(limit))
+                """,
+                logger: logger
+            )
+        )
+    }
+
+    public func existingFileIDs(among ids: [String]) async throws -> Set<String> {
+        try await existingIDs(among: ids, table: "files")
+    }
+
+    func existingIDs(among ids: [String], table: String) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        var found = Set<String>()
+        let rows = try await client.query("SELECT id FROM \(unescaped: table) WHERE id = ANY(\(ids))", logger: logger)
+        for try await id in rows.decode(String.self) { found.insert(id) }
+        return found
+    }
+
+    public func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int) {
+        try await client.withTransaction(logger: logger) { connection in
+            var counts: [Int] = []
+            for table in ["upload_parts", "uploads", "files", "file_tombstones"] {
+                let rows = try await connection.query(
+                    "WITH gone AS (DELETE FROM \(unescaped: table) RETURNING 1) SELECT count(*) FROM gone",
+                    logger: logger
+                )
+                for try await count in rows.decode(Int.self) { counts.append(count) }
+            }
+            return (counts[2], counts[1], counts[0])
+        }
+    }
+
+    public func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int {
+        let rows = try await client.query(
+            "WITH gone AS (DELETE FROM file_tombstones WHERE deleted_at < \(cutoff) RETURNING 1) SELECT count(*) FROM gone",
+            logger: logger
+        )
+        var count = 0
+        for try await value in rows.decode(Int.self) { count = value }
+        return count
+    }
+
+    public func storedTotals() async throws -> [StoredTotals] {
+        let rows = try await client.query(
+            "SELECT purpose, count(*), coalesce(sum(bytes), 0)::BIGINT FROM files GROUP BY purpose",
+            logger: logger
+        )
+        var totals: [StoredTotals] = []
+        for try await (purpose, files, bytes) in rows.decode((String, Int64, Int64).self) {
+            totals.append(StoredTotals(purpose: purpose, files: files, bytes: bytes))
+        }
+        return totals
+    }
+}

@@ -1,0 +1,43 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The stores one server instance works with, opened from its settings before anything listens.
+/// Services receive them; nothing else opens a store.
+public struct StorageBackends: Sendable {
+    public var metadata: any MetadataStore & UploadStore
+    public var blobs: any BlobStore
+    /// Clients the stores need running (a PostgreSQL pool): the first services of the server's
+    /// group, so that on shutdown they stop after the HTTP server has drained.
+    public var services: [any Service]
+    /// True when other instances may share these stores (startup recovery then leaves recent blobs alone).
+    public var isShared: Bool
+
+    public init(metadata: any MetadataStore & UploadStore, blobs: any BlobStore, services: [any Service] = [], isShared: Bool = false) {
+        self.metadata = metadata
+        self.blobs = blobs
+        self.services = services
+        self.isShared = isShared
+    }
+
+    /// The embedded default: SQLite and blobs in `dataDirectory`.
+    public static func embedded(dataDirectory: String) throws -> StorageBackends {
+        StorageBackends(metadata: try SQLiteMetadataStore(dataDirectory: dataDirectory), blobs: try DiskBlobStore(dataDirectory: dataDirectory))
+    }
+
+    /// Opens what `settings` name. A database that cannot be reached or refuses the credentials
+    /// fails here, with a message that names the setting, before the server binds its port.
+    public static func open(_ settings: ServerSettings, logger: Logger) async throws -> StorageBackends {
+        guard let database = settings.storage.database else { return try embedded(dataDirectory: settings.dataDirectory) }
+        try await database.withConnection(logger: logger) { connection in
+            try await PostgresMetadataStore.migrate(connection, logger: logger)
+        }
+        let client = PostgresClient(
+            configuration: database.clientConfiguration(maximumConnections: settings.databaseConnections),
+            backgroundLogger: logger
+        )
+        let metadata = PostgresMetadataStore(client: client, logger: logger)
+        let blobs: any BlobStore = try DiskBlobStore(dataDirectory: settings.dataDirectory)
+        return StorageBackends(metadata: metadata, blobs: blobs, services: [client], isShared: true)
+    }
+}

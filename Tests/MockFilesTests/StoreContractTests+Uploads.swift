@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+@testable import MockFiles
+
+/// The Upload rules every backend keeps atomic: a part lands only in an open upload, completion
+/// and cancellation take every part (also one racing them), and expiry frees the parts.
+extension StoreContractTests {
+    static func upload(_ id: String, tenant: String = "acme", expiresAt: Int64 = now + 3600) -> StoredUpload {
+        StoredUpload(
+            id: id,
+            tenant: tenant,
+            filename: "big.jsonl",
+            purpose: "batch",
+            bytes: 30,
+            mimeType: "application/jsonl",
+            createdAt: now,
+            expiresAt: expiresAt,
+            fileLifetimeSeconds: nil,
+            status: .pending
+        )
+    }
+
+    static func part(_ id: String, of uploadID: String) -> StoredPart {
+        StoredPart(id: id, uploadID: uploadID, bytes: 10, createdAt: now)
+    }
+
+    @Test(arguments: BackendUnderTest.available)
+    func completionMakesTheFileAndTakesEveryPartOnce(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let store = stores.metadata
+            try await store.insertUpload(Self.upload("upload-1"))
+            #expect(try await store.upload(id: "upload-1", tenant: "other") == nil)
+            for index in 0..<3 { #expect(try await store.insertPart(Self.part("part-\(index)", of: "upload-1"), tenant: "acme", now: Self.now)) }
+            #expect(try await !store.insertPart(Self.part("part-x", of: "upload-1"), tenant: "other", now: Self.now), "another tenant's upload")
+            let completion = try await store.complete(uploadID: "upload-1", tenant: "acme", file: Self.file("file-joined"), now: Self.now)
+            let (file, parts) = try #require(completion)
+            #expect(file.id == "file-joined" && Set(parts.map(\.id)) == ["part-0", "part-1", "part-2"])
+            #expect(try await store.file(id: "file-joined", tenant: "acme")?.id == "file-joined")
+            let upload = try await store.upload(id: "upload-1", tenant: "acme")
+            #expect(upload?.status == .completed && upload?.fileID == "file-joined")
+            #expect(try await store.parts(ofUpload: "upload-1").isEmpty)
+            #expect(try await store.complete(uploadID: "upload-1", tenant: "acme", file: Self.file("file-again"), now: Self.now) == nil)
+            #expect(try await store.file(id: "file-again", tenant: "acme") == nil, "a refused completion leaves no file")
+            #expect(try await store.cancel(uploadID: "upload-1", tenant: "acme", now: Self.now) == nil)
+            #expect(try await !store.insertPart(Self.part("part-late", of: "upload-1"), tenant: "acme", now: Self.now))
+        }
+    }
+
+    @Test(arguments: BackendUnderTest.available)
+    func cancellationAndExpiryCloseTheUpload(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let store = stores.metadata
+            try await store.insertUpload(Self.upload("upload-c"))
+            #expect(try await store.insertPart(Self.part("part-c", of: "upload-c"), tenant: "acme", now: Self.now))
+            #expect(try await store.cancel(uploadID: "upload-c", tenant: "acme", now: Self.now)?.map(\.id) == ["part-c"])
+            #expect(try await store.upload(id: "upload-c", tenant: "acme")?.status == .cancelled)
+            #expect(try await !store.insertPart(Self.part("part-d", of: "upload-c"), tenant: "acme", now: Self.now))
+
+            try await store.insertUpload(Self.upload("upload-e", expiresAt: Self.now + 10))
+            #expect(try await store.insertPart(Self.part("part-e", of: "upload-e"), tenant: "acme", now: Self.now))
+            #expect(try await !store.insertPart(Self.part("part-f", of: "upload-e"), tenant: "acme", now: Self.now + 10), "expired")
+            #expect(try await store.removeExpiredUploadParts(now: Self.now + 9, limit: 10).isEmpty)
+            #expect(try await store.removeExpiredUploadParts(now: Self.now + 10, limit: 10).map(\.id) == ["part-e"])
+            #expect(try await store.existingPartIDs(among: ["part-e", "part-c"]).isEmpty)
+            #expect(try await store.complete(uploadID: "upload-e", tenant: "acme", file: Self.file("file-e"), now: Self.now + 10) == nil)
+        }
+    }
+
+    /// Parts racing a completion: each one is either taken by the completion or refused, never
+    /// left behind as a row of a completed upload.
+    @Test(arguments: BackendUnderTest.available)
+    func partsRacingACompletionAreTakenOrRefused(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let store = stores.metadata
+            for round in 0..<5 {
+                let uploadID = "upload-r\(round)"
+                try await store.insertUpload(Self.upload(uploadID))
+                let (accepted, taken) = try await withThrowingTaskGroup(of: (String?, [StoredPart]?).self) { group in
+                    for index in 0..<20 {
+                        group.addTask {
+                            let part = Self.part("part-r\(round)-\(index)", of: uploadID)
+                            return (try await store.insertPart(part, tenant: "acme", now: Self.now) ? part.id : nil, nil)
+                        }
+                    }
+                    group.addTask {
+                        let completion = try await store.complete(
+                            uploadID: uploadID,
+                            tenant: "acme",
+                            file: Self.file("file-r\(round)"),
+                            now: Self.now
+                        )
+                        return (nil, try #require(completion).1)
+                    }
+                    var accepted = Set<String>()
+                    var taken: [StoredPart] = []
+                    for try await (id, parts) in group {
+                        if let id { accepted.insert(id) }
+                        if let parts { taken = parts }
+                    }
+                    return (accepted, taken)
+                }
+                #expect(Set(taken.map(\.id)) == accepted, "round \(round): accepted parts are exactly those the completion took")
+                #expect(try await store.parts(ofUpload: uploadID).isEmpty)
+            }
+        }
+    }
+}

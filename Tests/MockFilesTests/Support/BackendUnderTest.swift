@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Testing
+
+@testable import MockFiles
+
+/// One backend pair the contract suite runs against. PostgreSQL runs when scripts/test started
+/// one (`MOCKFILES_TEST_DATABASE_URL`); each test then gets a database of its own.
+enum BackendUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case embedded
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    static var databaseURL: String? { ProcessInfo.processInfo.environment["MOCKFILES_TEST_DATABASE_URL"] }
+
+    /// The pairs to test here: the embedded one always, PostgreSQL when a server was started.
+    static var available: [BackendUnderTest] { databaseURL == nil ? [.embedded] : allCases }
+
+    /// Opens fresh, empty stores of this kind, runs `body` and removes them.
+    func withStores<Result: Sendable>(_ body: (StorageBackends) async throws -> Result) async throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-contract-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        switch self {
+        case .embedded:
+            return try await body(try .embedded(dataDirectory: directory))
+        case .postgres:
+            return try await Self.withFreshDatabase { location in
+                var settings = ServerSettings()
+                settings.dataDirectory = directory
+                settings.storage.database = location
+                let backends = try await StorageBackends.open(settings, logger: Self.logger)
+                return try await Self.running(backends) { try await body(backends) }
+            }
+        }
+    }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "contract")
+        // Not .warning: the pool warns when a test's first query beats its `run()` by a moment.
+        logger.logLevel = .error
+        return logger
+    }()
+
+    /// Runs the backends' services (the PostgreSQL pool) around `body`.
+    static func running<Result: Sendable>(_ backends: StorageBackends, _ body: () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in backends.services { group.addTask { try await service.run() } }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    /// A new database on the test server, dropped afterwards.
+    static func withFreshDatabase<Result: Sendable>(_ body: (PostgresLocation) async throws -> Result) async throws -> Result {
+        let admin = try PostgresLocation(url: try #require(databaseURL))
+        var location = admin
+        location.database = "mockfiles_test_\(UUID().uuidString.prefix(8).lowercased())"
+        try await admin.withConnection(logger: logger) { connection in
+            try await connection.query("CREATE DATABASE \(unescaped: location.database)", logger: logger)
+        }
+        do {
+            let result = try await body(location)
+            try await drop(location.database, on: admin)
+            return result
+        } catch {
+            try? await drop(location.database, on: admin)
+            throw error
+        }
+    }
+
+    private static func drop(_ database: String, on admin: PostgresLocation) async throws {
+        try await admin.withConnection(logger: logger) { connection in
+            try await connection.query("DROP DATABASE IF EXISTS \(unescaped: database) WITH (FORCE)", logger: logger)
+        }
+    }
+}
