@@ -127,3 +127,21 @@ import Testing
         }
     }
 }
+
+extension StoreContractTests {
+    /// One holder at a time; the holder renews; another takes over only once the lease lapsed.
+    @Test(arguments: BackendUnderTest.available)
+    func aLeaseHasOneHolderUntilItLapses(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let leases = stores.leases
+            #expect(try await leases.acquireLease("sweep", holder: "a", seconds: 1))
+            #expect(try await leases.acquireLease("sweep", holder: "a", seconds: 1), "the holder renews")
+            guard backend != .embedded else { return }  // alone, every lease is its own
+            #expect(try await !leases.acquireLease("sweep", holder: "b", seconds: 1))
+            #expect(try await leases.acquireLease("other-job", holder: "b", seconds: 1), "leases are per name")
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await leases.acquireLease("sweep", holder: "b", seconds: 1), "a lapsed lease is free")
+            #expect(try await !leases.acquireLease("sweep", holder: "a", seconds: 1))
+        }
+    }
+}

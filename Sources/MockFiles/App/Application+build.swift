@@ -50,6 +50,7 @@ extension MockFilesServer {
             uploads: uploadService,
             interval: .milliseconds(Int64(settings.sweepIntervalSeconds * 1000)),
             metrics: metrics,
+            lease: ExpirySweeper.SweepLease(store: storage.leases, holder: settings.instanceName),
             logger: logger
         )
     }

@@ -15,6 +15,7 @@ extension ServerSettings {
         dataDirectory = config.string(forKey: "dataDir", default: dataDirectory)
         storage = try StorageSettings(config: config, environment: environment)
         databaseConnections = config.int(forKey: "databaseConnections", default: databaseConnections)
+        instanceName = config.string(forKey: "instanceName", default: instanceName)
         let tenancyName = config.string(forKey: "tenancy", default: tenancy.rawValue)
         guard let mode = TenancyMode(rawValue: tenancyName) else {
             throw SettingsError("tenancy must be one of \(TenancyMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(tenancyName)'")

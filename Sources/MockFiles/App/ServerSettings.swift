@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Every setting of `mockfiles serve`. Defaults here; `ServerSettings+Config.swift` reads
@@ -9,6 +10,8 @@ public struct ServerSettings: Sendable {
     public var dataDirectory = "./data"
     /// PostgreSQL and S3 instead of SQLite and the data directory, when set.
     public var storage = StorageSettings()
+    /// This instance among several sharing a database (leases; default host name and process id).
+    public var instanceName = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     /// PostgreSQL connections one instance keeps at most (size the server's `max_connections` for all instances).
     public var databaseConnections = 20
     public var tenancy = TenancyMode.shared

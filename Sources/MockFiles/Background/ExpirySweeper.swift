@@ -9,16 +9,43 @@ public struct ExpirySweeper: Service {
     let uploads: UploadService
     let interval: Duration
     let metrics: ServerMetrics
+    /// With several instances on one store, the sweep runs where this lease is held.
+    let lease: SweepLease
     let logger: Logger
     /// Rows handled per transaction, so a large backlog never holds the writer for long.
     static let batchSize = 500
 
-    public init(files: FileService, uploads: UploadService, interval: Duration, metrics: ServerMetrics, logger: Logger) {
+    /// The lease the periodic sweep needs, and this instance's name for it.
+    public struct SweepLease: Sendable {
+        public var store: any LeaseStore
+        public var holder: String
+        public init(store: any LeaseStore = LocalLeases(), holder: String) {
+            self.store = store
+            self.holder = holder
+        }
+    }
+
+    public init(
+        files: FileService,
+        uploads: UploadService,
+        interval: Duration,
+        metrics: ServerMetrics,
+        lease: SweepLease = SweepLease(holder: "local"),
+        logger: Logger
+    ) {
         self.service = files
         self.uploads = uploads
         self.interval = interval
         self.metrics = metrics
+        self.lease = lease
         self.logger = logger
+    }
+
+    /// Whether this instance sweeps this round. The lease outlives two intervals, so the holder
+    /// keeps it while it runs, and another instance takes over within two intervals of its end.
+    func holdsLease() async throws -> Bool {
+        let seconds = max(1, Int((Double(interval.components.seconds) * 2).rounded(.up)))
+        return try await lease.store.acquireLease("expiry-sweeper", holder: lease.holder, seconds: seconds)
     }
 
     /// Ends on graceful shutdown and on cancellation (the service group cancels its services when
@@ -27,6 +54,11 @@ public struct ExpirySweeper: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
+                guard try await holdsLease() else {
+                    logger.debug("expiry sweep left to the instance holding the lease")
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                    continue
+                }
                 let removed = try await sweepOnce()
                 if removed > 0 { logger.info("swept expired files", metadata: ["count": "\(removed)"]) }
             } catch is CancellationError {

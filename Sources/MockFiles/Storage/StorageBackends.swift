@@ -7,15 +7,24 @@ import ServiceLifecycle
 public struct StorageBackends: Sendable {
     public var metadata: any MetadataStore & UploadStore
     public var blobs: any BlobStore
+    /// Who runs the expiry sweep when several instances share the stores.
+    public var leases: any LeaseStore
     /// Clients the stores need running (a PostgreSQL pool): the first services of the server's
     /// group, so that on shutdown they stop after the HTTP server has drained.
     public var services: [any Service]
     /// True when other instances may share these stores (startup recovery then leaves recent blobs alone).
     public var isShared: Bool
 
-    public init(metadata: any MetadataStore & UploadStore, blobs: any BlobStore, services: [any Service] = [], isShared: Bool = false) {
+    public init(
+        metadata: any MetadataStore & UploadStore,
+        blobs: any BlobStore,
+        leases: any LeaseStore = LocalLeases(),
+        services: [any Service] = [],
+        isShared: Bool = false
+    ) {
         self.metadata = metadata
         self.blobs = blobs
+        self.leases = leases
         self.services = services
         self.isShared = isShared
     }
@@ -29,6 +38,9 @@ public struct StorageBackends: Sendable {
     /// fails here, with a message that names the setting, before the server binds its port.
     public static func open(_ settings: ServerSettings, logger: Logger) async throws -> StorageBackends {
         guard let database = settings.storage.database else { return try embedded(dataDirectory: settings.dataDirectory) }
+        if let blobs = settings.storage.blobs {
+            throw SettingsError("blobUrl \(blobs): the S3 blob store is not in this build yet; leave blobUrl unset to keep bytes in dataDir")
+        }
         try await database.withConnection(logger: logger) { connection in
             try await PostgresMetadataStore.migrate(connection, logger: logger)
         }
@@ -38,6 +50,6 @@ public struct StorageBackends: Sendable {
         )
         let metadata = PostgresMetadataStore(client: client, logger: logger)
         let blobs: any BlobStore = try DiskBlobStore(dataDirectory: settings.dataDirectory)
-        return StorageBackends(metadata: metadata, blobs: blobs, services: [client], isShared: true)
+        return StorageBackends(metadata: metadata, blobs: blobs, leases: metadata, services: [client], isShared: true)
     }
 }

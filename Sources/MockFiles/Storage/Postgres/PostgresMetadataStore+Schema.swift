@@ -64,7 +64,14 @@ extension PostgresMetadataStore {
                 """,
                 "CREATE INDEX upload_parts_by_upload ON upload_parts (upload_id, seq)",
             ]
-        )
+        ),
+        (
+            2,
+            [
+                // Which instance runs a periodic job (the expiry sweep), until when.
+                "CREATE TABLE mockfiles_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)"
+            ]
+        ),
     ]
 
     /// Any key: it only has to be the same in every instance.
