@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import math
-import os
 import random
 import sys
 import tempfile
@@ -39,7 +38,8 @@ from pathlib import Path
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import AUTH, Server, Tally, disk_state, integrity_check, log, wait_disk_clean, walk_files  # noqa: E402
+from _common import AUTH, check_clean_stop, db_file_ids, disk_state, integrity_check, log, wait_disk_clean, walk_files, work_server  # noqa: E402
+from mockfiles_kit import Server, Tally  # noqa: E402
 
 MiB = 1 << 20
 SMALL_CAP = 64 * 1024
@@ -328,7 +328,7 @@ class Run:
         rng = random.Random(args.seed)
         stats = {"kills": 0, "restarts": 0, "max_restart_s": 0.0, "in_flight_uploads_at_kills": 0, "in_flight_deletes_at_kills": 0,
                  "temp_files_left_by_kills": 0, "orphan_blobs_left_by_kills": 0}
-        self.server.start()
+        self.server.spawn(attempts=3)
         probe = httpx2.post(self.url("/v1/uploads"), json={}, headers=AUTH, timeout=30)
         self.uploads_api = self.args.upload_api_threads > 0 and not (probe.status_code == 404 and "Invalid URL" in probe.text)
         log(f"Uploads API {'in use by ' + str(self.args.upload_api_threads) + ' threads' if self.uploads_api else 'not used'}")
@@ -349,7 +349,7 @@ class Run:
             uptime = rng.uniform(low, args.seconds_per_cycle)
             time.sleep(uptime)
             uploads, deletes = self.ledger.in_flight()
-            self.server.kill9()
+            self.server.kill()
             stats["kills"] += 1
             stats["in_flight_uploads_at_kills"] += uploads
             stats["in_flight_deletes_at_kills"] += deletes
@@ -379,7 +379,7 @@ class Run:
 
     def restart(self) -> float:
         try:
-            took = self.server.start()
+            took = self.server.spawn(attempts=3)
         except RuntimeError as e:
             self.tally.check(False, "server restarts after kill -9", str(e))
             raise
@@ -461,8 +461,6 @@ class Run:
                 counts["files_verified"] += 1
 
             # The server's view and the database agree.
-            from _common import db_file_ids
-
             rows = db_file_ids(self.server.data_dir)
             tally.check(rows == set(listed), "database rows are exactly the listed files", f"rows-only {sorted(rows - set(listed))[:5]}, listed-only {sorted(set(listed) - rows)[:5]}")
         finally:
@@ -487,8 +485,8 @@ def main() -> None:
         args.seed = int(time.time()) % 1_000_000
 
     work = Path(tempfile.mkdtemp(prefix="mockfiles-crash-"))
-    data_dir = work / "data"
-    server = Server(data_dir, work / "logs")
+    server = work_server(work)
+    data_dir = server.data_dir
     tally = Tally()
     log(f"crash_kill: seed {args.seed}, {args.cycles} cycles, {args.uploaders} uploaders, data dir {data_dir}, binary {server.binary}")
     run = Run(args, server, tally)
@@ -506,10 +504,7 @@ def main() -> None:
         tally.check(result == "ok", "PRAGMA integrity_check is ok", result[:500])
         fives = {k: v for k, v in run.ledger.status_counts.items() if k.split()[1].startswith("5")}
         tally.check(not fives, "no 5xx answers during the run", str(fives))
-        code = server.stop()
-        tally.check(code == 0, "server exits 0 on SIGTERM", f"exit {code}\n{server.tail()}")
-        final = disk_state(data_dir)
-        tally.check(final.clean, "data dir still clean after graceful stop", str(final))
+        check_clean_stop(tally, server)
     except Exception as e:  # noqa: BLE001
         tally.check(False, "run completes", repr(e))
         server.stop()

@@ -27,7 +27,8 @@ from pathlib import Path
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import AUTH, Server, Tally, db_file_ids, disk_state, log, wait_disk_clean  # noqa: E402
+from _common import AUTH, check_clean_stop, db_file_ids, log, wait_disk_clean, work_server  # noqa: E402
+from mockfiles_kit import Server, Tally, health_status  # noqa: E402
 
 B = "hostileBoundary42"
 OK, BAD = 200, 400
@@ -95,7 +96,7 @@ def file_cases(field: str, with_purpose: bool) -> list[Case]:
 
 
 def crashed_since(server: Server, offset: int) -> bool:
-    with open(server.stderr_path(), "rb") as f:
+    with open(server.stderr_path, "rb") as f:
         f.seek(offset)
         new = f.read().decode(errors="replace")
     return any(m in new for m in CRASH_MARKERS)
@@ -136,7 +137,7 @@ CRASH_MARKERS = ("Program crashed", "*** Signal", "Fatal error")
 
 def stderr_size(server: Server) -> int:
     try:
-        return server.stderr_path().stat().st_size
+        return server.stderr_path.stat().st_size
     except FileNotFoundError:
         return 0
 
@@ -145,16 +146,13 @@ def survived(server: Server, log_offset: int) -> tuple[bool, str]:
     """Alive, answering /health, and nothing in its log since `log_offset` says it crashed (a Swift trap
     prints its backtrace for ~30 s before the process exits, so a running process is not enough)."""
     time.sleep(0.3)
-    with open(server.stderr_path(), "rb") as f:
+    with open(server.stderr_path, "rb") as f:
         f.seek(log_offset)
         new = f.read().decode(errors="replace")
     crash = next((m for m in CRASH_MARKERS if m in new), None)
     if crash or server.process is None or server.process.poll() is not None:
         return False, new[-1500:]
-    try:
-        return httpx2.get(server.root_url + "/health", timeout=5).status_code == 200, new[-1500:]
-    except httpx2.TransportError as e:
-        return False, repr(e)
+    return health_status(server.port, timeout=5) == 200, new[-1500:]
 
 
 def main() -> None:
@@ -163,9 +161,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mockfiles-hostile-"))
-    server = Server(work / "data", work / "logs", ["--max-file-bytes", str(LIMIT), "--max-part-bytes", str(LIMIT)])
+    server = work_server(work, ["--max-file-bytes", str(LIMIT), "--max-part-bytes", str(LIMIT)])
     tally = Tally()
-    server.start()
+    server.spawn()
     client = httpx2.Client(headers=AUTH, timeout=30)
     targets = [("/v1/files", file_cases("file", True))]
     r = client.post(server.root_url + "/v1/uploads", json={"filename": "h.bin", "purpose": "vision", "bytes": 5, "mime_type": "image/png"})
@@ -189,8 +187,8 @@ def main() -> None:
                 where = next((line.strip() for line in new_log.splitlines() if any(m in line for m in CRASH_MARKERS)), "")
                 tally.check(False, "server survives the request", f"{label}: answer {status} after {took:.1f}s; {where}")
                 if server.process is not None and server.process.poll() is None:
-                    server.kill9()  # do not wait for the backtrace
-                server.start()
+                    server.kill()  # do not wait for the backtrace
+                server.spawn(attempts=3)
                 print(f"  CRASH  {'-':>3}  {took * 1000:6.0f} ms  {label}")
                 continue
             tally.check(True, "server survives the request")
@@ -227,10 +225,7 @@ def main() -> None:
     escaped = Path("/tmp/escape.bin").exists() and Path("/tmp/escape.bin").stat().st_mtime > time.time() - 600
     tally.check(not escaped, "a path-traversal filename writes nothing outside the data dir", "/tmp/escape.bin exists")
     client.close()
-    code = server.stop()
-    tally.check(code == 0, "server exits 0 on SIGTERM", f"exit {code}")
-    final = disk_state(server.data_dir)
-    tally.check(final.clean, "data dir clean after stop", str(final))
+    check_clean_stop(tally, server)
     print(f"\n  server crashes: {crashes}")
     tally.finish(work, keep=args.keep)
 

@@ -43,7 +43,8 @@ from pathlib import Path
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import AUTH, Server, Tally, db_file_ids, disk_state, integrity_check, log, wait_disk_clean, walk_files  # noqa: E402
+from _common import AUTH, check_clean_stop, db_file_ids, integrity_check, log, wait_disk_clean, walk_files, work_server  # noqa: E402
+from mockfiles_kit import Server, Tally  # noqa: E402
 
 KiB, MiB = 1 << 10, 1 << 20
 # vision and batch download by default; user_data and assistants are refused (as the real service does).
@@ -513,7 +514,7 @@ def main() -> None:
         args.seed = int(time.time()) % 1_000_000
 
     work = Path(tempfile.mkdtemp(prefix="mockfiles-soak-"))
-    server = Server(work / "data", work / "logs")
+    server = work_server(work)
     tally = Tally()
     soak = Soak(args, server, tally)
     log(f"soak: seed {args.seed}, {args.threads} threads for {args.seconds:.0f}s, data dir {server.data_dir}, binary {server.binary}")
@@ -521,7 +522,7 @@ def main() -> None:
     counts: dict[str, int] = {}
     started = time.monotonic()
     try:
-        server.start()
+        server.spawn()
         soak.run()
         rss_summary = soak.rss_check()
         counts = soak.final_checks()
@@ -531,13 +532,10 @@ def main() -> None:
         tally.check(not state.missing_blobs, "every row has its blob", f"{state.missing_blobs[:5]}")
         result = integrity_check(server.data_dir)
         tally.check(result == "ok", "PRAGMA integrity_check is ok", result[:300])
-        code = server.stop()
-        tally.check(code == 0, "server exits 0 on SIGTERM", f"exit {code}\n{server.tail()}")
-        log_text = server.stderr_path().read_text(errors="replace") + (server.log_dir / "stdout.log").read_text(errors="replace")
+        check_clean_stop(tally, server)
+        log_text = server.stderr_path.read_text(errors="replace") + server.stdout_path.read_text(errors="replace")
         locked = log_text.lower().count(LOCKED)
         tally.check(locked == 0, "server log never mentions 'database is locked'", f"{locked} mentions")
-        final = disk_state(server.data_dir)
-        tally.check(final.clean, "data dir clean after graceful stop", str(final))
     except Exception as e:  # noqa: BLE001
         tally.check(False, "run completes", repr(e))
         soak.stop.set()

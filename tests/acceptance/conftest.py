@@ -14,11 +14,13 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import API_KEY, Server, ServerError, use_checkout_binary
+from mockfiles_kit.sdk import openai_client
 
-from mockserver import Server
+from checkout import REPO_ROOT
 from wirecheck import CHECKER
 
-API_KEY = "sk-test"
+use_checkout_binary(REPO_ROOT)  # MOCKFILES_BIN, else the build of this checkout
 
 
 def _checked_phase(phase: str) -> Iterator[None]:
@@ -54,6 +56,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 # ---------------------------------------------------------------- servers
 
+STOP_TIMEOUT = 10.0
+
 
 @pytest.fixture(scope="session")
 def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
@@ -63,8 +67,8 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     def start(*extra_args: str, data_dir: Path | None = None) -> Server:
         run = tmp_path_factory.mktemp("server")
         try:
-            server = Server.start(data_dir or run / "data", run / "logs", list(extra_args))
-        except RuntimeError as e:
+            server = Server.start(data_dir or run / "data", run / "logs", extra_args)
+        except ServerError as e:
             pytest.fail(str(e), pytrace=False)
         servers.append(server)
         return server
@@ -72,12 +76,10 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     yield start
     failures = []
     for server in servers:
-        try:
-            code = server.stop()
-        except AssertionError as e:
-            failures.append(str(e))
-            continue
-        if code != 0:
+        code = server.stop(timeout=STOP_TIMEOUT)
+        if code is None:
+            failures.append(f"mockfiles did not exit within {STOP_TIMEOUT:.0f}s of SIGTERM\n{server.output()}")
+        elif code != 0:
             failures.append(f"mockfiles {' '.join(server.args[1:])} exited with {code} after SIGTERM, want 0\n{server.output()}")
     assert not failures, "\n\n".join(failures)
 
@@ -101,8 +103,7 @@ def make_client() -> Iterator[Callable[..., openai.OpenAI]]:
     made: list[openai.OpenAI] = []
 
     def make(base_url: str, api_key: str = API_KEY, **kwargs: object) -> openai.OpenAI:
-        http = openai.DefaultHttpxClient(event_hooks={"response": [CHECKER.hook]})
-        c = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, http_client=http, **kwargs)
+        c = openai_client(base_url, api_key, on_response=[CHECKER.hook], max_retries=0, **kwargs)
         made.append(c)
         return c
 

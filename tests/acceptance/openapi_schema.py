@@ -28,7 +28,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from checkout import REPO_ROOT
+
 DEFAULT_SPEC = REPO_ROOT.parent / "shared" / "openai" / "files-openapi.yaml"
 
 _ANNOTATIONS = {"example", "examples", "deprecated", "nullable"}

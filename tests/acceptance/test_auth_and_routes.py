@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server
 
 from helpers import assert_error
-from mockserver import Server
 
 NO_KEY = "You didn't provide an API key"
 

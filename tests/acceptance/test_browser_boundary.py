@@ -23,10 +23,10 @@ from typing import Any
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server
+from mockfiles_kit.admin import Admin
 
-from admin import Admin
 from helpers import assert_error
-from mockserver import Server
 
 EVIL = "https://evil.example"
 JSON_ONLY = "Admin writes take 'Content-Type: application/json' (send {} when there is nothing to say)."

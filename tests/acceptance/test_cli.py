@@ -40,11 +40,11 @@ from typing import Any
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server, binary_path, free_port
+from mockfiles_kit.admin import Admin
 from openai.types import FileObject
 
-from admin import Admin
 from helpers import assert_file_object, error_envelope
-from mockserver import Server, binary_path, free_port
 
 API_KEY = "sk-test"
 CALL_TIMEOUT = 60.0

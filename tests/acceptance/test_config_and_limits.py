@@ -11,9 +11,10 @@ from pathlib import Path
 
 import openai
 import pytest
+from mockfiles_kit import Server
 
+from checkout import REPO_ROOT
 from helpers import assert_error
-from mockserver import REPO_ROOT, Server
 
 EXAMPLES = sorted((REPO_ROOT / "config").glob("*.json"))
 

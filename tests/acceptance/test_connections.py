@@ -24,8 +24,7 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
-
-from mockserver import Server
+from mockfiles_kit import Server
 
 IDLE = 2.0  # idleTimeoutSeconds of `idle_server`
 SLACK = 5.0  # extra seconds a close may take on a loaded machine

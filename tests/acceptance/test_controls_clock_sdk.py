@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server
+from mockfiles_kit.admin import Admin
 
-from admin import Admin
 from helpers import assert_error
-from mockserver import Server
 
 HOUR = 3600
 THIRTY_DAYS = 2592000

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server
+from mockfiles_kit.admin import Admin
 
-from admin import Admin
 from helpers import assert_error
-from mockserver import Server
 
 LOG_KEYS = {"request_id", "method", "path", "status", "tenant", "object_id", "bytes_in", "bytes_out", "duration_ms", "timestamp"}
 

@@ -12,10 +12,11 @@ from typing import Any
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server, binary_path, free_port
+from mockfiles_kit.admin import Admin
 
-from admin import Admin
+from checkout import REPO_ROOT
 from helpers import error_envelope
-from mockserver import REPO_ROOT, Server, binary_path, free_port
 
 FIXTURES = REPO_ROOT / "fixtures"
 RESET_KEYS = {"files_removed", "uploads_removed", "parts_removed", "blobs_removed", "faults_removed", "requests_cleared", "fixtures_loaded"}

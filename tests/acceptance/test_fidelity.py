@@ -22,10 +22,10 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server, binary_path, free_port
+from mockfiles_kit.admin import Admin
 
-from admin import Admin
 from helpers import assert_error
-from mockserver import Server, binary_path, free_port
 
 CREATE_PURPOSES = "['fine-tune', 'assistants', 'batch', 'user_data', 'vision', 'evals']"
 LIST_PURPOSES = "'assistants', 'assistants_output', 'batch', 'batch_output', 'fine-tune', 'fine-tune-results', 'vision', 'user_data', and 'evals'"

@@ -7,9 +7,9 @@ import json
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server
 
 from helpers import assert_error, assert_file_object
-from mockserver import Server
 
 THIRTY_DAYS = 2592000
 

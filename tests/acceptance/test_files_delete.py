@@ -6,9 +6,9 @@ import time
 
 import openai
 import pytest
+from mockfiles_kit import Server
 
 from helpers import assert_error
-from mockserver import Server
 
 
 def test_delete_answers_deleted_true(client: openai.OpenAI) -> None:

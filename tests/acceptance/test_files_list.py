@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server
 
 from helpers import assert_error
-from mockserver import Server
 from openapi_schema import assert_matches
 from wirecheck import CHECKER
 

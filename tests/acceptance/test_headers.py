@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 import httpx2
 import pytest
-
-from mockserver import Server
+from mockfiles_kit import Server
 
 CASES = [
     ("GET", "/v1/files", {}),

@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server
+from mockfiles_kit.admin import Admin
 
-from admin import Admin
-from mockserver import Server
 from rawhttp import Answer, Conn, connector, request
 
 KB = 1024

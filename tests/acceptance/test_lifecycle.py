@@ -12,8 +12,7 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
-
-from mockserver import Server, binary_path
+from mockfiles_kit import Server, binary_path
 
 
 def test_files_survive_a_restart(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI]) -> None:

@@ -12,8 +12,7 @@ import httpx2
 import openai
 import pytest
 import yaml
-
-from mockserver import Server
+from mockfiles_kit import Server
 
 
 def scrape(server: Server) -> dict[str, float]:

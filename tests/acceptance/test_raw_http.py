@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server
+from mockfiles_kit.admin import Admin
 
-from admin import Admin
 from helpers import assert_error, assert_file_object
-from mockserver import Server
 from rawhttp import Answer, Conn, connector
 
 BOUNDARY = "rawHttpBoundary7"

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import openai
 import pytest
+from mockfiles_kit import Server
 
 from helpers import assert_error
-from mockserver import Server
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import openai
 import pytest
+from mockfiles_kit import Server
 
 from helpers import assert_error, assert_upload_object
-from mockserver import Server
 
 # Files and Uploads here are purpose=vision (PNG MIME type for Uploads): vision content downloads by default.
 PNG = "image/png"

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx2
 import openai
 import pytest
+from mockfiles_kit import Server, binary_path
 
 from helpers import assert_error, assert_upload_object
-from mockserver import Server, binary_path
 
 MB = 1024 * 1024
 OCTETS = "application/octet-stream"

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import openai
 import pytest
-
-from mockserver import Server
+from mockfiles_kit import Server
 
 KB = 1024
 PNG = "image/png"  # the Uploads here are purpose=vision (downloadable by default), so they declare an image type

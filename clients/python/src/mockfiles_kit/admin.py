@@ -1,6 +1,8 @@
 """A thin client for mockfiles' admin API (/admin/): reset, faults, clock, request log, sweep.
 
-Its answers are mockfiles' own JSON, not OpenAI objects (the wire checker leaves /admin/ alone).
+Its answers are mockfiles' own JSON, not OpenAI objects. It runs on an httpx2 client the caller makes
+(the acceptance suite's carries its wire checker, which leaves /admin/ alone), and every call asserts the
+status it wants, so a test reads as the calls it makes.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from typing import Any
 
 import httpx2
 
-from mockserver import Server
+from .server import Server
 
 
 WRITES = {"POST", "PUT", "PATCH"}
 
 
 class Admin:
+    """The admin API of one server, through `http` (based on the server's root URL)."""
+
     def __init__(self, http: httpx2.Client) -> None:
         self.http = http
 
