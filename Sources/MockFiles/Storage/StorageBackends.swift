@@ -38,18 +38,23 @@ public struct StorageBackends: Sendable {
     /// fails here, with a message that names the setting, before the server binds its port.
     public static func open(_ settings: ServerSettings, logger: Logger) async throws -> StorageBackends {
         guard let database = settings.storage.database else { return try embedded(dataDirectory: settings.dataDirectory) }
-        if let blobs = settings.storage.blobs {
-            throw SettingsError("blobUrl \(blobs): the S3 blob store is not in this build yet; leave blobUrl unset to keep bytes in dataDir")
-        }
         try await database.withConnection(logger: logger) { connection in
             try await PostgresMetadataStore.migrate(connection, logger: logger)
+        }
+        var services: [any Service] = []
+        let blobs: any BlobStore
+        if let location = settings.storage.blobs {
+            let (store, service) = try await location.openStore(logger: logger)
+            blobs = store
+            services.append(service)
+        } else {
+            blobs = try DiskBlobStore(dataDirectory: settings.dataDirectory)
         }
         let client = PostgresClient(
             configuration: database.clientConfiguration(maximumConnections: settings.databaseConnections),
             backgroundLogger: logger
         )
         let metadata = PostgresMetadataStore(client: client, logger: logger)
-        let blobs: any BlobStore = try DiskBlobStore(dataDirectory: settings.dataDirectory)
-        return StorageBackends(metadata: metadata, blobs: blobs, leases: metadata, services: [client], isShared: true)
+        return StorageBackends(metadata: metadata, blobs: blobs, leases: metadata, services: [client] + services, isShared: true)
     }
 }

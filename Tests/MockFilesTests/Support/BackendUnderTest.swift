@@ -9,15 +9,30 @@ import Testing
 /// One backend pair the contract suite runs against. PostgreSQL runs when scripts/test started
 /// one (`MOCKFILES_TEST_DATABASE_URL`); each test then gets a database of its own.
 enum BackendUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    /// SQLite and the data directory.
     case embedded
+    /// PostgreSQL and the data directory (one instance on a shared database).
     case postgres
+    /// PostgreSQL and S3: what several instances share.
+    case postgresS3
 
     var testDescription: String { rawValue }
 
-    static var databaseURL: String? { ProcessInfo.processInfo.environment["MOCKFILES_TEST_DATABASE_URL"] }
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+    static var databaseURL: String? { environment["MOCKFILES_TEST_DATABASE_URL"] }
+    static var s3Endpoint: String? { environment["MOCKFILES_TEST_S3_ENDPOINT"] }
 
-    /// The pairs to test here: the embedded one always, PostgreSQL when a server was started.
-    static var available: [BackendUnderTest] { databaseURL == nil ? [.embedded] : allCases }
+    /// The pairs to test here: the embedded one always, the others when scripts/test started
+    /// their servers.
+    static var available: [BackendUnderTest] {
+        allCases.filter { backend in
+            switch backend {
+            case .embedded: true
+            case .postgres: databaseURL != nil
+            case .postgresS3: databaseURL != nil && s3Endpoint != nil
+            }
+        }
+    }
 
     /// Opens fresh, empty stores of this kind, runs `body` and removes them.
     func withStores<Result: Sendable>(_ body: (StorageBackends) async throws -> Result) async throws -> Result {
@@ -26,11 +41,20 @@ enum BackendUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendab
         switch self {
         case .embedded:
             return try await body(try .embedded(dataDirectory: directory))
-        case .postgres:
+        case .postgres, .postgresS3:
             return try await Self.withFreshDatabase { location in
                 var settings = ServerSettings()
                 settings.dataDirectory = directory
                 settings.storage.database = location
+                if self == .postgresS3 {
+                    // A key prefix of its own: tests share the bucket, never each other's objects.
+                    settings.storage.blobs = try S3Location(
+                        url: "s3://\(Self.environment["MOCKFILES_TEST_S3_BUCKET"] ?? "mockfiles-test")/\(location.database)",
+                        endpoint: Self.s3Endpoint,
+                        region: "us-east-1",
+                        environment: Self.environment
+                    )
+                }
                 let backends = try await StorageBackends.open(settings, logger: Self.logger)
                 return try await Self.running(backends) { try await body(backends) }
             }

@@ -22,6 +22,7 @@ extension PostgresLocation {
 
     /// One connection of its own, for the checks and migrations that run before the server starts:
     /// unlike the pool, which retries, it fails at once on a wrong address or password.
+    @discardableResult
     func withConnection<Result>(logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let tls: PostgresConnection.Configuration.TLS =
             switch self.tls {

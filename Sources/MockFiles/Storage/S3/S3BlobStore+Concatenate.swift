@@ -1,0 +1,44 @@
+import Crypto
+import Foundation
+import NIOCore
+
+extension S3BlobStore {
+    /// An Upload's parts joined into one blob. When S3 can assemble them itself (no MD5 asked,
+    /// every part but the last at least 5 MiB) the parts are copied on the server side and no byte
+    /// passes through this process; otherwise they stream through, one chunk at a time.
+    public func makeWriter(concatenating ids: [String], computingMD5: Bool) async throws -> (any BlobWriter, md5: String?) {
+        var sources: [(key: String, size: Int64)] = []
+        for id in ids {
+            guard DiskBlobStore.isSafeID(id), let head = try await client.headObject(key: Self.key(for: id)) else {
+                throw BlobStoreError.missingBlob(id)
+            }
+            sources.append((Self.key(for: id), head.size))
+        }
+        let writer = S3BlobWriter(client: client)
+        do {
+            let copyable =
+                !computingMD5 && !sources.isEmpty && sources.allSatisfy { $0.size > 0 }
+                && sources.dropLast().allSatisfy { $0.size >= Self.minimumCopyPartSize }
+            if copyable {
+                try await writer.appendCopies(of: sources)
+                return (writer, nil)
+            }
+            var md5 = Insecure.MD5()
+            for (id, source) in zip(ids, sources) {
+                do {
+                    try await client.getObject(key: source.key) { chunk in
+                        if computingMD5 { chunk.withUnsafeReadableBytes { md5.update(bufferPointer: $0) } }
+                        try await writer.write(chunk)
+                    }
+                } catch let error as S3Error where error.code == "NoSuchKey" {
+                    throw BlobStoreError.missingBlob(id)
+                }
+            }
+            let digest = computingMD5 ? md5.finalize().map { String(format: "%02x", $0) }.joined() : nil
+            return (writer, digest)
+        } catch {
+            await writer.discard()
+            throw error
+        }
+    }
+}
