@@ -34,13 +34,11 @@ public struct StorageBackends: Sendable {
         StorageBackends(metadata: try SQLiteMetadataStore(dataDirectory: dataDirectory), blobs: try DiskBlobStore(dataDirectory: dataDirectory))
     }
 
-    /// Opens what `settings` name. A database that cannot be reached or refuses the credentials
-    /// fails here, with a message that names the setting, before the server binds its port.
+    /// Opens what `settings` name. A bucket or database that cannot be reached or refuses the
+    /// credentials fails here, with a message that names the setting, before the server binds
+    /// its port. The bucket is checked first: a refusal then leaves the database untouched.
     public static func open(_ settings: ServerSettings, logger: Logger) async throws -> StorageBackends {
         guard let database = settings.storage.database else { return try embedded(dataDirectory: settings.dataDirectory) }
-        try await database.withConnection(logger: logger) { connection in
-            try await PostgresMetadataStore.migrate(connection, logger: logger)
-        }
         var services: [any Service] = []
         let blobs: any BlobStore
         if let location = settings.storage.blobs {
@@ -49,6 +47,14 @@ public struct StorageBackends: Sendable {
             services.append(service)
         } else {
             blobs = try DiskBlobStore(dataDirectory: settings.dataDirectory)
+        }
+        do {
+            try await database.withConnection(logger: logger) { connection in
+                try await PostgresMetadataStore.migrate(connection, logger: logger)
+            }
+        } catch {
+            for case let s3 as S3ClientService in services { try? await s3.client.shutdown() }
+            throw error
         }
         let client = PostgresClient(
             configuration: database.clientConfiguration(maximumConnections: settings.databaseConnections),

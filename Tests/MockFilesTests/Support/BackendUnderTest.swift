@@ -25,7 +25,9 @@ enum BackendUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendab
     /// The pairs to test here: the embedded one always, the others when scripts/test started
     /// their servers.
     static var available: [BackendUnderTest] {
-        allCases.filter { backend in
+        // Under scripts/test a missing server is a failure (each case then fails), not a skip.
+        if environment["MOCKFILES_REQUIRE_SHARED_BACKENDS"] == "1" { return allCases }
+        return allCases.filter { backend in
             switch backend {
             case .embedded: true
             case .postgres: databaseURL != nil
@@ -48,6 +50,7 @@ enum BackendUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendab
                 settings.storage.database = location
                 if self == .postgresS3 {
                     // A key prefix of its own: tests share the bucket, never each other's objects.
+                    _ = try #require(Self.s3Endpoint, "MOCKFILES_TEST_S3_ENDPOINT is not set")
                     settings.storage.blobs = try S3Location(
                         url: "s3://\(Self.environment["MOCKFILES_TEST_S3_BUCKET"] ?? "mockfiles-test")/\(location.database)",
                         endpoint: Self.s3Endpoint,
