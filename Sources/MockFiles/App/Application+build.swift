@@ -38,7 +38,8 @@ public struct MockFilesServer: Sendable {
             uploads: uploadService,
             resolver: settings.tenantResolver,
             fixtures: fixtures,
-            requestLogCapacity: settings.requestLogCapacity
+            requestLogCapacity: settings.requestLogCapacity,
+            shared: storage.sharedControls
         )
     }
 }
@@ -51,6 +52,7 @@ extension MockFilesServer {
             interval: .milliseconds(Int64(settings.sweepIntervalSeconds * 1000)),
             metrics: metrics,
             lease: ExpirySweeper.SweepLease(store: storage.leases, holder: settings.instanceName),
+            synchronizeClock: controls.synchronize,
             logger: logger
         )
     }
@@ -100,9 +102,16 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
     router.add(middleware: OpenAIHeadersMiddleware(defaultOrganization: server.settings.organization))
     router.add(middleware: CORSMiddleware(allowedOrigins: server.settings.corsAllowedOrigins))
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))
-    router.add(middleware: RequestLogMiddleware(log: server.controls.requestLog, clock: server.clock, logger: server.logger))
+    router.add(
+        middleware: RequestLogMiddleware(
+            controls: server.controls,
+            clock: server.clock,
+            instance: server.settings.instanceName,
+            logger: server.logger
+        )
+    )
     router.add(middleware: ErrorEnvelopeMiddleware())
-    router.add(middleware: FaultMiddleware(faults: server.controls.faults, metrics: server.metrics))
+    router.add(middleware: FaultMiddleware(controls: server.controls, metrics: server.metrics))
     router.add(middleware: ContentEncodingMiddleware())
     router.add(middleware: ExpectContinueMiddleware())
     OperationsController(metrics: server.metrics, store: server.fileService.metadata).addRoutes(to: router)

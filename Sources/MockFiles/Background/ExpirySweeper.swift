@@ -11,6 +11,8 @@ public struct ExpirySweeper: Service {
     let metrics: ServerMetrics
     /// With several instances on one store, the sweep runs where this lease is held.
     let lease: SweepLease
+    /// Takes over a clock another instance moved before each sweep (shared controls).
+    let synchronizeClock: @Sendable () async throws -> Void
     let logger: Logger
     /// Rows handled per transaction, so a large backlog never holds the writer for long.
     static let batchSize = 500
@@ -31,8 +33,10 @@ public struct ExpirySweeper: Service {
         interval: Duration,
         metrics: ServerMetrics,
         lease: SweepLease = SweepLease(holder: "local"),
+        synchronizeClock: @escaping @Sendable () async throws -> Void = {},
         logger: Logger
     ) {
+        self.synchronizeClock = synchronizeClock
         self.service = files
         self.uploads = uploads
         self.interval = interval
@@ -77,6 +81,7 @@ public struct ExpirySweeper: Service {
     /// One pass: every file expired by now, and tombstones past their retention. Returns files removed.
     @discardableResult
     public func sweepOnce() async throws -> Int {
+        try await synchronizeClock()
         let now = service.clock.seconds
         var removed = 0
         while true {

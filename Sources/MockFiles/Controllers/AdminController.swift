@@ -27,22 +27,22 @@ struct AdminController {
     }
 
     func listFaults(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try Self.json(["object": "list", "data": controls.faults.rules.map(\.json)])
+        try Self.json(["object": "list", "data": try await controls.faultRules().map(\.json)])
     }
 
     func addFault(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await JSONBody.read(request)
-        let rule = try controls.faults.add { id in try FaultRule(json: body, id: id) }
+        let rule = try await controls.addFault { id in try FaultRule(json: body, id: id) }
         return try Self.json(rule.json)
     }
 
     func removeAllFaults(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try Self.json(["removed": controls.faults.removeAll()])
+        try Self.json(["removed": try await controls.removeAllFaults()])
     }
 
     func removeFault(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard controls.faults.remove(id: id) else {
+        guard try await controls.removeFault(id: id) else {
             throw APIError(status: .notFound, message: "No such fault rule: \(id)", param: "id")
         }
         return try Self.json(["id": id, "deleted": true])
@@ -71,10 +71,12 @@ struct AdminController {
                 param: advance == nil ? "now" : "advance_seconds"
             )
         }
-        if frozen as? Bool == true { files.clock.freeze() }
-        if let now { files.clock.set(to: now) }
-        if let advance { files.clock.advance(by: advance) }
-        if frozen as? Bool == false { files.clock.unfreeze() }
+        try await controls.changeClock { clock in
+            if frozen as? Bool == true { clock.freeze() }
+            if let now { clock.set(to: now) }
+            if let advance { clock.advance(by: advance) }
+            if frozen as? Bool == false { clock.unfreeze() }
+        }
         return try clockAnswer()
     }
 
@@ -106,7 +108,7 @@ struct AdminController {
             var object = "list"
             var data: [RequestLogEntry]
         }
-        return try JSONResponse.make(Page(data: controls.requestLog.recent(limit: limit)))
+        return try JSONResponse.make(Page(data: try await controls.recentRequests(limit: limit)))
     }
 
     /// Runs the expiry sweep now (e.g. after moving the clock) instead of waiting for the interval.

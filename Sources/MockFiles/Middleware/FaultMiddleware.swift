@@ -10,14 +10,18 @@ struct FaultMiddleware: RouterMiddleware {
     struct DroppedConnection: Error {}
 
     typealias Context = AppRequestContext
-    let faults: FaultInjector
+    let controls: TestControls
     let metrics: ServerMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard !path.hasPrefix("/admin"), path != "/health",
-            let rule = faults.fire(method: request.method.rawValue, path: path, apiKey: AuthMiddleware.bearerToken(request.headers[.authorization]))
-        else {
+        guard !path.hasPrefix("/admin"), path != "/health" else {
+            // The admin API reads and moves the clock: it must start from the shared one too.
+            if path.hasPrefix("/admin") { try await controls.synchronize() }
+            return try await next(request, context)
+        }
+        let apiKey = AuthMiddleware.bearerToken(request.headers[.authorization])
+        guard let rule = try await controls.fireFault(method: request.method.rawValue, path: path, apiKey: apiKey) else {
             return try await next(request, context)
         }
         metrics.recordFault(kind: rule.dropConnection ? "drop_connection" : rule.status != nil ? "error" : "delay")

@@ -62,4 +62,18 @@ public final class ServiceClock: Sendable {
     }
 
     public var isFrozen: Bool { state.withLockedValue { $0.frozenAt != nil } }
+
+    /// What the clock holds, for sharing it with other instances: the offset from the system
+    /// clock, and the instant it stands at when frozen.
+    public var setting: (offset: Double, frozenAt: Double?) {
+        state.withLockedValue { ($0.offset, $0.frozenAt) }
+    }
+
+    /// Takes over a setting another instance made.
+    public func apply(offset: Double, frozenAt: Double?) {
+        state.withLockedValue { state in
+            state.offset = offset
+            state.frozenAt = frozenAt
+        }
+    }
 }

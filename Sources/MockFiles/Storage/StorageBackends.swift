@@ -9,6 +9,8 @@ public struct StorageBackends: Sendable {
     public var blobs: any BlobStore
     /// Who runs the expiry sweep when several instances share the stores.
     public var leases: any LeaseStore
+    /// The clock, fault rules and request log several instances share; nil when alone.
+    public var sharedControls: (any SharedControlStore)?
     /// Clients the stores need running (a PostgreSQL pool): the first services of the server's
     /// group, so that on shutdown they stop after the HTTP server has drained.
     public var services: [any Service]
@@ -19,12 +21,14 @@ public struct StorageBackends: Sendable {
         metadata: any MetadataStore & UploadStore,
         blobs: any BlobStore,
         leases: any LeaseStore = LocalLeases(),
+        sharedControls: (any SharedControlStore)? = nil,
         services: [any Service] = [],
         isShared: Bool = false
     ) {
         self.metadata = metadata
         self.blobs = blobs
         self.leases = leases
+        self.sharedControls = sharedControls
         self.services = services
         self.isShared = isShared
     }
@@ -61,6 +65,13 @@ public struct StorageBackends: Sendable {
             backgroundLogger: logger
         )
         let metadata = PostgresMetadataStore(client: client, logger: logger)
-        return StorageBackends(metadata: metadata, blobs: blobs, leases: metadata, services: [client] + services, isShared: true)
+        return StorageBackends(
+            metadata: metadata,
+            blobs: blobs,
+            leases: metadata,
+            sharedControls: metadata,
+            services: [client] + services,
+            isShared: true
+        )
     }
 }

@@ -22,6 +22,11 @@ public final class FaultInjector: Sendable {
 
     public var rules: [FaultRule] { state.withLockedValue { $0.rules } }
 
+    /// Takes over the rules another instance made (shared controls).
+    public func replaceAll(with rules: [FaultRule]) {
+        state.withLockedValue { $0.rules = rules }
+    }
+
     @discardableResult
     public func remove(id: String) -> Bool {
         state.withLockedValue { state in

@@ -2,7 +2,8 @@ import Foundation
 import HTTPTypes
 
 /// A fault to inject: which requests it matches and what happens to them.
-public struct FaultRule: Sendable, Equatable {
+/// Codable so that instances sharing a database can store it.
+public struct FaultRule: Sendable, Equatable, Codable {
     public var id: String
     /// `nil` matches every method.
     public var method: String?

@@ -3,8 +3,10 @@ import Logging
 import NIOConcurrencyHelpers
 
 /// One answered request, as `GET /admin/requests` shows it.
-public struct RequestLogEntry: Sendable, Encodable {
+public struct RequestLogEntry: Sendable, Codable {
     public var requestID: String
+    /// The instance that answered (`instanceName`), so a log shared by several tells them apart.
+    public var instance: String
     public var method: String
     public var path: String
     public var status: Int
@@ -16,7 +18,7 @@ public struct RequestLogEntry: Sendable, Encodable {
     public var timestamp: Double
 
     enum CodingKeys: String, CodingKey {
-        case method, path, status, tenant, timestamp
+        case method, path, status, tenant, timestamp, instance
         case requestID = "request_id"
         case objectID = "object_id"
         case bytesIn = "bytes_in"
@@ -44,6 +46,7 @@ public struct RequestLogEntry: Sendable, Encodable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(requestID, forKey: .requestID)
+        try container.encode(instance, forKey: .instance)
         try container.encode(method, forKey: .method)
         try container.encode(path, forKey: .path)
         try container.encode(status, forKey: .status)

@@ -1,8 +1,14 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// Everything tests can steer: faults, the request log, fixtures, and reset. The clock and the
 /// id generator live in the services (every timestamp already reads that clock).
+///
+/// With several instances on one database (`shared`), the clock, the rules and the log live
+/// there: each request first brings this instance's copy of the clock and rules up to date
+/// (`synchronize`, one small read), changes are written through, and a limited rule's firings are
+/// counted atomically in the database, so `times: 1` fires once across all instances.
 public struct TestControls: Sendable {
     public let faults = FaultInjector()
     public let requestLog: RequestLog
@@ -10,13 +16,24 @@ public struct TestControls: Sendable {
     let files: FileService
     let uploads: UploadService
     let resolver: TenantResolver
+    let shared: (any SharedControlStore)?
+    /// The generation of the shared controls this instance's copy reflects.
+    let syncedGeneration = NIOLockedValueBox<Int64>(-1)
 
-    public init(files: FileService, uploads: UploadService, resolver: TenantResolver, fixtures: FixtureManifest?, requestLogCapacity: Int) {
+    public init(
+        files: FileService,
+        uploads: UploadService,
+        resolver: TenantResolver,
+        fixtures: FixtureManifest?,
+        requestLogCapacity: Int,
+        shared: (any SharedControlStore)? = nil
+    ) {
         self.files = files
         self.uploads = uploads
         self.resolver = resolver
         self.fixtures = fixtures
         self.requestLog = RequestLog(capacity: requestLogCapacity)
+        self.shared = shared
     }
 
     /// Loads every fixture whose id is not stored yet; returns how many were loaded.
@@ -34,6 +51,8 @@ public struct TestControls: Sendable {
                 throw FixtureManifest.Problem(description: "fixture \(entry.id): its api_key, organization and project are refused (\(resolution))")
             }
             if try await files.metadata.file(id: entry.id, tenant: tenant.key) != nil { continue }
+            // Instances starting together may load the same fixture: the first row wins, and the
+            // others' identical blob under the same id does no harm.
             try await files.blobs.withNewBlob(copyingFileAt: entry.contentPath) { blob in
                 let now = files.clock.seconds
                 var file = files.newFile(
@@ -51,6 +70,8 @@ public struct TestControls: Sendable {
                 do {
                     _ = try await files.metadata.insert(file)
                 } catch {
+                    // Loaded by another instance meanwhile: its row points at this same blob, keep it.
+                    if (try? await files.metadata.file(id: entry.id, tenant: tenant.key)) != nil { return }
                     try? await files.blobs.removeBlob(id: entry.id)
                     throw error
                 }
@@ -96,8 +117,8 @@ public struct TestControls: Sendable {
                 uploadsRemoved: counts.uploads,
                 partsRemoved: counts.parts,
                 blobsRemoved: blobsRemoved,
-                faultsRemoved: faults.removeAll(),
-                requestsCleared: requestLog.clear(),
+                faultsRemoved: try await removeAllFaults(),
+                requestsCleared: try await clearRequests(),
                 fixturesLoaded: try await loadFixtures()
             )
         }

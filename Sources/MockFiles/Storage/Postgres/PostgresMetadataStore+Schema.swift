@@ -72,6 +72,32 @@ extension PostgresMetadataStore {
                 "CREATE TABLE mockfiles_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)"
             ]
         ),
+        (
+            3,
+            [
+                // The test controls all instances share (SharedControlStore).
+                """
+                CREATE TABLE mockfiles_controls (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    generation BIGINT NOT NULL,
+                    clock_offset DOUBLE PRECISION NOT NULL,
+                    clock_frozen_at DOUBLE PRECISION
+                )
+                """,
+                "INSERT INTO mockfiles_controls (id, generation, clock_offset) VALUES (1, 0, 0)",
+                "CREATE SEQUENCE mockfiles_fault_ids",
+                """
+                CREATE TABLE mockfiles_fault_rules (
+                    seq BIGSERIAL PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    rule TEXT NOT NULL,
+                    fired INTEGER NOT NULL,
+                    remaining INTEGER
+                )
+                """,
+                "CREATE TABLE mockfiles_requests (seq BIGSERIAL PRIMARY KEY, entry TEXT NOT NULL)",
+            ]
+        ),
     ]
 
     /// Any key: it only has to be the same in every instance.

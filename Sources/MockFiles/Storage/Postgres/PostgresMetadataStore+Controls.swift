@@ -1,0 +1,121 @@
+import Foundation
+import PostgresNIO
+
+/// The shared test controls in three tables: one row for the clock and the generation, the fault
+/// rules (counts in columns, so a firing is one atomic UPDATE), and the request log.
+extension PostgresMetadataStore: SharedControlStore {
+    public func controlGeneration() async throws -> Int64 {
+        let rows = try await client.query("SELECT generation FROM mockfiles_controls WHERE id = 1", logger: logger)
+        for try await generation in rows.decode(Int64.self) { return generation }
+        return 0
+    }
+
+    public func loadControls() async throws -> SharedControls {
+        try await client.withTransaction(logger: logger) { connection in
+            var controls = SharedControls(generation: 0, clockOffset: 0, clockFrozenAt: nil, faultRules: [])
+            let state = try await connection.query(
+                "SELECT generation, clock_offset, clock_frozen_at FROM mockfiles_controls WHERE id = 1",
+                logger: logger
+            )
+            for try await (generation, offset, frozenAt) in state.decode((Int64, Double, Double?).self) {
+                controls.generation = generation
+                controls.clockOffset = offset
+                controls.clockFrozenAt = frozenAt
+            }
+            let rules = try await connection.query("SELECT rule, fired, remaining FROM mockfiles_fault_rules ORDER BY seq", logger: logger)
+            for try await row in rules.decode((String, Int, Int?).self) { controls.faultRules.append(try Self.faultRule(row)) }
+            return controls
+        }
+    }
+
+    static func faultRule(_ row: (String, Int, Int?)) throws -> FaultRule {
+        var rule = try JSONDecoder().decode(FaultRule.self, from: Data(row.0.utf8))
+        rule.fired = row.1
+        rule.remaining = row.2
+        return rule
+    }
+
+    public func saveClock(offset: Double, frozenAt: Double?) async throws {
+        try await client.query(
+            """
+            UPDATE mockfiles_controls SET generation = generation + 1, clock_offset = \(offset), clock_frozen_at = \(frozenAt)
+            WHERE id = 1
+            """,
+            logger: logger
+        )
+    }
+
+    public func insertFaultRule(_ make: (String) throws -> FaultRule) async throws -> FaultRule {
+        try await client.withTransaction(logger: logger) { connection in
+            var number: Int64 = 0
+            for try await value in try await connection.query("SELECT nextval('mockfiles_fault_ids')", logger: logger).decode(Int64.self) {
+                number = value
+            }
+            let rule = try make("fault_\(number)")
+            let text = String(decoding: try JSONEncoder().encode(rule), as: UTF8.self)
+            try await connection.query(
+                "INSERT INTO mockfiles_fault_rules (id, rule, fired, remaining) VALUES (\(rule.id), \(text), 0, \(rule.remaining))",
+                logger: logger
+            )
+            try await connection.query("UPDATE mockfiles_controls SET generation = generation + 1 WHERE id = 1", logger: logger)
+            return rule
+        }
+    }
+
+    public func deleteFaultRule(id: String) async throws -> Bool {
+        try await countAndBumpGeneration("DELETE FROM mockfiles_fault_rules WHERE id = \(id) RETURNING 1") > 0
+    }
+
+    public func deleteAllFaultRules() async throws -> Int {
+        try await countAndBumpGeneration("DELETE FROM mockfiles_fault_rules RETURNING 1")
+    }
+
+    /// Runs `change` (a statement with RETURNING) and, when it touched a row, bumps the generation
+    /// in the same statement.
+    private func countAndBumpGeneration(_ change: PostgresQuery) async throws -> Int {
+        var query = change
+        query.sql =
+            "WITH gone AS (\(change.sql)), bumped AS (UPDATE mockfiles_controls SET generation = generation + 1 "
+            + "WHERE id = 1 AND EXISTS (SELECT 1 FROM gone)) SELECT count(*) FROM gone"
+        let rows = try await client.query(query, logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
+    public func recordFiring(ofRule id: String) async throws -> FaultRule? {
+        let rows = try await client.query(
+            """
+            UPDATE mockfiles_fault_rules SET fired = fired + 1, remaining = remaining - 1
+            WHERE id = \(id) AND (remaining IS NULL OR remaining > 0)
+            RETURNING rule, fired, remaining
+            """,
+            logger: logger
+        )
+        for try await row in rows.decode((String, Int, Int?).self) { return try Self.faultRule(row) }
+        return nil
+    }
+
+    public func appendRequest(_ entry: RequestLogEntry, capacity: Int) async throws {
+        let text = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
+        let rows = try await client.query("INSERT INTO mockfiles_requests (entry) VALUES (\(text)) RETURNING seq", logger: logger)
+        var sequence: Int64 = 0
+        for try await value in rows.decode(Int64.self) { sequence = value }
+        // Trimming now and then keeps the table near `capacity` without a DELETE per request.
+        if sequence % 64 == 0 {
+            try await client.query("DELETE FROM mockfiles_requests WHERE seq <= \(sequence - Int64(capacity))", logger: logger)
+        }
+    }
+
+    public func recentRequests(limit: Int) async throws -> [RequestLogEntry] {
+        let rows = try await client.query("SELECT entry FROM mockfiles_requests ORDER BY seq DESC LIMIT \(Int64(limit))", logger: logger)
+        var entries: [RequestLogEntry] = []
+        for try await text in rows.decode(String.self) { entries.append(try JSONDecoder().decode(RequestLogEntry.self, from: Data(text.utf8))) }
+        return entries
+    }
+
+    public func clearRequests() async throws -> Int {
+        let rows = try await client.query("WITH gone AS (DELETE FROM mockfiles_requests RETURNING 1) SELECT count(*) FROM gone", logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+}

@@ -1,0 +1,31 @@
+/// The test controls every instance must agree on when several share a database: the clock, the
+/// fault rules (with their counts) and the request log. One instance alone keeps them in memory
+/// and has no such store.
+public protocol SharedControlStore: Sendable {
+    /// Grows with every change to the clock or the rules: one cheap read tells an instance
+    /// whether its copy is current.
+    func controlGeneration() async throws -> Int64
+    func loadControls() async throws -> SharedControls
+    func saveClock(offset: Double, frozenAt: Double?) async throws
+    /// Stores a new rule under the next `fault_N` id.
+    func insertFaultRule(_ make: (String) throws -> FaultRule) async throws -> FaultRule
+    func deleteFaultRule(id: String) async throws -> Bool
+    func deleteAllFaultRules() async throws -> Int
+    /// Counts one firing of the rule, atomically across instances; nil when it is gone or another
+    /// instance took its last turn.
+    func recordFiring(ofRule id: String) async throws -> FaultRule?
+    /// Appends an entry, keeping the newest `capacity` of all instances.
+    func appendRequest(_ entry: RequestLogEntry, capacity: Int) async throws
+    /// Newest first.
+    func recentRequests(limit: Int) async throws -> [RequestLogEntry]
+    func clearRequests() async throws -> Int
+}
+
+/// The shared clock and rules as one instance loads them.
+public struct SharedControls: Sendable {
+    public var generation: Int64
+    public var clockOffset: Double
+    public var clockFrozenAt: Double?
+    /// In the order they were added (the first matching rule fires).
+    public var faultRules: [FaultRule]
+}

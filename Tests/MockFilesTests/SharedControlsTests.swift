@@ -1,0 +1,96 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+@testable import MockFiles
+
+/// Two instances on one PostgreSQL database agree on the test controls at once: the clock, fault
+/// rules (a `times: 1` rule fires once across both), the request log (tagged by instance), reset.
+@Suite(.enabled(if: BackendUnderTest.available.contains(.postgres), "needs MOCKFILES_TEST_DATABASE_URL (scripts/test starts PostgreSQL)"))
+struct SharedControlsTests {
+    /// Two servers on a fresh database (and one data directory for their blobs), their routers
+    /// driven in-process.
+    func withTwoInstances(_ body: @Sendable @escaping (any TestClientProtocol, any TestClientProtocol) async throws -> Void) async throws {
+        try await BackendUnderTest.withFreshDatabase { location in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-shared-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            func instance(_ name: String) async throws -> MockFilesServer {
+                var settings = ServerSettings()
+                settings.dataDirectory = directory
+                settings.storage.database = location
+                settings.instanceName = name
+                settings.logLevel = .error
+                let storage = try await StorageBackends.open(settings, logger: BackendUnderTest.logger)
+                return try MockFilesServer(settings: settings, storage: storage)
+            }
+            let (a, b) = (try await instance("a"), try await instance("b"))
+            try await BackendUnderTest.running(a.storage) {
+                try await BackendUnderTest.running(b.storage) {
+                    try await Application(router: buildRouter(a), configuration: .init()).test(.router) { clientA in
+                        try await Application(router: buildRouter(b), configuration: .init()).test(.router) { clientB in
+                            try await body(clientA, clientB)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func theClockMovedOnOneInstanceHasMovedOnTheOther() async throws {
+        try await withTwoInstances { a, b in
+            let (_, frozen) = try await a.postJSON("/admin/clock", ["now": 2_000_000_000, "frozen": true])
+            #expect(frozen["now"] as? Int64 == 2_000_000_000)
+            let (_, seen) = try await b.getJSON("/admin/clock")
+            #expect(seen["now"] as? Int64 == 2_000_000_000 && seen["frozen"] as? Bool == true)
+            _ = try await b.postJSON("/admin/clock", ["advance_seconds": 3600])
+            let (_, later) = try await a.getJSON("/admin/clock")
+            #expect(later["now"] as? Int64 == 2_000_003_600)
+            // A file made on one instance expires by the clock the other moved.
+            let created = try await a.createFile(.createFile(purpose: "batch", filename: "b.jsonl", contents: Array("{}\n".utf8)))
+            let id = try #require(created["id"] as? String)
+            let thirtyDaysLater: Int64 = 2_000_003_600 + 30 * 86_400
+            #expect((created["expires_at"] as? NSNumber)?.int64Value == thirtyDaysLater)
+            _ = try await b.postJSON("/admin/clock", ["advance_seconds": 30 * 86_400])
+            let (status, _) = try await a.getJSON("/v1/files/\(id)")
+            #expect(status == .notFound)
+        }
+    }
+
+    @Test func aRuleForOneRequestFiresOnceAcrossInstances() async throws {
+        try await withTwoInstances { a, b in
+            let (status, _) = try await a.postJSON("/admin/faults", ["path": "/v1/files", "status": 503, "times": 1])
+            #expect(status == .ok)
+            var failures = 0
+            for client in [b, a, b, a] {
+                let status = try await client.execute(uri: "/v1/files", method: .get, headers: testKeyHeaders) { $0.status }
+                if status == .serviceUnavailable { failures += 1 } else { #expect(status == .ok) }
+            }
+            #expect(failures == 1)
+            let (_, listed) = try await b.getJSON("/admin/faults")
+            let rule = try #require((listed["data"] as? [[String: Any]])?.first)
+            #expect(rule["fired"] as? Int == 1 && rule["times_remaining"] as? Int == 0)
+        }
+    }
+
+    @Test func theRequestLogShowsEveryInstanceAndResetClearsEverywhere() async throws {
+        try await withTwoInstances { a, b in
+            try await a.execute(uri: "/v1/files?limit=1", method: .get, headers: testKeyHeaders) { #expect($0.status == .ok) }
+            try await b.execute(uri: "/v1/files?limit=2", method: .get, headers: testKeyHeaders) { #expect($0.status == .ok) }
+            let (_, log) = try await a.getJSON("/admin/requests")
+            let entries = try #require(log["data"] as? [[String: Any]])
+            #expect(entries.map { $0["instance"] as? String } == ["b", "a"], "newest first, each tagged")
+            _ = try await a.postJSON("/admin/faults", ["path": "/v1/nothing", "status": 500])
+            _ = try await b.createFile(.createFile())
+            let (status, report) = try await b.postJSON("/admin/reset", [:])
+            #expect(status == .ok && report["faults_removed"] as? Int == 1 && report["files_removed"] as? Int == 1)
+            let (_, faults) = try await a.getJSON("/admin/faults")
+            #expect((faults["data"] as? [Any])?.isEmpty == true)
+            let (_, cleared) = try await a.getJSON("/admin/requests")
+            #expect((cleared["data"] as? [Any])?.isEmpty == true)
+        }
+    }
+}
