@@ -17,6 +17,7 @@ import pytest
 from mockfiles_kit import API_KEY, Server, ServerError, use_checkout_binary
 from mockfiles_kit.sdk import openai_client
 
+import shared_pair
 from checkout import REPO_ROOT
 from wirecheck import CHECKER
 
@@ -66,12 +67,22 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
 
     def start(*extra_args: str, data_dir: Path | None = None) -> Server:
         run = tmp_path_factory.mktemp("server")
+        data_dir = data_dir or run / "data"
         try:
-            server = Server.start(data_dir or run / "data", run / "logs", extra_args)
+            if not shared_pair.ENABLED:
+                server = Server.start(data_dir, run / "logs", extra_args)
+                servers.append(server)
+                return server
+            # Shared mode: two instances on one database and data dir; clients alternate between them.
+            args = shared_pair.database_args(str(data_dir)) + list(extra_args)
+            first = Server.start(data_dir, run / "logs", args)
+            servers.append(first)
+            second = Server.start(data_dir, run / "logs-second", args)
+            servers.append(second)
+            shared_pair.register(first.port, second.port)
+            return first
         except ServerError as e:
             pytest.fail(str(e), pytrace=False)
-        servers.append(server)
-        return server
 
     yield start
     failures = []
@@ -103,7 +114,7 @@ def make_client() -> Iterator[Callable[..., openai.OpenAI]]:
     made: list[openai.OpenAI] = []
 
     def make(base_url: str, api_key: str = API_KEY, **kwargs: object) -> openai.OpenAI:
-        c = openai_client(base_url, api_key, on_response=[CHECKER.hook], max_retries=0, **kwargs)
+        c = openai_client(base_url, api_key, on_response=[CHECKER.hook], transport=shared_pair.transport(), max_retries=0, **kwargs)
         made.append(c)
         return c
 
@@ -124,6 +135,8 @@ def make_raw() -> Iterator[Callable[..., httpx2.Client]]:
 
     def make(server: Server, api_key: str | None = API_KEY, **kwargs: object) -> httpx2.Client:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key is not None else {}
+        if shared_pair.ENABLED and "transport" not in kwargs:
+            kwargs["transport"] = shared_pair.transport()
         c = httpx2.Client(base_url=server.root_url, headers=headers, timeout=120.0, event_hooks={"response": [CHECKER.hook]}, **kwargs)
         made.append(c)
         return c

@@ -16,6 +16,7 @@ from mockfiles_kit import Server, binary_path, free_port
 from mockfiles_kit.admin import Admin
 
 from checkout import REPO_ROOT
+import shared_pair
 from helpers import error_envelope
 
 FIXTURES = REPO_ROOT / "fixtures"
@@ -167,6 +168,7 @@ def first_ids(server: Server, make_client: Callable[..., openai.OpenAI]) -> tupl
     return first.id, second.id, upload.id
 
 
+@pytest.mark.skipif(shared_pair.ENABLED, reason="a seed makes each instance's ids repeat; two instances with one seed are not one sequence")
 def test_id_seed_repeats_ids(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI]) -> None:
     one = first_ids(start_server("--id-seed", "42"), make_client)
     two = first_ids(start_server("--id-seed", "42"), make_client)

@@ -36,7 +36,9 @@ struct RequestLogMiddleware: RouterMiddleware {
         // The log is of API calls only: health checks, scrapes and unknown routes would crowd them out.
         if path == "/v1" || path.hasPrefix("/v1/") {
             do {
-                try await controls.recordRequest(entry)
+                // In a task of its own: a request whose connection a fault dropped is cancelled,
+                // and its entry must still reach a shared log.
+                try await Task { [controls] in try await controls.recordRequest(entry) }.value
             } catch {
                 // The answer is made: a log that cannot be written must not take it back.
                 logger.error("request log write failed", metadata: ["error": "\(error)"])

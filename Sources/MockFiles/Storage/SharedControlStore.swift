@@ -7,8 +7,8 @@ public protocol SharedControlStore: Sendable {
     func controlGeneration() async throws -> Int64
     func loadControls() async throws -> SharedControls
     func saveClock(offset: Double, frozenAt: Double?) async throws
-    /// Stores a new rule under the next `fault_N` id.
-    func insertFaultRule(_ make: (String) throws -> FaultRule) async throws -> FaultRule
+    /// Stores a new (already validated) rule under the next `fault_N` id; returns it with that id.
+    func insertFaultRule(_ rule: FaultRule) async throws -> FaultRule
     func deleteFaultRule(id: String) async throws -> Bool
     func deleteAllFaultRules() async throws -> Int
     /// Counts one firing of the rule, atomically across instances; nil when it is gone or another

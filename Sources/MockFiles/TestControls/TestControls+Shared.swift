@@ -39,7 +39,8 @@ extension TestControls {
 
     public func addFault(_ make: (String) throws -> FaultRule) async throws -> FaultRule {
         guard let shared else { return try faults.add(make) }
-        let rule = try await shared.insertFaultRule(make)
+        // Validated before the database is touched: a refused rule is a 400, not a rolled-back write.
+        let rule = try await shared.insertFaultRule(try make("fault_new"))
         try await synchronize()
         return rule
     }

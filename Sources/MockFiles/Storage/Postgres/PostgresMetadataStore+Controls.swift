@@ -45,13 +45,14 @@ extension PostgresMetadataStore: SharedControlStore {
         )
     }
 
-    public func insertFaultRule(_ make: (String) throws -> FaultRule) async throws -> FaultRule {
+    public func insertFaultRule(_ rule: FaultRule) async throws -> FaultRule {
         try await client.withTransaction(logger: logger) { connection in
             var number: Int64 = 0
             for try await value in try await connection.query("SELECT nextval('mockfiles_fault_ids')", logger: logger).decode(Int64.self) {
                 number = value
             }
-            let rule = try make("fault_\(number)")
+            var rule = rule
+            rule.id = "fault_\(number)"
             let text = String(decoding: try JSONEncoder().encode(rule), as: UTF8.self)
             try await connection.query(
                 "INSERT INTO mockfiles_fault_rules (id, rule, fired, remaining) VALUES (\(rule.id), \(text), 0, \(rule.remaining))",

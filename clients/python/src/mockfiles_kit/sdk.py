@@ -20,12 +20,15 @@ def openai_client(
     api_key: str = API_KEY,
     *,
     on_response: Iterable[Callable[[httpx2.Response], None]] = (),
+    transport: httpx2.BaseTransport | None = None,
     **options: Any,
 ) -> openai.OpenAI:
     """`openai.OpenAI` on `base_url` (a server's `base_url`, ending in /v1); every answer is handed to the
     `on_response` hooks first (the acceptance suite checks the wire contract there). `options` go to the
-    client as they are, e.g. `max_retries=0` to see every error the server answers."""
+    client as they are, e.g. `max_retries=0` to see every error the server answers. `transport` replaces
+    the HTTP transport (the suite's shared mode spreads requests over two instances with one)."""
     import openai
 
-    http = openai.DefaultHttpxClient(event_hooks={"response": list(on_response)})
+    extra = {"transport": transport} if transport is not None else {}
+    http = openai.DefaultHttpxClient(event_hooks={"response": list(on_response)}, **extra)
     return openai.OpenAI(base_url=base_url, api_key=api_key, http_client=http, **options)

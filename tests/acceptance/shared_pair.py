@@ -1,0 +1,56 @@
+"""The suite's shared mode (MOCKFILES_ACCEPTANCE_SHARED=1): every server a test starts is two instances on
+one PostgreSQL database (and one data directory for the bytes), and every SDK or httpx2 request goes to
+them in turn, so each step of a test may land on the other instance. scripts/test runs the files, uploads
+and controls tests this way after their ordinary run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx2
+
+ENABLED = os.environ.get("MOCKFILES_ACCEPTANCE_SHARED") == "1"
+
+# A started pair: the first instance's port -> both ports.
+_pairs: dict[int, list[int]] = {}
+# A data dir -> its database, so a restart on the same data dir finds the same state.
+_databases: dict[str, str] = {}
+
+
+def database_args(data_dir: str) -> list[str]:
+    """`--database-url` for this data dir's database, made on first use."""
+    admin_url = os.environ.get("MOCKFILES_TEST_DATABASE_URL")
+    if not admin_url:
+        raise RuntimeError("MOCKFILES_ACCEPTANCE_SHARED=1 needs MOCKFILES_TEST_DATABASE_URL (scripts/test starts PostgreSQL)")
+    if data_dir not in _databases:
+        name = f"mockfiles_pair_{uuid.uuid4().hex[:10]}"
+        subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60)
+        _databases[data_dir] = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    return ["--database-url", _databases[data_dir]]
+
+
+def register(first_port: int, second_port: int) -> None:
+    _pairs[first_port] = [first_port, second_port]
+
+
+class AlternatingTransport(httpx2.HTTPTransport):
+    """Sends each request to the next instance of the pair its URL names (others go where they point)."""
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        self._turns = itertools.count()
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        ports = _pairs.get(request.url.port or 0)
+        if ports:
+            request.url = request.url.copy_with(port=ports[next(self._turns) % len(ports)])
+        return super().handle_request(request)
+
+
+def transport() -> AlternatingTransport | None:
+    return AlternatingTransport() if ENABLED else None
