@@ -8,13 +8,14 @@ WORKDIR /src
 COPY . .
 RUN scripts/container-build /rootfs
 
-# ---- run: a slim image with only the runtime libraries (the script checks the binary needs no others)
+# ---- run: a slim image with only the runtime libraries (the script checks the binary needs no others);
+# libxml2 (with ICU and lzma) is for FoundationXML, which reads the S3 store's XML answers.
 FROM debian:bookworm-slim
 # Unpinned on purpose: bookworm's packages only change for security fixes, which an image should take;
 # an exact version pin breaks the build the day Debian replaces it.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libsqlite3-0 zlib1g curl ca-certificates \
+    && apt-get install -y --no-install-recommends libsqlite3-0 zlib1g libxml2 curl ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /data mockfiles \
     && mkdir -p /data && chown mockfiles /data

@@ -469,7 +469,13 @@ class Run:
 
 
 def main() -> None:
+    if "--shared" in sys.argv[1:]:  # two instances on PostgreSQL + S3: its own options and defaults
+        import crash_kill_shared
+
+        crash_kill_shared.main(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", action="store_true", help="two instances on PostgreSQL + S3 instead (crash_kill_shared.py; `--shared --help` for its options)")
     parser.add_argument("--cycles", type=int, default=20, help="kill -9 / restart cycles (default 20; CI uses 5)")
     parser.add_argument("--seconds-per-cycle", type=float, default=4.0, help="longest uptime before a kill; each kill comes after uniform(min(1, S/4), S) s (default 4)")
     parser.add_argument("--uploaders", type=int, default=32, help="uploader threads (default 32)")
