@@ -36,9 +36,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         // The log is of API calls only: health checks, scrapes and unknown routes would crowd them out.
         if path == "/v1" || path.hasPrefix("/v1/") {
             do {
-                // In a task of its own: a request whose connection a fault dropped is cancelled,
-                // and its entry must still reach a shared log.
-                try await Task { [controls] in try await controls.recordRequest(entry) }.value
+                try await controls.recordRequest(entry)
             } catch {
                 // The answer is made: a log that cannot be written must not take it back.
                 logger.error("request log write failed", metadata: ["error": "\(error)"])

@@ -61,7 +61,10 @@ extension TestControls {
     /// test reading the log through any instance right after sees it.
     public func recordRequest(_ entry: RequestLogEntry) async throws {
         guard let shared else { return requestLog.append(entry) }
-        try await shared.appendRequest(entry, capacity: requestLog.capacity)
+        // In a task of its own: a request whose connection a fault dropped is cancelled, and its
+        // entry must still reach the shared log. Alone, the append is synchronous and needs none.
+        let capacity = requestLog.capacity
+        try await Task { try await shared.appendRequest(entry, capacity: capacity) }.value
     }
 
     public func recentRequests(limit: Int) async throws -> [RequestLogEntry] {
