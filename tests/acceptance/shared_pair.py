@@ -1,7 +1,8 @@
 """The suite's shared mode (MOCKFILES_ACCEPTANCE_SHARED=1): every server a test starts is two instances on
-one PostgreSQL database (and one data directory for the bytes), and every SDK or httpx2 request goes to
-them in turn, so each step of a test may land on the other instance. scripts/test runs the files, uploads
-and controls tests this way after their ordinary run.
+one PostgreSQL database and one S3 bucket prefix (MOCKFILES_TEST_S3_ENDPOINT; without it, one data
+directory holds the bytes), and every SDK or httpx2 request goes to them in turn, so each step of a test
+may land on the other instance. scripts/test runs the files, uploads and controls tests this way after
+their ordinary run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx2
 
 ENABLED = os.environ.get("MOCKFILES_ACCEPTANCE_SHARED") == "1"
+BLOBS_IN_S3 = ENABLED and bool(os.environ.get("MOCKFILES_TEST_S3_ENDPOINT"))
 
 # A started pair: the first instance's port -> both ports.
 _pairs: dict[int, list[int]] = {}
@@ -22,8 +24,8 @@ _pairs: dict[int, list[int]] = {}
 _databases: dict[str, str] = {}
 
 
-def database_args(data_dir: str) -> list[str]:
-    """`--database-url` for this data dir's database, made on first use."""
+def storage_args(data_dir: str) -> list[str]:
+    """`--database-url` (and `--blob-url` when S3 is there) for this data dir's storage, made on first use."""
     admin_url = os.environ.get("MOCKFILES_TEST_DATABASE_URL")
     if not admin_url:
         raise RuntimeError("MOCKFILES_ACCEPTANCE_SHARED=1 needs MOCKFILES_TEST_DATABASE_URL (scripts/test starts PostgreSQL)")
@@ -31,7 +33,16 @@ def database_args(data_dir: str) -> list[str]:
         name = f"mockfiles_pair_{uuid.uuid4().hex[:10]}"
         subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60)
         _databases[data_dir] = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    return ["--database-url", _databases[data_dir]]
+    database = _databases[data_dir]
+    args = ["--database-url", database]
+    s3_endpoint = os.environ.get("MOCKFILES_TEST_S3_ENDPOINT")
+    if s3_endpoint:
+        # A prefix per database: a restart on the same data dir finds its bytes, other servers never do.
+        bucket = os.environ.get("MOCKFILES_TEST_S3_BUCKET", "mockfiles-test")
+        args += ["--blob-url", f"s3://{bucket}/{urlsplit(database).path.lstrip('/')}", "--s3-endpoint", s3_endpoint]
+    elif os.environ.get("MOCKFILES_REQUIRE_SHARED_BACKENDS") == "1":
+        raise RuntimeError("MOCKFILES_REQUIRE_SHARED_BACKENDS=1 but MOCKFILES_TEST_S3_ENDPOINT is not set")
+    return args
 
 
 def register(first_port: int, second_port: int) -> None:

@@ -130,6 +130,7 @@ def test_expiry_boundary_on_a_frozen_clock(rig: Rig) -> None:
     assert c.files.list().data == []
 
 
+@pytest.mark.blobs_on_disk
 def test_sweep_removes_expired_files_and_their_content(rig: Rig) -> None:
     c, admin = rig.client, rig.admin
     marker = b"sweep-me-" + str(time.time_ns()).encode()

@@ -54,6 +54,7 @@ def test_delete_leaves_other_files_alone(client: openai.OpenAI) -> None:
     assert client.files.content(keep.id).read() == b"keep"
 
 
+@pytest.mark.blobs_on_disk
 def test_delete_removes_the_blob_from_disk(client: openai.OpenAI, server: Server) -> None:
     marker = b"unique-blob-marker-" + b"7" * 64
     f = client.files.create(file=("blob.bin", marker), purpose="user_data")

@@ -66,6 +66,7 @@ def test_pending_upload_survives_a_restart(start_server: Callable[..., Server], 
         client.uploads.parts.create(upload_id=cancelled.id, data=b"x")
 
 
+@pytest.mark.blobs_on_disk
 def test_complete_leaves_one_copy_of_the_bytes(make_client: Callable[..., openai.OpenAI], own_server: Server) -> None:
     client = make_client(own_server.base_url)
     marker = os.urandom(32)
@@ -82,6 +83,7 @@ def test_complete_leaves_one_copy_of_the_bytes(make_client: Callable[..., openai
     assert wait_for_holders(own_server.data_dir, marker, count=0) == [], "deleting the File removes its bytes"
 
 
+@pytest.mark.blobs_on_disk
 def test_cancel_removes_the_parts(make_client: Callable[..., openai.OpenAI], own_server: Server) -> None:
     client = make_client(own_server.base_url)
     markers = [os.urandom(32) for _ in range(3)]
@@ -92,6 +94,7 @@ def test_cancel_removes_the_parts(make_client: Callable[..., openai.OpenAI], own
     assert wait_for_holders(own_server.data_dir, *markers, count=0) == [], "a cancelled Upload's Parts leave nothing behind"
 
 
+@pytest.mark.blobs_on_disk
 def test_unused_parts_do_not_outlive_complete(make_client: Callable[..., openai.OpenAI], own_server: Server) -> None:
     client = make_client(own_server.base_url)
     unused = os.urandom(32)
@@ -104,6 +107,7 @@ def test_unused_parts_do_not_outlive_complete(make_client: Callable[..., openai.
     assert wait_for_holders(own_server.data_dir, unused, count=0) == [], "a Part left out of part_ids is dropped on complete"
 
 
+@pytest.mark.blobs_on_disk
 def test_parts_added_while_complete_runs_do_not_outlive_it(make_client: Callable[..., openai.OpenAI], own_server: Server) -> None:
     """Parts that reach the Upload while `complete` is joining the listed ones are not in the File;
     once the Upload is completed nothing refers to them, so their bytes must go too."""

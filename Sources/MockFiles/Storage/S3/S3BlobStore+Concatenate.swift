@@ -20,7 +20,12 @@ extension S3BlobStore {
                 !computingMD5 && !sources.isEmpty && sources.allSatisfy { $0.size > 0 }
                 && sources.dropLast().allSatisfy { $0.size >= Self.minimumCopyPartSize }
             if copyable {
-                try await writer.appendCopies(of: sources)
+                do {
+                    try await writer.appendCopies(of: sources)
+                } catch let error as S3Error where error.code == "NoSuchKey" {
+                    // A concurrent cancel or complete removed a part after its HEAD.
+                    throw BlobStoreError.missingBlob(ids.joined(separator: ","))
+                }
                 return (writer, nil)
             }
             var md5 = Insecure.MD5()
