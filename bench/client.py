@@ -3,6 +3,7 @@ costs the same under every figure and needs no package."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import json
 import os
@@ -84,6 +85,35 @@ def list_walk_position(base: str, position: int, purpose: str | None) -> dict:
 
 def count_files(base: str) -> int:
     return sum(len(data) for data in list_pages(base))
+
+
+def populate(base: str, count: int, clients: int = 16) -> None:
+    """`count` small files made through POST /v1/files by `clients` connections at once, as a test
+    suite fills a server (the shared mode has no `mockfiles seed`: its rows go through the API)."""
+    boundary = "populate" + os.urandom(8).hex()
+
+    def upload(conn: http.client.HTTPConnection, i: int) -> None:
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nuser_data\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f{i}.txt\"\r\n"
+                f"Content-Type: text/plain\r\n\r\n{i:064d}\r\n--{boundary}--\r\n").encode()
+        conn.request("POST", "/v1/files", body=body, headers={
+            "Authorization": AUTH, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        resp = conn.getresponse()
+        answer = resp.read()
+        if resp.status != 200:
+            raise BenchError(f"POST /v1/files (file {i}): expected 200, got {resp.status}: {answer[:300]!r}")
+
+    def worker(start: int) -> None:
+        conn = connection(base)
+        try:
+            for i in range(start, count, clients):
+                upload(conn, i)
+        finally:
+            conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        for done in [pool.submit(worker, k) for k in range(clients)]:
+            done.result()
 
 
 def sendfile_multipart(base: str, path: Path, size: int) -> tuple[int, float, bytes]:

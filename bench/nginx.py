@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.parse
 from pathlib import Path
 
 from mockfiles_kit import free_port
@@ -29,6 +30,7 @@ class Nginx:
     def start(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
         self.www.mkdir(parents=True)
+        (self.dir / "balancers").mkdir()
         self.port = free_port()
         user = "user root root;\n" if os.geteuid() == 0 else ""
         d = self.dir
@@ -55,6 +57,7 @@ http {{
         root {self.www};
         location / {{ }}
     }}
+    include {d}/balancers/*.conf;
 }}
 """
         (d / "nginx.conf").write_text(conf)
@@ -98,6 +101,37 @@ http {{
             path.unlink()
         path.symlink_to(target)
         return "/" + name
+
+    def balance(self, name: str, upstreams: list[str]) -> str:
+        """A proxy on a port of its own that spreads requests over `upstreams` (base URLs) round-robin on
+        kept-alive connections; nginx reloads its config. Returns the proxy's base URL."""
+        if not self.proc or self.proc.poll() is not None:
+            raise BenchError("nginx is not running")
+        port = free_port()
+        servers = "".join(f"        server {urllib.parse.urlsplit(u).netloc};\n" for u in upstreams)
+        (self.dir / "balancers" / f"{name}.conf").write_text(f"""upstream {name} {{
+{servers}        keepalive 64;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://{name};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+""")
+        self.proc.send_signal(signal.SIGHUP)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if get(base, "/health", auth=False)[0] == 200:
+                    return base
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise BenchError(f"nginx did not answer on its {name} proxy within 15 s")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -7,7 +7,7 @@ goes to the JSON file; the markdown table goes to stdout. Exit status: 0 when ev
 measured (targets missed or not), 1 when something broke (a server error, a non-2xx answer, wrong bytes,
 a process that would not start).
 
-The measurements run in three steps, each with the servers and data its measurements share; `--only`
+The measurements run in four steps, each with the servers and data its measurements share; `--only`
 names steps by the table rows they fill.
 """
 
@@ -27,6 +27,7 @@ import durable_small_uploads
 import list_scaling
 import list_throughput
 import retrieve
+import shared_storage
 import startup
 import trash
 import upload_large
@@ -78,7 +79,7 @@ def transfers(session: Session) -> None:
 
 
 STEPS = [("1-2", "GET throughput", get_throughput), ("3+7", "list latency flatness / start-up", list_scaling_and_startup),
-         ("4-6", "transfers", transfers)]
+         ("4-6", "transfers", transfers), ("8-9", "PostgreSQL + S3, one and two instances", shared_storage.measure)]
 
 
 def run(session: Session) -> int:
@@ -132,7 +133,8 @@ def run(session: Session) -> int:
         if problems:
             session.details.setdefault("server_log_problems", {})[s.name] = problems
     if not session.args.keep:
-        trash.discard(work, [*session.stores.values(), work / "store-uploads", work / "store-empty"])
+        trash.discard(work, [*session.stores.values(), work / "store-uploads", work / "store-empty",
+                             *work.glob("store-shared-*")])
     write(session, started, load_start, built)
     return 1 if session.errors else 0
 
@@ -176,7 +178,7 @@ def main() -> int:
     p.add_argument("--out", default=str(ROOT / "bench/out/results.json"), help="JSON results file")
     p.add_argument("--work-dir", default=str(ROOT / "bench/out/work"), help="data dirs, nginx, the upload file")
     p.add_argument("--keep", action="store_true", help="keep the seeded data dirs")
-    p.add_argument("--only", help="comma-separated steps: 1-2, 3+7, 4-6")
+    p.add_argument("--only", help="comma-separated steps: 1-2, 3+7, 4-6, 8-9")
     p.add_argument("--ceiling-bin", help="bench/ceiling's binary: adds bare Hummingbird to rows 1-2 as a diagnostic")
     args = p.parse_args()
     if not os.access(args.bin, os.X_OK):
