@@ -53,6 +53,7 @@ extension MockFilesServer {
             metrics: metrics,
             lease: ExpirySweeper.SweepLease(store: storage.leases, holder: settings.instanceName),
             synchronizeClock: controls.synchronize,
+            orphanScan: storage.isShared ? ExpirySweeper.OrphanScan() : nil,
             logger: logger
         )
     }

@@ -1,9 +1,10 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 
 /// Deletes expired files (rows first, then blobs), the parts of expired uploads and old
 /// tombstones at an interval. Expired things are already invisible on read; the sweeper
-/// reclaims their space.
+/// reclaims their space. With a shared store it also removes orphans now and then (OrphanCleanup).
 public struct ExpirySweeper: Service {
     let service: FileService
     let uploads: UploadService
@@ -13,6 +14,8 @@ public struct ExpirySweeper: Service {
     let lease: SweepLease
     /// Takes over a clock another instance moved before each sweep (shared controls).
     let synchronizeClock: @Sendable () async throws -> Void
+    /// With a shared store: how often orphans are looked for, and how old they must be.
+    let orphanScan: OrphanScan?
     let logger: Logger
     /// Rows handled per transaction, so a large backlog never holds the writer for long.
     static let batchSize = 500
@@ -27,6 +30,18 @@ public struct ExpirySweeper: Service {
         }
     }
 
+    /// Leftovers of instances that crashed and never came back: no start-up recovery would see them.
+    public struct OrphanScan: Sendable {
+        public var interval: Duration
+        /// Older than any write in flight takes between its first byte and its row, so a blob
+        /// another live instance is still writing is never a candidate.
+        public var graceSeconds: Double
+        public init(interval: Duration = .seconds(3600), graceSeconds: Double = StartupRecovery.sharedStoreGraceSeconds) {
+            self.interval = interval
+            self.graceSeconds = graceSeconds
+        }
+    }
+
     public init(
         files: FileService,
         uploads: UploadService,
@@ -34,9 +49,11 @@ public struct ExpirySweeper: Service {
         metrics: ServerMetrics,
         lease: SweepLease = SweepLease(holder: "local"),
         synchronizeClock: @escaping @Sendable () async throws -> Void = {},
+        orphanScan: OrphanScan? = nil,
         logger: Logger
     ) {
         self.synchronizeClock = synchronizeClock
+        self.orphanScan = orphanScan
         self.service = files
         self.uploads = uploads
         self.interval = interval
@@ -56,6 +73,8 @@ public struct ExpirySweeper: Service {
     /// one of them fails, e.g. when the server cannot bind its port): a loop that only watched
     /// for graceful shutdown would spin on `CancellationError` forever.
     public func run() async throws {
+        // Start-up recovery has just looked for orphans: the first periodic scan is one interval on.
+        var lastOrphanScan = ContinuousClock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 guard try await holdsLease() else {
@@ -65,6 +84,11 @@ public struct ExpirySweeper: Service {
                 }
                 let removed = try await sweepOnce()
                 if removed > 0 { logger.info("swept expired files", metadata: ["count": "\(removed)"]) }
+                if let orphanScan, ContinuousClock.now - lastOrphanScan >= orphanScan.interval {
+                    lastOrphanScan = ContinuousClock.now
+                    // A scan of a large bucket must not hold up a shutdown: the next holder resumes it.
+                    try await cancelWhenGracefulShutdown { try await cleanOrphans() }
+                }
             } catch is CancellationError {
                 return
             } catch {
@@ -76,6 +100,20 @@ public struct ExpirySweeper: Service {
                 return
             }
         }
+    }
+
+    /// Removes orphans older than the scan's grace period (all of them, without a scan set).
+    @discardableResult
+    public func cleanOrphans() async throws -> OrphanCleanup.Report {
+        let cutoff = Date().timeIntervalSince1970 - (orphanScan?.graceSeconds ?? 0)
+        let report = try await OrphanCleanup(files: service, uploads: uploads).run(olderThan: cutoff)
+        if report != OrphanCleanup.Report(temporaryFiles: 0, orphanBlobs: 0) {
+            logger.info(
+                "removed orphans",
+                metadata: ["temp_files_removed": "\(report.temporaryFiles)", "orphan_blobs_removed": "\(report.orphanBlobs)"]
+            )
+        }
+        return report
     }
 
     /// One pass: every file expired by now, and tombstones past their retention. Returns files removed.

@@ -41,27 +41,8 @@ public struct StartupRecovery: Service {
         try? await gracefulShutdown()
     }
 
-    public struct Report: Sendable, Equatable {
-        public var temporaryFiles: Int
-        public var orphanBlobs: Int
-    }
-
-    /// Removes stale temp files, then orphan blobs shard by shard (memory bounded by one shard).
-    /// Checks for cancellation between shards.
-    public func recover() async throws -> Report {
-        let temporaryFiles = try await service.blobs.removeStaleTemporaryFiles(olderThan: cutoff)
-        var orphans = 0
-        for group in try await service.blobs.blobGroups() {
-            try Task.checkCancellation()
-            let candidates = try await service.blobs.blobIDs(inGroup: group, modifiedBefore: cutoff)
-            // A blob is owned by a file row or by a part row.
-            let known = try await service.metadata.existingFileIDs(among: candidates)
-                .union(try await uploads.store.existingPartIDs(among: candidates))
-            for id in candidates where !known.contains(id) {
-                try await service.blobs.removeBlob(id: id)
-                orphans += 1
-            }
-        }
-        return Report(temporaryFiles: temporaryFiles, orphanBlobs: orphans)
+    /// Removes stale temp files, then orphan blobs (OrphanCleanup).
+    public func recover() async throws -> OrphanCleanup.Report {
+        try await OrphanCleanup(files: service, uploads: uploads).run(olderThan: cutoff)
     }
 }
