@@ -63,15 +63,14 @@ extension DiskBlobStore {
                     total += Int64(count)
                 }
             } else {
-                var status = stat()
-                guard fstat(input, &status) == 0 else { throw BlobStoreError.io("fstat", errno) }
-                var offset: off_t = 0
-                while offset < status.st_size {
-                    let sent = sendfile(output, input, &offset, Int(min(status.st_size - offset, 1 << 30)))
+                // Until end of file (no fstat: the part's own length is whatever the kernel sends).
+                while true {
+                    let sent = sendfile(output, input, nil, 1 << 30)
                     if sent < 0 && errno == EINTR { continue }
-                    guard sent > 0 else { throw BlobStoreError.io("sendfile", errno) }
+                    guard sent >= 0 else { throw BlobStoreError.io("sendfile", errno) }
+                    if sent == 0 { break }
+                    total += Int64(sent)
                 }
-                total += Int64(status.st_size)
             }
         }
         let digest = md5.map { $0.finalize().map { String(format: "%02x", $0) }.joined() }

@@ -99,9 +99,8 @@ public struct DiskBlobStore: BlobStore {
     }
 
     static func modificationTime(of path: FilePath) -> Double? {
-        var status = stat()
-        guard stat(path.string, &status) == 0 else { return nil }
-        return Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path.string)
+        return (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970
     }
 
     /// The shard directory for `id`, created if needed, its entry in `blobs/` durable: a row must
