@@ -123,7 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw Self.startupFailure("fixtures: \(problem)")
         } catch let error as IOError where error.errnoCode != 0 {
             // Binding is the only socket call that can fail this way before the server runs.
-            throw Self.startupFailure("cannot listen on \(settings.host):\(settings.port): \(Self.describe(errno: error.errnoCode))")
+            throw Self.startupFailure("cannot listen on \(settings.host):\(settings.port): \(error.reason)")
         } catch let error as SocketAddressError {
             throw Self.startupFailure("cannot listen on \(settings.host):\(settings.port): \(error)")
         }
@@ -135,11 +135,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// `strerror` in lower case, as the rest of the line: "address already in use".
-    static func describe(errno code: Int32) -> String {
-        let text = String(cString: strerror(code))
-        return text.prefix(1).lowercased() + text.dropFirst()
-    }
-
     /// Says what is wrong on stderr and exits with EX_CONFIG, without the usage text a
     /// ValidationError would add (the flags were fine; their content was not).
     static func startupFailure(_ message: String) -> ExitCode {

@@ -71,8 +71,7 @@ extension PostgresLocation {
             if let first = error.connectionErrors.first { return describe(first.error) }
             return "cannot resolve host \(error.host)"
         case let error as IOError:
-            let text = String(cString: strerror(error.errnoCode))
-            return text.prefix(1).lowercased() + text.dropFirst()
+            return error.reason
         default:
             return "\(error)"
         }

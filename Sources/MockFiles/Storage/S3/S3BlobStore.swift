@@ -17,8 +17,6 @@ public struct S3BlobStore: BlobStore {
     static let partSize = 8 * 1024 * 1024
     /// UploadPartCopy refuses parts under 5 MiB (but the last): below that, bytes are streamed.
     static let minimumCopyPartSize: Int64 = 5 * 1024 * 1024
-    /// CopyObject copies at most 5 GiB in one request; larger objects are copied part by part.
-    static let maximumSingleCopySize: Int64 = 5 * 1024 * 1024 * 1024
 
     init(client: S3Client) {
         self.client = client
@@ -90,35 +88,6 @@ public struct S3BlobStore: BlobStore {
             token = page.nextContinuationToken
         } while token != nil
         return removed
-    }
-
-    /// Server-side copy of a complete object: one request up to 5 GiB, parts above that.
-    func copy(_ sourceKey: String, size: Int64, to key: String) async throws {
-        guard size > Self.maximumSingleCopySize else {
-            try await client.copyObject(from: sourceKey, to: key)
-            return
-        }
-        let uploadID = try await client.createMultipartUpload(key: key)
-        do {
-            var parts: [S3CompletedPart] = []
-            var offset: Int64 = 0
-            while offset < size {
-                let end = min(size, offset + Self.maximumSingleCopySize)
-                let etag = try await client.uploadPartCopy(
-                    key: key,
-                    uploadID: uploadID,
-                    partNumber: parts.count + 1,
-                    sourceKey: sourceKey,
-                    sourceRange: offset..<end
-                )
-                parts.append(S3CompletedPart(partNumber: parts.count + 1, etag: etag))
-                offset = end
-            }
-            try await client.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
-        } catch {
-            try? await client.abortMultipartUpload(key: key, uploadID: uploadID)
-            throw error
-        }
     }
 }
 

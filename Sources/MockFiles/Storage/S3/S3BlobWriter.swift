@@ -86,7 +86,7 @@ actor S3BlobWriter: BlobWriter {
     func commit(as id: String) async throws {
         let key = S3BlobStore.key(for: id)
         if let stagedKey = try await seal() {
-            try await S3BlobStore(client: client).copy(stagedKey, size: bytesWritten, to: key)
+            try await client.copyObject(from: stagedKey, size: bytesWritten, to: key)
             committed = true
             try? await client.deleteObject(key: stagedKey)
         } else {

@@ -99,3 +99,38 @@ extension S3Client {
         [(name: "partNumber", value: String(partNumber)), (name: "uploadId", value: uploadID)]
     }
 }
+
+extension S3Client {
+    /// CopyObject copies at most 5 GiB in one request; larger objects are copied part by part.
+    static let maximumSingleCopySize: Int64 = 5 * 1024 * 1024 * 1024
+
+    /// Server-side copy of a complete object of `size` bytes: one CopyObject up to 5 GiB, a
+    /// multipart upload of copied ranges above that.
+    func copyObject(from sourceKey: String, size: Int64, to key: String) async throws {
+        guard size > Self.maximumSingleCopySize else {
+            try await copyObject(from: sourceKey, to: key)
+            return
+        }
+        let uploadID = try await createMultipartUpload(key: key)
+        do {
+            var parts: [S3CompletedPart] = []
+            var offset: Int64 = 0
+            while offset < size {
+                let end = min(size, offset + Self.maximumSingleCopySize)
+                let etag = try await uploadPartCopy(
+                    key: key,
+                    uploadID: uploadID,
+                    partNumber: parts.count + 1,
+                    sourceKey: sourceKey,
+                    sourceRange: offset..<end
+                )
+                parts.append(S3CompletedPart(partNumber: parts.count + 1, etag: etag))
+                offset = end
+            }
+            try await completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
+        } catch {
+            try? await abortMultipartUpload(key: key, uploadID: uploadID)
+            throw error
+        }
+    }
+}
