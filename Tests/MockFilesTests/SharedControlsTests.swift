@@ -14,7 +14,10 @@ import Testing
 struct SharedControlsTests {
     /// Two servers on a fresh database (and one data directory for their blobs), their routers
     /// driven in-process.
-    func withTwoInstances(_ body: @Sendable @escaping (any TestClientProtocol, any TestClientProtocol) async throws -> Void) async throws {
+    func withTwoInstances(
+        requestLogCapacity: Int = 1000,
+        _ body: @Sendable @escaping (any TestClientProtocol, any TestClientProtocol) async throws -> Void
+    ) async throws {
         try await BackendUnderTest.withFreshDatabase { location in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-shared-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -23,6 +26,7 @@ struct SharedControlsTests {
                 settings.dataDirectory = directory
                 settings.storage.database = location
                 settings.instanceName = name
+                settings.requestLogCapacity = requestLogCapacity
                 settings.logLevel = .error
                 let storage = try await StorageBackends.open(settings, logger: BackendUnderTest.logger)
                 return try MockFilesServer(settings: settings, storage: storage)
@@ -91,6 +95,35 @@ struct SharedControlsTests {
             #expect((faults["data"] as? [Any])?.isEmpty == true)
             let (_, cleared) = try await a.getJSON("/admin/requests")
             #expect((cleared["data"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    /// The journal both instances write: one numbering, one count of what trimming let go, and a
+    /// verification through either sees the other's requests.
+    @Test func theSharedJournalNumbersCountsAndVerifiesAcrossInstances() async throws {
+        try await withTwoInstances { a, b in
+            _ = try await a.createFile(.createFile())
+            _ = try await b.getJSON("/v1/files/file-missing")
+            let (status, verified) = try await a.postJSON("/admin/verify", ["path": "/v1/files/*", "status": "4xx", "count": 1])
+            #expect(status == .ok && verified["matched"] as? Int == 1)
+            let (_, log) = try await b.getJSON("/admin/requests?order=asc")
+            let entries = try #require(log["data"] as? [[String: Any]])
+            let sequences = entries.compactMap { $0["seq"] as? Int }
+            #expect(sequences.count == 2 && sequences[0] < sequences[1])
+            #expect(entries.map { $0["instance"] as? String } == ["a", "b"])
+            #expect(entries[0]["multipart_fields"] as? [String] == ["purpose", "file"])
+            _ = try await a.postJSON("/admin/reset", [:])
+            for _ in 0..<3 { _ = try await b.getJSON("/v1/files") }
+            let (_, fresh) = try await a.getJSON("/admin/requests")
+            #expect((fresh["data"] as? [Any])?.count == 3 && fresh["dropped"] as? Int == 0, "a reset is no drop")
+        }
+    }
+
+    @Test func theSharedJournalCountsWhatTheCapacityLetGo() async throws {
+        try await withTwoInstances(requestLogCapacity: 3) { a, b in
+            for index in 0..<5 { _ = try await (index.isMultiple(of: 2) ? a : b).getJSON("/v1/files") }
+            let (_, log) = try await a.getJSON("/admin/requests")
+            #expect((log["data"] as? [Any])?.count == 3 && log["dropped"] as? Int == 2)
         }
     }
 }

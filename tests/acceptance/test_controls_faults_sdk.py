@@ -14,7 +14,10 @@ from mockfiles_kit.admin import Admin
 
 from helpers import assert_error
 
-LOG_KEYS = {"request_id", "instance", "method", "path", "status", "tenant", "object_id", "bytes_in", "bytes_out", "duration_ms", "timestamp"}
+LOG_KEYS = {
+    "seq", "request_id", "instance", "method", "path", "status", "tenant", "api_key_hint", "object_id",
+    "content_type", "multipart_fields", "error", "bytes_in", "bytes_out", "duration_ms", "timestamp",
+}
 
 
 @pytest.fixture(scope="module")

@@ -30,9 +30,20 @@ public struct AppRequestContext: RequestContext {
     }
 }
 
-/// What a handler learned that the request log wants: the object the request created or touched.
+/// What the handlers and middleware learned that the request log wants: the object touched, who
+/// asked, the multipart fields sent, the error answered.
 public final class RequestAnnotations: Sendable {
-    private let state = NIOLockedValueBox<(objectID: String?, tenant: String?)>((nil, nil))
+    public struct Notes: Sendable {
+        public var objectID: String?
+        public var tenant: String?
+        public var apiKeyHint: String?
+        public var multipartFields: [String]?
+        public var error: RequestLogEntry.ErrorSummary?
+    }
+
+    private let state = NIOLockedValueBox(Notes())
+
+    public var notes: Notes { state.withLockedValue { $0 } }
 
     public var objectID: String? {
         get { state.withLockedValue { $0.objectID } }
@@ -42,5 +53,21 @@ public final class RequestAnnotations: Sendable {
     public var tenant: String? {
         get { state.withLockedValue { $0.tenant } }
         set { state.withLockedValue { $0.tenant = newValue } }
+    }
+
+    public var apiKeyHint: String? {
+        get { state.withLockedValue { $0.apiKeyHint } }
+        set { state.withLockedValue { $0.apiKeyHint = newValue } }
+    }
+
+    public var error: RequestLogEntry.ErrorSummary? {
+        get { state.withLockedValue { $0.error } }
+        set { state.withLockedValue { $0.error = newValue } }
+    }
+
+    /// Called with every multipart event a handler reads; keeps the fields' names in order.
+    func note(_ event: MultipartFormReader.Event) {
+        guard case .partHeaders(let headers) = event else { return }
+        state.withLockedValue { $0.multipartFields = ($0.multipartFields ?? []) + [headers.fieldName ?? ""] }
     }
 }

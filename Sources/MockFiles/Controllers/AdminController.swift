@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 
 /// `/admin/`: the controls a test needs and the real service lacks — reset, faults, clock,
-/// request log, sweep.
+/// request log and verification, sweep.
 struct AdminController {
     let controls: TestControls
     let files: FileService
@@ -19,6 +19,7 @@ struct AdminController {
         group.get("clock", use: clock)
         group.post("clock", use: setClock)
         group.get("requests", use: requests)
+        group.post("verify", use: verify)
         group.post("sweep", use: sweep)
     }
 
@@ -94,21 +95,6 @@ struct AdminController {
     func clockAnswer() throws -> Response {
         let now = files.clock.now
         return try Self.json(["now": Int64(now.rounded(.down)), "now_exact": now, "frozen": files.clock.isFrozen])
-    }
-
-    func requests(_ request: Request, context: AppRequestContext) async throws -> Response {
-        var limit = 100
-        if let raw = request.uri.queryParameters["limit"] {
-            guard let value = Int(String(raw)), (1...controls.requestLog.capacity).contains(value) else {
-                throw APIError.invalid("Invalid value for 'limit': 1…\(controls.requestLog.capacity).", param: "limit")
-            }
-            limit = value
-        }
-        struct Page: Encodable {
-            var object = "list"
-            var data: [RequestLogEntry]
-        }
-        return try JSONResponse.make(Page(data: try await controls.recentRequests(limit: limit)))
     }
 
     /// Runs the expiry sweep now (e.g. after moving the clock) instead of waiting for the interval.

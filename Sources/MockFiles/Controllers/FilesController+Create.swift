@@ -23,6 +23,7 @@ extension FilesController {
             do {
                 for try await chunk in request.body {
                     for event in try reader.feed(chunk) {
+                        context.annotations.note(event)
                         try await form.handle(event)
                     }
                 }

@@ -64,7 +64,10 @@ struct UploadsController {
             var form = PartUploadForm(blob: blob, limit: limit)
             do {
                 for try await chunk in request.body {
-                    for event in try reader.feed(chunk) { try await form.handle(event) }
+                    for event in try reader.feed(chunk) {
+                        context.annotations.note(event)
+                        try await form.handle(event)
+                    }
                 }
                 try reader.finish()
             } catch {

@@ -15,6 +15,8 @@ struct AuthMiddleware: RouterMiddleware {
         case .failure(.repeated(let name)): throw APIError.repeatedCredentialHeader(name)
         case .failure(.notVisibleASCII(let name)): throw APIError.credentialNotASCII(name)
         }
+        // Noted before the key is checked, so a test can find the requests a wrong key made.
+        if credentials.apiKey.utf8.count > 4 { context.annotations.apiKeyHint = String(credentials.apiKey.suffix(4)) }
         let resolution = resolver.resolve(
             apiKey: credentials.apiKey,
             organizationHeader: credentials.organization,

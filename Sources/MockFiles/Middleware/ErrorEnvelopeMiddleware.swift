@@ -10,10 +10,6 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            return error.response()
-        } catch let error as HTTPError {
-            return Self.envelope(for: error, request: request).response()
         } catch is FaultMiddleware.DroppedConnection {
             // Not a server error: 499 ("client closed request", as nginx logs it) marks it in the
             // request log and metrics; the connection is already gone.
@@ -23,13 +19,28 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
             // bad request either. 499 in the request log and metrics, as for a dropped connection.
             context.logger.info("client closed the connection mid-request", metadata: ["request_id": "\(context.requestID)"])
             return Self.clientClosedRequest
-        } catch let error as HTTPParserError {
+        } catch {
+            let envelope = Self.envelope(for: error, request: request, context: context)
+            // The request log shows which error a request got without parsing the body.
+            context.annotations.error = .init(type: envelope.type, code: envelope.code, param: envelope.param)
+            return envelope.response()
+        }
+    }
+
+    /// The envelope for anything thrown but a closed connection.
+    static func envelope(for error: any Error, request: Request, context: Context) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as HTTPError:
+            return envelope(for: error, request: request)
+        case let error as HTTPParserError:
             // The client garbled the request's framing: its fault, not a server error.
             context.logger.info("request ended early", metadata: ["error": "\(error)", "request_id": "\(context.requestID)"])
-            return APIError(status: .badRequest, message: "The request body was not valid HTTP: \(error).", param: nil).response()
-        } catch {
+            return APIError(status: .badRequest, message: "The request body was not valid HTTP: \(error).", param: nil)
+        default:
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "request_id": "\(context.requestID)"])
-            return APIError.internalError(requestID: context.requestID).response()
+            return APIError.internalError(requestID: context.requestID)
         }
     }
 

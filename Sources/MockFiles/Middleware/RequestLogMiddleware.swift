@@ -17,14 +17,19 @@ struct RequestLogMiddleware: RouterMiddleware {
         let response = try await next(request, context)
         let path = request.uri.path
         let elapsed = ContinuousClock.now - started
+        let notes = context.annotations.notes
         let entry = RequestLogEntry(
             requestID: response.headers[.xRequestID] ?? context.requestID,
             instance: instance,
             method: request.method.rawValue,
             path: path,
             status: Int(response.status.code),
-            tenant: context.annotations.tenant,
-            objectID: context.annotations.objectID ?? Self.objectID(inPath: path),
+            tenant: notes.tenant,
+            apiKeyHint: notes.apiKeyHint,
+            objectID: notes.objectID ?? Self.objectID(inPath: path),
+            contentType: request.headers[.contentType],
+            multipartFields: notes.multipartFields,
+            error: notes.error,
             bytesIn: request.headers[.contentLength].flatMap(Int64.init),
             bytesOut: response.body.contentLength.map(Int64.init),
             durationMilliseconds: Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000,

@@ -16,8 +16,10 @@ public protocol SharedControlStore: Sendable {
     func recordFiring(ofRule id: String) async throws -> FaultRule?
     /// Appends an entry, keeping the newest `capacity` of all instances.
     func appendRequest(_ entry: RequestLogEntry, capacity: Int) async throws
-    /// Newest first.
-    func recentRequests(limit: Int) async throws -> [RequestLogEntry]
+    /// The newest `capacity` entries of all instances, newest first, each with its `seq`, and
+    /// how many were trimmed away since the last clear.
+    func requestJournal(capacity: Int) async throws -> RequestJournal
+    /// Empties the log; `seq` goes on increasing.
     func clearRequests() async throws -> Int
 }
 

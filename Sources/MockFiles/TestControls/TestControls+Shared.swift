@@ -67,9 +67,10 @@ extension TestControls {
         try await Task { try await shared.appendRequest(entry, capacity: capacity) }.value
     }
 
-    public func recentRequests(limit: Int) async throws -> [RequestLogEntry] {
-        guard let shared else { return requestLog.recent(limit: limit) }
-        return try await shared.recentRequests(limit: limit)
+    /// The log as it is now, newest first: this instance's, or the one all instances share.
+    public func requestJournal() async throws -> RequestJournal {
+        guard let shared else { return requestLog.journal() }
+        return try await shared.requestJournal(capacity: requestLog.capacity)
     }
 
     public func clearRequests() async throws -> Int {

@@ -107,15 +107,42 @@ extension PostgresMetadataStore: SharedControlStore {
         }
     }
 
-    public func recentRequests(limit: Int) async throws -> [RequestLogEntry] {
-        let rows = try await client.query("SELECT entry FROM mockfiles_requests ORDER BY seq DESC LIMIT \(Int64(limit))", logger: logger)
+    public func requestJournal(capacity: Int) async throws -> RequestJournal {
+        let rows = try await client.query(
+            """
+            SELECT r.seq, r.entry, c.requests_cleared_through
+            FROM mockfiles_requests r, mockfiles_controls c
+            WHERE c.id = 1 AND r.seq > c.requests_cleared_through
+            ORDER BY r.seq DESC LIMIT \(Int64(capacity))
+            """,
+            logger: logger
+        )
         var entries: [RequestLogEntry] = []
-        for try await text in rows.decode(String.self) { entries.append(try JSONDecoder().decode(RequestLogEntry.self, from: Data(text.utf8))) }
-        return entries
+        var clearedThrough: Int64 = 0
+        for try await (sequence, text, through) in rows.decode((Int64, String, Int64).self) {
+            var entry = try JSONDecoder().decode(RequestLogEntry.self, from: Data(text.utf8))
+            entry.sequence = sequence
+            entries.append(entry)
+            clearedThrough = through
+        }
+        // Every number since the last clear was one entry; those not held any more were trimmed.
+        let taken = entries.first.map { Int($0.sequence - clearedThrough) } ?? 0
+        return RequestJournal(entries: entries, dropped: max(0, taken - entries.count))
     }
 
     public func clearRequests() async throws -> Int {
-        let rows = try await client.query("WITH gone AS (DELETE FROM mockfiles_requests RETURNING 1) SELECT count(*) FROM gone", logger: logger)
+        let rows = try await client.query(
+            """
+            WITH gone AS (DELETE FROM mockfiles_requests RETURNING seq),
+                 marked AS (
+                     UPDATE mockfiles_controls SET requests_cleared_through = GREATEST(
+                         requests_cleared_through, (SELECT COALESCE(max(seq), 0) FROM gone))
+                     WHERE id = 1
+                 )
+            SELECT count(*) FROM gone
+            """,
+            logger: logger
+        )
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }

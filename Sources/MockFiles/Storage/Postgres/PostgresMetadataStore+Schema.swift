@@ -98,6 +98,13 @@ extension PostgresMetadataStore {
                 "CREATE TABLE mockfiles_requests (seq BIGSERIAL PRIMARY KEY, entry TEXT NOT NULL)",
             ]
         ),
+        (
+            4,
+            [
+                // The last `seq` a reset cleared: entries after it that are gone were dropped by trimming.
+                "ALTER TABLE mockfiles_controls ADD COLUMN requests_cleared_through BIGINT NOT NULL DEFAULT 0"
+            ]
+        ),
     ]
 
     /// Any key: it only has to be the same in every instance.
