@@ -66,6 +66,9 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var allowAssistantsDownload = false
 
+    @Flag(help: "Keep everything in a fresh temporary directory, removed when the server stops (not with --data-dir or a database).")
+    var ephemeral = false
+
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (default 60).")
     var sweepInterval: Double?
 
@@ -94,11 +97,17 @@ struct ServeCommand: AsyncParsableCommand {
     var logFormat: String?
 
     func run() async throws {
+        if ephemeral, dataDir != nil { throw Self.startupFailure("--ephemeral makes its own data directory: leave out --data-dir") }
+        let scratch = try ephemeral ? EphemeralDirectory() : nil
+        defer { scratch?.remove() }
         let settings: ServerSettings
         do {
-            settings = try ServerSettings(config: try await configReader())
+            settings = try ServerSettings(config: try await configReader(dataDirectory: scratch?.path ?? dataDir))
         } catch {
             throw Self.startupFailure("configuration: \(error)")
+        }
+        if ephemeral, settings.storage.isShared {
+            throw Self.startupFailure("--ephemeral keeps everything in a temporary directory: it cannot use databaseUrl or blobUrl")
         }
         LoggingSystem.bootstrap { label in
             switch settings.logFormat {
@@ -142,11 +151,11 @@ struct ServeCommand: AsyncParsableCommand {
         return ExitCode(78)
     }
 
-    func configReader() async throws -> ConfigReader {
+    func configReader(dataDirectory: String?) async throws -> ConfigReader {
         var overrides: [AbsoluteConfigKey: ConfigValue] = [:]
         if let host { overrides["host"] = .init(.string(host), isSecret: false) }
         if let port { overrides["port"] = .init(.int(port), isSecret: false) }
-        if let dataDir { overrides["dataDir"] = .init(.string(dataDir), isSecret: false) }
+        if let dataDirectory { overrides["dataDir"] = .init(.string(dataDirectory), isSecret: false) }
         if let databaseURL { overrides["databaseUrl"] = .init(.string(databaseURL), isSecret: true) }
         if let blobURL { overrides["blobUrl"] = .init(.string(blobURL), isSecret: false) }
         if let s3Endpoint { overrides["s3.endpoint"] = .init(.string(s3Endpoint), isSecret: false) }

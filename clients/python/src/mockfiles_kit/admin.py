@@ -1,4 +1,4 @@
-"""A thin client for mockfiles' admin API (/admin/): reset, faults, clock, request log, sweep.
+"""A thin client for mockfiles' admin API (/admin/): reset, faults, clock, request log, verification, sweep.
 
 Its answers are mockfiles' own JSON, not OpenAI objects. It runs on an httpx2 client the caller makes
 (the acceptance suite's carries its wire checker, which leaves /admin/ alone), and every call asserts the
@@ -76,9 +76,45 @@ class Admin:
     def advance(self, seconds: float) -> dict[str, Any]:
         return self.set_clock(advance_seconds=seconds)
 
-    # request log
-    def requests(self, limit: int | None = None, *, path: str | None = None) -> list[dict[str, Any]]:
-        """Logged API requests, newest first; only those to exactly `path` when given."""
-        answer = self.call("GET", "/admin/requests" + (f"?limit={limit}" if limit is not None else ""))
+    # request log and verification
+    def journal(self, **filters: Any) -> dict[str, Any]:
+        """One page of the request log: filters as `GET /admin/requests` names them (method, path,
+        status, tenant, api_key_hint, object_id, since, until, limit, after, order). The answer has
+        `data`, `has_more` and `dropped`."""
+        query = {name: value for name, value in filters.items() if value is not None}
+        r = self.http.get("/admin/requests", params=query)
+        assert r.status_code == 200, f"GET /admin/requests {query} -> {r.status_code}: {r.text[:500]}"
+        answer = r.json()
         assert answer["object"] == "list", answer
-        return [e for e in answer["data"] if path is None or e["path"] == path]
+        return answer
+
+    def requests(self, limit: int | None = None, *, path: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """Logged API requests, newest first; only those to exactly `path` when given."""
+        entries = self.journal(limit=limit, **filters)["data"]
+        return [e for e in entries if path is None or e["path"] == path]
+
+    def verify(self, **expectation: Any) -> int:
+        """Asserts how many logged requests match: filters as in `journal`, plus `count`, `at_least`
+        or `at_most` (none: at least one). Returns the count; raises `VerificationError` (an
+        AssertionError) whose message lists the closest requests when the count is wrong."""
+        r = self.http.post("/admin/verify", json=expectation)
+        if r.status_code == 409:
+            raise VerificationError(r.json())
+        assert r.status_code == 200, f"POST /admin/verify {expectation} -> {r.status_code}: {r.text[:500]}"
+        return int(r.json()["matched"])
+
+
+class VerificationError(AssertionError):
+    """A failed `POST /admin/verify`: the server's message, then each near miss and what it missed."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        self.report = report
+        self.matched: int = report["matched"]
+        self.near_misses: list[dict[str, Any]] = report["near_misses"]
+        lines = [report["error"]["message"]]
+        for miss in self.near_misses:
+            entry = miss["request"]
+            lines.append(f"  near miss: {entry['method']} {entry['path']} -> {entry['status']} (differs in {', '.join(miss['failed'])})")
+        for entry in report["matches"]:
+            lines.append(f"  matched: {entry['method']} {entry['path']} -> {entry['status']}")
+        super().__init__("\n".join(lines))

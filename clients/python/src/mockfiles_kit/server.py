@@ -106,12 +106,13 @@ def tail(path: Path, limit: int) -> str:
 
 
 class Server:
-    """A `mockfiles serve` on `data_dir`. Constructing it starts nothing: `spawn()` does, and may be called
+    """A `mockfiles serve` on `data_dir` (None: `--ephemeral`, a fresh directory the server removes when it
+    stops). Constructing it starts nothing: `spawn()` does, and may be called
     again after `stop()` or `kill()` to restart on the same data dir and port. `Server.start(...)` is both."""
 
     def __init__(
         self,
-        data_dir: Path | str,
+        data_dir: Path | str | None,
         log_dir: Path | str,
         extra_args: Iterable[str] = (),
         *,
@@ -121,7 +122,7 @@ class Server:
         binary_wait: float = 0.0,
     ) -> None:
         self.binary = Path(binary) if binary is not None else binary_path()
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir) if data_dir is not None else None
         self.log_dir = Path(log_dir)
         self.extra_args = [str(a) for a in extra_args]
         self.port = port or free_port()
@@ -132,7 +133,7 @@ class Server:
         self.binary_mtimes: set[float] = set()  # more than one: the binary was rebuilt between starts
 
     @classmethod
-    def start(cls, data_dir: Path | str, log_dir: Path | str, extra_args: Iterable[str] = (), **options: Any) -> Server:
+    def start(cls, data_dir: Path | str | None, log_dir: Path | str, extra_args: Iterable[str] = (), **options: Any) -> Server:
         """A new server, started and answering /health (options as for the constructor)."""
         server = cls(data_dir, log_dir, extra_args, **options)
         server.spawn()
@@ -149,7 +150,8 @@ class Server:
 
     @property
     def args(self) -> list[str]:
-        return [str(self.binary), "serve", "--host", HOST, "--port", str(self.port), "--data-dir", str(self.data_dir), *self.extra_args]
+        storage = ["--data-dir", str(self.data_dir)] if self.data_dir is not None else ["--ephemeral"]
+        return [str(self.binary), "serve", "--host", HOST, "--port", str(self.port), *storage, *self.extra_args]
 
     @property
     def pid(self) -> int | None:
@@ -187,7 +189,8 @@ class Server:
     def _spawn_once(self, timeout: float) -> float:
         wait_for_binary(self.binary, self.binary_wait)
         self.binary_mtimes.add(self.binary.stat().st_mtime)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.env} if self.env else None
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
