@@ -96,9 +96,10 @@ import Testing
             let expected = Array(whole[sizes[0]..<(sizes[0] + sizes[1])]) + Array(whole[0..<sizes[0]]) + Array(whole.suffix(sizes[2]))
             for computingMD5 in [false, true] {
                 let id = "file-joined\(computingMD5)"
-                try await stores.blobs.withNewBlob(concatenating: order, computingMD5: computingMD5) { writer, md5 in
+                try await stores.blobs.withNewBlob(concatenating: order, computingMD5: computingMD5) { writer, digests in
                     #expect(await writer.bytesWritten == Int64(expected.count))
-                    #expect(md5 == (computingMD5 ? Insecure.MD5.hash(data: expected).map { String(format: "%02x", $0) }.joined() : nil))
+                    #expect(digests.md5 == (computingMD5 ? Insecure.MD5.hash(data: expected).map { String(format: "%02x", $0) }.joined() : nil))
+                    #expect(digests.sha256 == SHA256.hash(data: expected).map { String(format: "%02x", $0) }.joined())
                     try await writer.commit(as: id)
                 }
                 #expect(try await Self.read(stores.blobs, id) == expected, "md5 \(computingMD5)")

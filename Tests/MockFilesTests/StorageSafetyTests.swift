@@ -140,6 +140,7 @@ struct GatedMetadataStore: MetadataStore {
     func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int) { try await base.removeEverything() }
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int { try await base.pruneTombstones(deletedBefore: cutoff) }
     func storedTotals() async throws -> [StoredTotals] { try await base.storedTotals() }
+    func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile] { try await base.adminFiles(query) }
 }
 
 @Suite struct ResetBarrierTests {

@@ -67,6 +67,43 @@ import Testing
     }
 
     @Test(arguments: BackendUnderTest.available)
+    func theAdminListFiltersEveryTenantByNameDigestAndTime(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            func insert(_ id: String, tenant: String, filename: String, sha256: String?, createdAt: Int64 = Self.now) async throws -> StoredFile {
+                var file = Self.file(id, tenant: tenant, createdAt: createdAt)
+                file.filename = filename
+                file.sha256 = sha256
+                file.contentType = "text/csv"
+                return try await stores.metadata.insert(file)
+            }
+            let one = try await insert("file-1", tenant: "a", filename: "Report 100%.csv", sha256: "aa", createdAt: Self.now - 10)
+            _ = try await insert("file-2", tenant: "b", filename: "report_1.csv", sha256: "bb")
+            _ = try await insert("file-3", tenant: "a", filename: "[draft]?.csv", sha256: nil)
+            func ids(_ change: (inout AdminFileQuery) -> Void) async throws -> [String] {
+                var query = AdminFileQuery()
+                change(&query)
+                return try await stores.metadata.adminFiles(query).map(\.id)
+            }
+            #expect(try await ids { _ in } == ["file-1", "file-2", "file-3"])
+            #expect(try await ids { $0.tenant = "a" } == ["file-1", "file-3"])
+            #expect(try await ids { $0.filenamePattern = "*100%.csv" } == ["file-1"], "% is literal")
+            #expect(try await ids { $0.filenamePattern = "report?1.csv" } == [], "? is literal")
+            #expect(try await ids { $0.filenamePattern = "report_*" } == ["file-2"], "_ is literal, and case counts")
+            #expect(try await ids { $0.filenamePattern = "[draft]?.csv" } == ["file-3"])
+            #expect(try await ids { $0.sha256 = "aa" } == ["file-1"])
+            #expect(try await ids { $0.createdSince = Self.now - 5 } == ["file-2", "file-3"])
+            #expect(
+                try await ids {
+                    $0.afterSequence = one.sequence
+                    $0.limit = 1
+                } == ["file-2"]
+            )
+            let stored = try #require(try await stores.metadata.adminFiles(AdminFileQuery()).first)
+            #expect(stored.sha256 == "aa" && stored.contentType == "text/csv" && stored.tenant == "a")
+        }
+    }
+
+    @Test(arguments: BackendUnderTest.available)
     func tenantsAreComparedAsExactBytes(_ backend: BackendUnderTest) async throws {
         try await backend.withStores { stores in
             _ = try await stores.metadata.insert(Self.file("file-a", tenant: "key:sk-abc"))

@@ -56,6 +56,7 @@ extension ServerSettings {
         fixturesDirectory = config.string(forKey: "fixturesDir")
         requestLogCapacity = config.int(forKey: "requestLogCapacity", default: requestLogCapacity)
         files.processingDelaySeconds = Double(config.int(forKey: "processingDelayMs", default: 0)) / 1000
+        files.hashesUploads = config.bool(forKey: "fileDigests", default: files.hashesUploads)
         if let seed = config.string(forKey: "idSeed") {
             guard let value = UInt64(seed) else { throw SettingsError("idSeed must be a non-negative integer, got '\(seed)'") }
             idSeed = value

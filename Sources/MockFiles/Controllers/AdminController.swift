@@ -20,6 +20,7 @@ struct AdminController {
         group.post("clock", use: setClock)
         group.get("requests", use: requests)
         group.post("verify", use: verify)
+        group.get("files", use: adminFiles)
         group.post("sweep", use: sweep)
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import NIOCore
 
 /// Collects the fields of `POST /v1/files` from multipart events, streaming the `file` part
@@ -21,10 +22,17 @@ struct FileUploadForm {
     private(set) var fields: [String: String] = [:]
     private(set) var filename: String?
     private(set) var hasFile = false
+    private(set) var fileContentType: String?
+    /// Of the file part, updated as each chunk goes to the blob: no second read of the bytes.
+    private var sha256 = SHA256()
     private var current = CurrentPart.none
 
-    init(blob: any BlobWriter, sizeLimit: @escaping (_ purpose: String?) -> Int64) {
+    /// False skips the hash (the `fileDigests` setting).
+    let hashing: Bool
+
+    init(blob: any BlobWriter, hashing: Bool = true, sizeLimit: @escaping (_ purpose: String?) -> Int64) {
         self.blob = blob
+        self.hashing = hashing
         self.sizeLimit = sizeLimit
     }
 
@@ -34,7 +42,9 @@ struct FileUploadForm {
             filename: filename,
             expiresAfterAnchor: fields["expires_after[anchor]"],
             expiresAfterSeconds: fields["expires_after[seconds]"],
-            blob: hasFile ? blob : nil
+            blob: hasFile ? blob : nil,
+            sha256: hasFile && hashing ? sha256.finalize().hexDigits : nil,
+            contentType: fileContentType
         )
     }
 
@@ -52,6 +62,7 @@ struct FileUploadForm {
                 value.writeBuffer(&bytes)
                 current = .text(name: name, value: value)
             case .file:
+                if hashing { bytes.withUnsafeReadableBytes { sha256.update(bufferPointer: $0) } }
                 try await blob.write(bytes)
                 if await blob.bytesWritten > sizeLimit(fields["purpose"]) { throw APIError.fileTooLarge }
             case .none:
@@ -72,6 +83,7 @@ struct FileUploadForm {
         if name == "file" {
             guard !hasFile else { throw APIError.invalid("Duplicate parameter 'file': send one file per request.", param: "file") }
             filename = headers.filename.flatMap { $0.isEmpty ? nil : $0 }
+            fileContentType = headers.contentType
             hasFile = true
             current = .file
         } else if Self.textFields.contains(name) {

@@ -19,7 +19,7 @@ extension FilesController {
         // The file part streams into this blob; whatever was not committed is gone when the scope ends.
         let file = try await service.blobs.withNewBlob { blob in
             var reader = MultipartFormReader(boundary: boundary)
-            var form = FileUploadForm(blob: blob, sizeLimit: service.sizeLimit(for:))
+            var form = FileUploadForm(blob: blob, hashing: service.settings.hashesUploads, sizeLimit: service.sizeLimit(for:))
             do {
                 for try await chunk in request.body {
                     for event in try reader.feed(chunk) {

@@ -12,6 +12,11 @@ public struct StoredFile: Sendable, Equatable {
     public var processedAtMilliseconds: Int64?
     /// Assigned by the store on insert; monotonic.
     public var sequence: Int64
+    /// SHA-256 of the bytes (hex), computed as they streamed in; nil for files stored before
+    /// digests were kept. Shown through the admin API only, never in the File object.
+    public var sha256: String?
+    /// The content type the client sent with the bytes (the file part's, or the Upload's `mime_type`).
+    public var contentType: String?
 
     public init(
         id: String,
@@ -22,7 +27,9 @@ public struct StoredFile: Sendable, Equatable {
         createdAt: Int64,
         expiresAt: Int64?,
         processedAtMilliseconds: Int64? = nil,
-        sequence: Int64 = 0
+        sequence: Int64 = 0,
+        sha256: String? = nil,
+        contentType: String? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -33,6 +40,8 @@ public struct StoredFile: Sendable, Equatable {
         self.expiresAt = expiresAt
         self.processedAtMilliseconds = processedAtMilliseconds
         self.sequence = sequence
+        self.sha256 = sha256
+        self.contentType = contentType
     }
 
     /// Expired files are invisible from the moment they expire, before the sweeper runs.

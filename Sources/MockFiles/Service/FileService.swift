@@ -14,6 +14,9 @@ public struct FileService: Sendable {
         public var processingDelaySeconds: Double = 0
         /// How long a deleted file's position is remembered so paging can continue after it.
         public var tombstoneRetentionSeconds: Int64 = 86_400
+        /// SHA-256 of every `POST /v1/files` body as it streams in (`fileDigests`); off, those
+        /// files have no digest (bench row 4 sha compares the two).
+        public var hashesUploads = true
 
         public init() {}
     }
@@ -25,19 +28,27 @@ public struct FileService: Sendable {
         public var expiresAfterAnchor: String?
         public var expiresAfterSeconds: String?
         public var blob: (any BlobWriter)?
+        /// Of the file part's bytes, hashed as they were written to `blob`.
+        public var sha256: String?
+        /// The file part's own `Content-Type`, as sent.
+        public var contentType: String?
 
         public init(
             purpose: String? = nil,
             filename: String? = nil,
             expiresAfterAnchor: String? = nil,
             expiresAfterSeconds: String? = nil,
-            blob: (any BlobWriter)? = nil
+            blob: (any BlobWriter)? = nil,
+            sha256: String? = nil,
+            contentType: String? = nil
         ) {
             self.purpose = purpose
             self.filename = filename
             self.expiresAfterAnchor = expiresAfterAnchor
             self.expiresAfterSeconds = expiresAfterSeconds
             self.blob = blob
+            self.sha256 = sha256
+            self.contentType = contentType
         }
     }
 
@@ -78,7 +89,7 @@ public struct FileService: Sendable {
             let (purpose, filename, lifetime, blob) = try await validate(request)
             let id = ids.fileID()
             let now = clock.seconds
-            let file = newFile(
+            var file = newFile(
                 id: id,
                 tenant: tenant,
                 purpose: purpose.rawValue,
@@ -87,6 +98,8 @@ public struct FileService: Sendable {
                 lifetime: lifetime,
                 now: now
             )
+            file.sha256 = request.sha256
+            file.contentType = request.contentType
             return try await resetBarrier.write {
                 try await blob.commit(as: id)
                 do {

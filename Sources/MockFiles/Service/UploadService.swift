@@ -109,12 +109,12 @@ public struct UploadService: Sendable {
         }
         let (file, removedParts): (StoredFile, [StoredPart])
         do {
-            (file, removedParts) = try await files.blobs.withNewBlob(concatenating: partIDs, computingMD5: md5 != nil) { blob, digest in
-                if let md5, md5.lowercased() != digest {
-                    throw APIError.invalid("The md5 checksum '\(md5)' does not match the uploaded bytes (md5 \(digest ?? "?")).", param: "md5")
+            (file, removedParts) = try await files.blobs.withNewBlob(concatenating: partIDs, computingMD5: md5 != nil) { blob, digests in
+                if let md5, md5.lowercased() != digests.md5 {
+                    throw APIError.invalid("The md5 checksum '\(md5)' does not match the uploaded bytes (md5 \(digests.md5 ?? "?")).", param: "md5")
                 }
                 if upload.purpose == Purpose.fineTune.rawValue { try await files.validateJSONLines(blob) }
-                return try await commitCompletion(of: upload, blob: blob, bytes: total, tenant: tenant)
+                return try await commitCompletion(of: upload, blob: blob, bytes: total, sha256: digests.sha256, tenant: tenant)
             }
         } catch BlobStoreError.missingBlob {
             // A concurrent cancel or complete removed the parts: answer as the loser of that race.
@@ -134,11 +134,12 @@ public struct UploadService: Sendable {
         of upload: StoredUpload,
         blob: any BlobWriter,
         bytes: Int64,
+        sha256: String,
         tenant: Tenant
     ) async throws -> (StoredFile, [StoredPart]) {
         let now = clock.seconds
         let fileID = files.ids.fileID()
-        let draft = files.newFile(
+        var draft = files.newFile(
             id: fileID,
             tenant: tenant,
             purpose: upload.purpose,
@@ -147,6 +148,8 @@ public struct UploadService: Sendable {
             lifetime: upload.fileLifetimeSeconds,
             now: now
         )
+        draft.sha256 = sha256
+        draft.contentType = upload.mimeType
         let completion: (StoredFile, [StoredPart])? = try await files.resetBarrier.write {
             try await blob.commit(as: fileID)
             do {

@@ -6,15 +6,14 @@ extension BlobStore {
         try await Self.scoped(try await makeWriter(), body)
     }
 
-    /// `withNewBlob` for a blob holding the committed blobs `ids` back to back, with their MD5 (hex)
-    /// when asked for.
+    /// `withNewBlob` for a blob holding the committed blobs `ids` back to back, with their digests.
     public func withNewBlob<Result>(
         concatenating ids: [String],
         computingMD5: Bool,
-        _ body: (any BlobWriter, _ md5: String?) async throws -> Result
+        _ body: (any BlobWriter, JoinedDigests) async throws -> Result
     ) async throws -> Result {
-        let (writer, md5) = try await makeWriter(concatenating: ids, computingMD5: computingMD5)
-        return try await Self.scoped(writer) { try await body($0, md5) }
+        let (writer, digests) = try await makeWriter(concatenating: ids, computingMD5: computingMD5)
+        return try await Self.scoped(writer) { try await body($0, digests) }
     }
 
     /// `withNewBlob` for a blob holding a copy of a local file.

@@ -5,9 +5,9 @@ import NIOCore
 public protocol BlobStore: Sendable {
     /// Starts a new blob in a temporary place; nothing is visible under `id` until `commit`.
     func makeWriter() async throws -> any BlobWriter
-    /// Starts a new blob holding the committed blobs `ids` back to back (an Upload's parts), and
-    /// their MD5 (hex) when asked for. Nothing is visible until `commit`.
-    func makeWriter(concatenating ids: [String], computingMD5: Bool) async throws -> (any BlobWriter, md5: String?)
+    /// Starts a new blob holding the committed blobs `ids` back to back (an Upload's parts), with
+    /// the joined bytes' SHA-256 and, when asked for, MD5. Nothing is visible until `commit`.
+    func makeWriter(concatenating ids: [String], computingMD5: Bool) async throws -> (any BlobWriter, digests: JoinedDigests)
     /// Starts a new blob holding a copy of a local file (fixtures).
     func makeWriter(copyingFileAt path: String) async throws -> any BlobWriter
     /// Opens a committed blob for streaming; `nil` when there is none.
@@ -31,6 +31,13 @@ extension BlobStore {
         for group in try await blobGroups() { ids += try await blobIDs(inGroup: group, modifiedBefore: cutoff) }
         return ids
     }
+}
+
+/// What joining blobs learned of the bytes on the way (hex).
+public struct JoinedDigests: Sendable, Equatable {
+    public var sha256: String
+    /// Only when asked for: it costs a second hash of every byte.
+    public var md5: String?
 }
 
 /// A blob being written. Either `commit(as:)` or `discard()` ends it; prefer the scoped

@@ -22,6 +22,21 @@ public struct FileListQuery: Sendable, Equatable {
     }
 }
 
+/// What `GET /admin/files` asks the store for: files of every tenant, in `seq` order.
+public struct AdminFileQuery: Sendable, Equatable {
+    public var tenant: String?
+    public var purpose: String?
+    /// `*` wildcards, everything else literal (as in fault rules).
+    public var filenamePattern: String?
+    public var sha256: String?
+    public var createdSince: Int64?
+    /// Start strictly after this `seq`.
+    public var afterSequence: Int64 = 0
+    public var limit: Int = 100
+
+    public init() {}
+}
+
 /// File metadata. Stores never see HTTP types; kept behind a protocol so another database can
 /// serve several stateless instances later (DESIGN.md "Beyond one machine").
 public protocol MetadataStore: Sendable {
@@ -42,6 +57,8 @@ public protocol MetadataStore: Sendable {
     func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int)
     /// Forgets tombstones of files deleted before `cutoff`.
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int
+    /// Files of every tenant matching `query`, by `seq` (expired ones not yet swept included).
+    func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile]
     /// Files and bytes stored per purpose, over every tenant (for metrics).
     func storedTotals() async throws -> [StoredTotals]
 }

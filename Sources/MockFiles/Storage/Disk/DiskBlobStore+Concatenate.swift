@@ -6,22 +6,21 @@ import NIOFileSystem
 import NIOPosix
 
 extension DiskBlobStore {
-    /// Joins parts into one temp file. Without an MD5 to check, the kernel copies the bytes
-    /// (`sendfile`, no user-space buffer); with one, each 1 MiB is read once, hashed and written.
-    /// Either way memory stays bounded by one buffer, never by the upload's size.
-    public func makeWriter(concatenating ids: [String], computingMD5: Bool) async throws -> (any BlobWriter, md5: String?) {
+    /// Joins parts into one temp file, each 1 MiB read once, hashed (SHA-256, and MD5 when asked)
+    /// and written. Memory stays bounded by one buffer, never by the upload's size.
+    public func makeWriter(concatenating ids: [String], computingMD5: Bool) async throws -> (any BlobWriter, digests: JoinedDigests) {
         let writer = try await makeWriter()
-        guard let diskWriter = writer as? DiskBlobWriter else { return (writer, nil) }
+        guard let diskWriter = writer as? DiskBlobWriter else { throw BlobStoreError.io("makeWriter", EINVAL) }
         do {
             let paths = try ids.map { id in
                 guard Self.isSafeID(id) else { throw BlobStoreError.missingBlob(id) }
                 return path(for: id).string
             }
-            let (total, md5) = try await diskWriter.handle.withUnsafeDescriptor { descriptor in
+            let (total, digests) = try await diskWriter.handle.withUnsafeDescriptor { descriptor in
                 try Self.concatenate(paths, into: descriptor.rawValue, computingMD5: computingMD5)
             }
             diskWriter.advance(by: total)
-            return (diskWriter, md5)
+            return (diskWriter, digests)
         } catch {
             await diskWriter.discard()
             throw error
@@ -44,37 +43,30 @@ extension DiskBlobStore {
     }
 
     /// Runs on the file system's thread pool (inside `withUnsafeDescriptor`).
-    static func concatenate(_ paths: [String], into output: Int32, computingMD5: Bool) throws -> (Int64, String?) {
+    static func concatenate(_ paths: [String], into output: Int32, computingMD5: Bool) throws -> (Int64, JoinedDigests) {
+        var sha256 = SHA256()
         var md5 = computingMD5 ? Insecure.MD5() : nil
         var total: Int64 = 0
-        var buffer = [UInt8](repeating: 0, count: computingMD5 ? 1 << 20 : 0)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
         for path in paths {
             let input = open(path, O_RDONLY | O_CLOEXEC)
             guard input >= 0 else { throw BlobStoreError.missingBlob(path) }
             defer { close(input) }
-            if md5 != nil {
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-                    if count < 0 && errno == EINTR { continue }
-                    guard count >= 0 else { throw BlobStoreError.io("read", errno) }
-                    if count == 0 { break }
-                    md5?.update(data: buffer[0..<count])
-                    try buffer.withUnsafeBytes { try writeAll(output, $0.baseAddress!, count) }
-                    total += Int64(count)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count >= 0 else { throw BlobStoreError.io("read", errno) }
+                if count == 0 { break }
+                buffer.withUnsafeBytes { bytes in
+                    let chunk = UnsafeRawBufferPointer(rebasing: bytes[0..<count])
+                    sha256.update(bufferPointer: chunk)
+                    md5?.update(bufferPointer: chunk)
                 }
-            } else {
-                // Until end of file (no fstat: the part's own length is whatever the kernel sends).
-                while true {
-                    let sent = sendfile(output, input, nil, 1 << 30)
-                    if sent < 0 && errno == EINTR { continue }
-                    guard sent >= 0 else { throw BlobStoreError.io("sendfile", errno) }
-                    if sent == 0 { break }
-                    total += Int64(sent)
-                }
+                try buffer.withUnsafeBytes { try writeAll(output, $0.baseAddress!, count) }
+                total += Int64(count)
             }
         }
-        let digest = md5.map { $0.finalize().map { String(format: "%02x", $0) }.joined() }
-        return (total, digest)
+        return (total, JoinedDigests(sha256: sha256.finalize().hexDigits, md5: md5?.finalize().hexDigits))
     }
 
     static func writeAll(_ descriptor: Int32, _ base: UnsafeRawPointer, _ count: Int) throws {

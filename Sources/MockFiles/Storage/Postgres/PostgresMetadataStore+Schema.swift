@@ -105,6 +105,14 @@ extension PostgresMetadataStore {
                 "ALTER TABLE mockfiles_controls ADD COLUMN requests_cleared_through BIGINT NOT NULL DEFAULT 0"
             ]
         ),
+        (
+            5,
+            [
+                // SHA-256 of each file's bytes and the content type sent with them (admin API only).
+                "ALTER TABLE files ADD COLUMN sha256 TEXT",
+                "ALTER TABLE files ADD COLUMN content_type TEXT",
+            ]
+        ),
     ]
 
     /// Any key: it only has to be the same in every instance.

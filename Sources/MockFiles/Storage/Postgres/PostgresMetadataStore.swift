@@ -15,8 +15,8 @@ public struct PostgresMetadataStore: MetadataStore {
         self.logger = logger
     }
 
-    static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms"
-    typealias FileRow = (Int64, String, String, String, String, Int64, Int64, Int64?, Int64?)
+    static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type"
+    typealias FileRow = (Int64, String, String, String, String, Int64, Int64, Int64?, Int64?, String?, String?)
 
     static func storedFile(_ row: FileRow) -> StoredFile {
         StoredFile(
@@ -28,7 +28,9 @@ public struct PostgresMetadataStore: MetadataStore {
             createdAt: row.6,
             expiresAt: row.7,
             processedAtMilliseconds: row.8,
-            sequence: row.0
+            sequence: row.0,
+            sha256: row.9,
+            contentType: row.10
         )
     }
 
@@ -46,9 +48,9 @@ public struct PostgresMetadataStore: MetadataStore {
     static func insert(_ file: StoredFile, on connection: PostgresConnection, logger: Logger) async throws -> StoredFile {
         let rows = try await connection.query(
             """
-            INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms)
+            INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type)
             VALUES (\(file.id), \(file.tenant), \(file.purpose), \(file.filename), \(file.bytes), \(file.createdAt), \(file.expiresAt),
-                    \(file.processedAtMilliseconds))
+                    \(file.processedAtMilliseconds), \(file.sha256), \(file.contentType))
             RETURNING seq
             """,
             logger: logger
@@ -181,5 +183,39 @@ public struct PostgresMetadataStore: MetadataStore {
             totals.append(StoredTotals(purpose: purpose, files: files, bytes: bytes))
         }
         return totals
+    }
+}
+
+extension PostgresMetadataStore {
+    public func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile] {
+        // Each criterion is either absent (NULL) or compared, so one statement serves every filter.
+        let pattern = query.filenamePattern.map(Self.likePattern)
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM files
+            WHERE seq > \(query.afterSequence)
+              AND (\(query.tenant)::TEXT IS NULL OR tenant = \(query.tenant))
+              AND (\(query.purpose)::TEXT IS NULL OR purpose = \(query.purpose))
+              AND (\(pattern)::TEXT IS NULL OR filename LIKE \(pattern) ESCAPE '\\')
+              AND (\(query.sha256)::TEXT IS NULL OR sha256 = \(query.sha256))
+              AND (\(query.createdSince)::BIGINT IS NULL OR created_at >= \(query.createdSince))
+            ORDER BY seq LIMIT \(Int64(query.limit))
+            """,
+            logger: logger
+        )
+        return try await Self.files(rows)
+    }
+
+    /// Our `*`-only pattern as LIKE: `%` and `_` are made literal, `*` becomes `%`.
+    static func likePattern(_ pattern: String) -> String {
+        var like = ""
+        for character in pattern {
+            switch character {
+            case "*": like += "%"
+            case "%", "_", "\\": like += "\\" + String(character)
+            default: like.append(character)
+            }
+        }
+        return like
     }
 }

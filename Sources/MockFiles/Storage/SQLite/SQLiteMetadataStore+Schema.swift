@@ -62,6 +62,9 @@ extension SQLiteMetadataStore {
                     """
             )
         }
+        migrator.registerMigration("v3-file-digests") { db in
+            try db.execute(sql: "ALTER TABLE files ADD COLUMN sha256 TEXT; ALTER TABLE files ADD COLUMN content_type TEXT;")
+        }
         return migrator
     }
 }

@@ -35,10 +35,13 @@ public struct SQLiteMetadataStore: MetadataStore {
     static func insertFile(_ db: Database, _ file: StoredFile) throws -> StoredFile {
         try db.execute(
             sql: """
-                INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [file.id, file.tenant, file.purpose, file.filename, file.bytes, file.createdAt, file.expiresAt, file.processedAtMilliseconds]
+            arguments: [
+                file.id, file.tenant, file.purpose, file.filename, file.bytes, file.createdAt, file.expiresAt, file.processedAtMilliseconds,
+                file.sha256, file.contentType,
+            ]
         )
         var inserted = file
         inserted.sequence = db.lastInsertedRowID
@@ -176,7 +179,7 @@ public struct SQLiteMetadataStore: MetadataStore {
         }
     }
 
-    static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms"
+    static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type"
 
     public func storedTotals() async throws -> [StoredTotals] {
         try await database.read { db in
@@ -196,7 +199,53 @@ public struct SQLiteMetadataStore: MetadataStore {
             createdAt: row["created_at"],
             expiresAt: row["expires_at"],
             processedAtMilliseconds: row["processed_at_ms"],
-            sequence: row["seq"]
+            sequence: row["seq"],
+            sha256: row["sha256"],
+            contentType: row["content_type"]
         )
+    }
+}
+
+extension SQLiteMetadataStore {
+    public func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile] {
+        var conditions = ["seq > ?"]
+        var arguments: StatementArguments = [query.afterSequence]
+        if let tenant = query.tenant {
+            conditions.append("tenant = ?")
+            arguments += [tenant]
+        }
+        if let purpose = query.purpose {
+            conditions.append("purpose = ?")
+            arguments += [purpose]
+        }
+        if let pattern = query.filenamePattern {
+            conditions.append("filename GLOB ?")
+            arguments += [Self.globPattern(pattern)]
+        }
+        if let sha256 = query.sha256 {
+            conditions.append("sha256 = ?")
+            arguments += [sha256]
+        }
+        if let since = query.createdSince {
+            conditions.append("created_at >= ?")
+            arguments += [since]
+        }
+        arguments += [query.limit]
+        let sql = "SELECT \(Self.columns) FROM files WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT ?"
+        let bound = arguments
+        return try await database.read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.storedFile) }
+    }
+
+    /// Our `*`-only pattern as SQLite GLOB (case-sensitive): `?` and `[` are made literal.
+    static func globPattern(_ pattern: String) -> String {
+        var glob = ""
+        for character in pattern {
+            switch character {
+            case "?": glob += "[?]"
+            case "[": glob += "[[]"
+            default: glob.append(character)
+            }
+        }
+        return glob
     }
 }
