@@ -44,6 +44,7 @@ class BenchServer:
 
     def __init__(self, binary: str, data_dir: Path, logs: Path, name: str, extra: list[str] | None = None):
         self.name = name
+        self.extra = list(extra or [])
         self.log_dir = logs / f"server-{name}"
         self.server = Server(data_dir, self.log_dir, ["--log-level", "warning", *(extra or [])], binary=binary)
         self.live = False

@@ -1,6 +1,8 @@
 """A large upload (1 GiB in a full run) as the SDKs send it, multipart POST /v1/files, against `dd
 conv=fsync` of the same random bytes to the same disk: durable at the end either way. The server's peak
-RSS growth during each upload is a row of its own: uploads stream to disk in bounded memory.
+RSS growth during each upload is a row of its own: uploads stream to disk in bounded memory. Row "4 sha"
+prices the SHA-256 every upload is hashed with as it streams in: the same uploads, interleaved run by
+run, to a second server started with `fileDigests: false`.
 
 The client sends the file with sendfile(2) so the figure is the server's; a discarding sink measures the
 client alone. The first upload is kept, checked byte for byte, and is what the download row reads.
@@ -12,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import threading
@@ -40,16 +43,32 @@ def measure(session: Session, srv: BenchServer, store: Path, src: Path, sha: str
     finally:
         sink.close()
     log(f"  client ceiling (the same client into a discarding sink): {client_ceiling or 0:.0f} MB/s")
-    dd_runs, up_runs, up_rss, ids = [], [], [], []
-    for i in range(runs):
-        dd_runs.append(dd(src, store, size))
-        rss = RSSMonitor(srv.pid)
-        with rss:
-            speed, obj = multipart_upload(srv.base, src, size)
-        up_runs.append(speed)
-        up_rss.append(rss.summary())
-        ids.append(obj["id"])
-        log(f"  run {i + 1}: upload {speed:.0f} MB/s (RSS +{rss.growth_mib:.1f} MiB, server CPU {rss.cpu_percent} %), dd {dd_runs[-1]:.0f} MB/s")
+    plain = unhashed_server(session, store, srv)
+    dd_runs, up_runs, up_rss, ids, plain_runs, cpu_with, cpu_without = [], [], [], [], [], [], []
+    try:
+        for i in range(runs):
+            dd_runs.append(dd(src, store, size))
+            # Each pair in turn goes first, and each upload starts on a flushed disk: otherwise
+            # the second of a pair pays for the first one's writeback.
+            if i % 2:
+                plain_speed, plain_cpu = unhashed_upload(plain, src, size)
+            os.sync()
+            rss = RSSMonitor(srv.pid)
+            with rss:
+                speed, obj = multipart_upload(srv.base, src, size)
+            up_runs.append(speed)
+            up_rss.append(rss.summary())
+            ids.append(obj["id"])
+            if not i % 2:
+                plain_speed, plain_cpu = unhashed_upload(plain, src, size)
+            plain_runs.append(plain_speed)
+            # Server CPU seconds per GiB: the hash's cost where the disk, not the CPU, sets the pace.
+            cpu_with.append(round((rss.cpu_percent or 0) / 100 * size / speed / 1e6 / (size / 2**30), 2))
+            cpu_without.append(plain_cpu)
+            log(f"  run {i + 1}: upload {speed:.0f} MB/s (RSS +{rss.growth_mib:.1f} MiB, server CPU {rss.cpu_percent} %), "
+                f"without SHA-256 {plain_speed:.0f} MB/s; server CPU s/GiB {cpu_with[-1]} vs {plain_cpu}; dd {dd_runs[-1]:.0f} MB/s")
+    finally:
+        plain.stop()
     for extra in ids[1:]:
         status, body, _ = request(srv.base, "DELETE", f"/v1/files/{extra}")
         if status != 200:
@@ -63,10 +82,38 @@ def measure(session: Session, srv: BenchServer, store: Path, src: Path, sha: str
         details=dict(upload_runs_mb_s=[round(x, 1) for x in up_runs], dd_runs_mb_s=[round(x, 1) for x in dd_runs],
                      rss=up_rss, bytes=size,
                      diagnostic_client_ceiling_mb_s=round(client_ceiling, 1) if client_ceiling else None)))
+    session.rows.append(row(
+        f"{ROW} sha", f"upload {label} with SHA-256 of the bytes as they stream in", "MB/s", round(mine, 1),
+        round(statistics.median(plain_runs), 1), "the same uploads to a server with fileDigests: false, interleaved",
+        ">=", 0.9, "≥ 0.90 × without (SHA-256 costs ≤ 10 %)",
+        details=dict(with_runs_mb_s=[round(x, 1) for x in up_runs], without_runs_mb_s=[round(x, 1) for x in plain_runs],
+                     server_cpu_seconds_per_gib_with=cpu_with, server_cpu_seconds_per_gib_without=cpu_without)))
     growth = max(r["rss_growth_mib"] for r in up_rss)
     session.rows.append(row(f"{ROW} rss", "upload: server peak RSS growth (max of runs)", "MiB", growth, None, None,
                             "<=", 64, "≤ 64 MiB", against="value", details=dict(runs=up_rss)))
     return file_id
+
+
+def unhashed_server(session: Session, store: Path, like: BenchServer) -> BenchServer:
+    """A server like `like` on its own data dir beside `store`, with the upload hash off."""
+    config = session.work / "no-digests.json"
+    config.write_text(json.dumps({"fileDigests": False}))
+    data = store.parent / f"{store.name}-no-digests"
+    shutil.rmtree(data, ignore_errors=True)
+    server = session.server(data, "uploads-no-digests", [*like.extra, "--config", str(config)])
+    server.start()
+    return server
+
+
+def unhashed_upload(plain: BenchServer, src: Path, size: int) -> tuple[float, float]:
+    """One upload to the server without the hash, on a flushed disk (the file is deleted after):
+    MB/s and the server's CPU seconds per GiB."""
+    os.sync()
+    monitor = RSSMonitor(plain.pid)
+    with monitor:
+        speed, obj = multipart_upload(plain.base, src, size)
+    request(plain.base, "DELETE", f"/v1/files/{obj['id']}")
+    return speed, round((monitor.cpu_percent or 0) / 100 * size / speed / 1e6 / (size / 2**30), 2)
 
 
 def big_file(session: Session) -> tuple[Path, str]:

@@ -6,6 +6,7 @@ checked for the directory it makes and removes."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import subprocess
 from pathlib import Path
@@ -103,6 +104,24 @@ def test_verify_refuses_a_malformed_expectation(mockfiles_url: str, mockfiles_ad
     for body in ({"count": 1, "at_most": 2}, {"status": "4x"}, {"colour": "red"}):
         r = httpx2.post(f"{mockfiles_url}/admin/verify", json=body, timeout=5)
         assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error", (body, r.text)
+
+
+def test_admin_files_show_the_sha256_of_what_the_sdk_sent(mockfiles_openai: openai.OpenAI, mockfiles_admin: Admin, own_schema: Any) -> None:
+    direct = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and a bit: many chunks
+    made = mockfiles_openai.files.create(file=("blob.bin", io.BytesIO(direct), "application/x-test"), purpose="user_data")
+    upload = mockfiles_openai.uploads.upload_file_chunked(
+        file=direct, filename="chunked.bin", bytes=len(direct), mime_type="text/plain", purpose="user_data", part_size=300_000
+    )
+    assert upload.file is not None
+    page = mockfiles_admin.files()
+    own_schema("AdminFileList", page)
+    by_id = {f["id"]: f for f in page["data"]}
+    digest = hashlib.sha256(direct).hexdigest()
+    assert by_id[made.id]["sha256"] == digest and by_id[made.id]["content_type"] == "application/x-test", by_id[made.id]
+    assert by_id[upload.file.id]["sha256"] == digest and by_id[upload.file.id]["content_type"] == "text/plain", by_id[upload.file.id]
+    assert [f["id"] for f in mockfiles_admin.files(sha256=digest)["data"]] == [made.id, upload.file.id]
+    assert mockfiles_admin.files(filename="chunked.*")["data"][0]["id"] == upload.file.id
+    assert "sha256" not in mockfiles_openai.files.retrieve(made.id).model_dump(), "never in the public File object"
 
 
 def test_ephemeral_data_lives_in_a_fresh_directory_removed_at_exit(tmp_path: Path) -> None:

@@ -76,6 +76,15 @@ class Admin:
     def advance(self, seconds: float) -> dict[str, Any]:
         return self.set_clock(advance_seconds=seconds)
 
+    # files of every tenant
+    def files(self, **filters: Any) -> dict[str, Any]:
+        """One page of `GET /admin/files` (tenant, purpose, filename glob, sha256, created_since, limit,
+        after): each file with its tenant, sha256 and the content type sent."""
+        query = {name: value for name, value in filters.items() if value is not None}
+        r = self.http.get("/admin/files", params=query)
+        assert r.status_code == 200, f"GET /admin/files {query} -> {r.status_code}: {r.text[:500]}"
+        return r.json()
+
     # request log and verification
     def journal(self, **filters: Any) -> dict[str, Any]:
         """One page of the request log: filters as `GET /admin/requests` names them (method, path,
