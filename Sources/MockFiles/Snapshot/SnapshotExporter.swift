@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+import NIOCore
+
+/// Writes the whole state as one tar stream (layout in `SnapshotRecords.swift`), one file at a
+/// time: memory stays a chunk and one page of rows, whatever the bytes add up to. Traffic goes
+/// on meanwhile; a file deleted before its bytes are read is left out, as if deleted just before.
+struct SnapshotExporter {
+    let files: FileService
+    let uploads: any UploadStore
+    let controls: TestControls
+    /// Rows read per store query.
+    var pageSize = 500
+    /// Bytes per chunk read from the blob store.
+    var chunkSize = 1 << 20
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    /// Streams the archive to `write`; returns the counts its trailer holds.
+    @discardableResult
+    func export(to write: (ByteBuffer) async throws -> Void) async throws -> SnapshotTrailer {
+        try await controls.synchronize()
+        let clock = files.clock.setting
+        let header = SnapshotHeader(clockOffset: clock.offset, clockFrozenAt: clock.frozenAt, faultRules: try await controls.faultRules())
+        try await writeJSON(header, named: SnapshotHeader.entryName, to: write)
+        var trailer = SnapshotTrailer(files: 0, uploads: 0, parts: 0)
+        var query = AdminFileQuery()
+        query.limit = pageSize
+        while true {
+            let page = try await files.metadata.adminFiles(query)
+            for file in page {
+                guard let sha256 = try await writeBlob(id: file.id, size: file.bytes, named: "blobs/\(file.id)", to: write) else { continue }
+                if let recorded = file.sha256, recorded != sha256 {
+                    throw SnapshotError.corruptBlob(id: file.id, recorded: recorded, read: sha256)
+                }
+                try await writeJSON(SnapshotFileRecord(file, sha256: sha256), named: "files/\(file.id).json", to: write)
+                trailer.files += 1
+            }
+            guard page.count == query.limit, let last = page.last else { break }
+            query.afterSequence = last.sequence
+        }
+        for upload in try await uploads.pendingUploads() {
+            var parts: [SnapshotUploadRecord.Part] = []
+            for part in try await uploads.parts(ofUpload: upload.id) {
+                guard let sha256 = try await writeBlob(id: part.id, size: part.bytes, named: "parts/\(part.id)", to: write) else { continue }
+                parts.append(.init(id: part.id, bytes: part.bytes, createdAt: part.createdAt, sha256: sha256))
+            }
+            try await writeJSON(SnapshotUploadRecord(upload, parts: parts), named: "uploads/\(upload.id).json", to: write)
+            trailer.uploads += 1
+            trailer.parts += parts.count
+        }
+        try await writeJSON(trailer, named: SnapshotTrailer.entryName, to: write)
+        // Two zero blocks end a tar archive.
+        try await write(ByteBuffer(repeating: 0, count: 2 * TarHeader.blockSize))
+        return trailer
+    }
+
+    /// The blob as one entry; its SHA-256, or nil when it is gone (deleted meanwhile).
+    private func writeBlob(id: String, size: Int64, named name: String, to write: (ByteBuffer) async throws -> Void) async throws -> String? {
+        guard let reader = try await files.blobs.openBlob(id: id) else { return nil }
+        guard reader.size == size else {
+            await reader.close()
+            throw SnapshotError.sizeMismatch(id: id, recorded: size, stored: reader.size)
+        }
+        var digest = SHA256()
+        try await write(ByteBuffer(bytes: try TarHeader(name: name, size: size).encoded()))
+        do {
+            try await reader.read(range: 0..<size, chunkSize: chunkSize) { chunk in
+                chunk.withUnsafeReadableBytes { digest.update(bufferPointer: $0) }
+                try await write(chunk)
+            }
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+        try await write(ByteBuffer(repeating: 0, count: TarHeader.padding(after: size)))
+        return digest.finalize().hexDigits
+    }
+
+    private func writeJSON(_ value: some Encodable, named name: String, to write: (ByteBuffer) async throws -> Void) async throws {
+        let data = try Self.encoder.encode(value)
+        var buffer = ByteBuffer(bytes: try TarHeader(name: name, size: Int64(data.count)).encoded())
+        buffer.writeBytes(data)
+        buffer.writeRepeatingByte(0, count: TarHeader.padding(after: Int64(data.count)))
+        try await write(buffer)
+    }
+}
+
+enum SnapshotError: Error, CustomStringConvertible {
+    case corruptBlob(id: String, recorded: String, read: String)
+    case sizeMismatch(id: String, recorded: Int64, stored: Int64)
+
+    var description: String {
+        switch self {
+        case .corruptBlob(let id, let recorded, let read): "the bytes of \(id) hash to \(read), but \(recorded) was recorded when they were stored"
+        case .sizeMismatch(let id, let recorded, let stored): "\(id) has \(stored) bytes stored, \(recorded) recorded"
+        }
+    }
+}
