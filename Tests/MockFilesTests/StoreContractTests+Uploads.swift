@@ -26,6 +26,18 @@ extension StoreContractTests {
     }
 
     @Test(arguments: BackendUnderTest.available)
+    func pendingUploadsOfEveryTenantAreListedOldestFirst(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let store = stores.metadata
+            try await store.insertUpload(Self.upload("upload-a", tenant: "acme"))
+            try await store.insertUpload(Self.upload("upload-b", tenant: "other"))
+            try await store.insertUpload(Self.upload("upload-c", tenant: "acme"))
+            _ = try await store.cancel(uploadID: "upload-c", tenant: "acme", now: Self.now)
+            #expect(try await store.pendingUploads().map(\.id) == ["upload-a", "upload-b"])
+        }
+    }
+
+    @Test(arguments: BackendUnderTest.available)
     func completionMakesTheFileAndTakesEveryPartOnce(_ backend: BackendUnderTest) async throws {
         try await backend.withStores { stores in
             let store = stores.metadata

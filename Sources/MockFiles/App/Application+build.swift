@@ -123,6 +123,7 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
     UploadsController(service: server.uploadService).addRoutes(to: api)
     let admin = router.group("admin")
         .add(middleware: OperatorAccessMiddleware(token: server.settings.adminToken, publicHosts: server.settings.publicHosts))
-    AdminController(controls: server.controls, files: server.fileService, sweeper: server.sweeper).addRoutes(to: admin)
+    AdminController(controls: server.controls, files: server.fileService, uploads: server.uploadService, sweeper: server.sweeper)
+        .addRoutes(to: admin)
     return router
 }

@@ -8,6 +8,7 @@ import NIOCore
 struct AdminController {
     let controls: TestControls
     let files: FileService
+    let uploads: UploadService
     let sweeper: ExpirySweeper
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -21,6 +22,7 @@ struct AdminController {
         group.get("requests", use: requests)
         group.post("verify", use: verify)
         group.get("files", use: adminFiles)
+        group.get("snapshot", use: snapshot)
         group.post("sweep", use: sweep)
     }
 

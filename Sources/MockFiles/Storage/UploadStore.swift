@@ -5,6 +5,8 @@ public protocol UploadStore: Sendable {
     /// Inserts the part only if its upload is still open at `now`; returns false otherwise.
     func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool
     func parts(ofUpload uploadID: String) async throws -> [StoredPart]
+    /// Every tenant's Uploads still taking parts (expired ones not yet swept included), oldest first.
+    func pendingUploads() async throws -> [StoredUpload]
     /// In one transaction: the file row appears, the upload becomes completed and all its part
     /// rows go (also parts added while the File was being assembled). Returns the inserted file and
     /// the removed parts, or nil when the upload was no longer open.

@@ -50,6 +50,16 @@ extension PostgresMetadataStore: UploadStore {
         return nil
     }
 
+    public func pendingUploads() async throws -> [StoredUpload] {
+        let rows = try await client.query(
+            "SELECT \(unescaped: Self.uploadColumns) FROM uploads WHERE status = 'pending' ORDER BY seq",
+            logger: logger
+        )
+        var uploads: [StoredUpload] = []
+        for try await row in rows.decode(UploadRow.self) { uploads.append(Self.storedUpload(row)) }
+        return uploads
+    }
+
     public func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in
             guard let upload = try await Self.upload(id: part.uploadID, tenant: tenant, lock: "FOR SHARE", on: connection, logger: logger),

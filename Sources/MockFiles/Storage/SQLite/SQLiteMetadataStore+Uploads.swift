@@ -21,21 +21,29 @@ extension SQLiteMetadataStore: UploadStore {
     }
 
     static func upload(_ db: Database, id: String, tenant: String) throws -> StoredUpload? {
-        try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ? AND tenant = ?", arguments: [id, tenant]).map { row in
-            StoredUpload(
-                id: row["id"],
-                tenant: row["tenant"],
-                filename: row["filename"],
-                purpose: row["purpose"],
-                bytes: row["bytes"],
-                mimeType: row["mime_type"],
-                createdAt: row["created_at"],
-                expiresAt: row["expires_at"],
-                fileLifetimeSeconds: row["file_lifetime_seconds"],
-                status: StoredUpload.Status(rawValue: row["status"]) ?? .cancelled,
-                fileID: row["file_id"]
-            )
+        try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ? AND tenant = ?", arguments: [id, tenant]).map(storedUpload)
+    }
+
+    public func pendingUploads() async throws -> [StoredUpload] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM uploads WHERE status = 'pending' ORDER BY seq").map(Self.storedUpload)
         }
+    }
+
+    static func storedUpload(_ row: Row) -> StoredUpload {
+        StoredUpload(
+            id: row["id"],
+            tenant: row["tenant"],
+            filename: row["filename"],
+            purpose: row["purpose"],
+            bytes: row["bytes"],
+            mimeType: row["mime_type"],
+            createdAt: row["created_at"],
+            expiresAt: row["expires_at"],
+            fileLifetimeSeconds: row["file_lifetime_seconds"],
+            status: StoredUpload.Status(rawValue: row["status"]) ?? .cancelled,
+            fileID: row["file_id"]
+        )
     }
 
     public func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool {
