@@ -79,19 +79,22 @@ import Testing
             let one = try await insert("file-1", tenant: "a", filename: "Report 100%.csv", sha256: "aa", createdAt: Self.now - 10)
             _ = try await insert("file-2", tenant: "b", filename: "report_1.csv", sha256: "bb")
             _ = try await insert("file-3", tenant: "a", filename: "[draft]?.csv", sha256: nil)
+            // Names a wildcard `_` or `%` would match, so the escaping is what keeps them out.
+            _ = try await insert("file-4", tenant: "b", filename: "reportX1.csv", sha256: nil)
+            _ = try await insert("file-5", tenant: "b", filename: "a100b.csv", sha256: nil)
             func ids(_ change: (inout AdminFileQuery) -> Void) async throws -> [String] {
                 var query = AdminFileQuery()
                 change(&query)
                 return try await stores.metadata.adminFiles(query).map(\.id)
             }
-            #expect(try await ids { _ in } == ["file-1", "file-2", "file-3"])
+            #expect(try await ids { _ in } == ["file-1", "file-2", "file-3", "file-4", "file-5"])
             #expect(try await ids { $0.tenant = "a" } == ["file-1", "file-3"])
             #expect(try await ids { $0.filenamePattern = "*100%.csv" } == ["file-1"], "% is literal")
             #expect(try await ids { $0.filenamePattern = "report?1.csv" } == [], "? is literal")
             #expect(try await ids { $0.filenamePattern = "report_*" } == ["file-2"], "_ is literal, and case counts")
             #expect(try await ids { $0.filenamePattern = "[draft]?.csv" } == ["file-3"])
             #expect(try await ids { $0.sha256 = "aa" } == ["file-1"])
-            #expect(try await ids { $0.createdSince = Self.now - 5 } == ["file-2", "file-3"])
+            #expect(try await ids { $0.createdSince = Self.now - 5 } == ["file-2", "file-3", "file-4", "file-5"])
             #expect(
                 try await ids {
                     $0.afterSequence = one.sequence

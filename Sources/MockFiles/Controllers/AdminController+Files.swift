@@ -6,10 +6,7 @@ extension AdminController {
     static let fileQueryNames: Set<String> = ["tenant", "purpose", "filename", "sha256", "created_since", "limit", "after"]
 
     func adminFiles(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let parameters = Self.firstValues(request.uri.queryParameters)
-        if let unknown = parameters.keys.sorted().first(where: { !Self.fileQueryNames.contains($0) }) {
-            throw APIError.invalid("Unrecognized query parameter: '\(unknown)'.", param: unknown)
-        }
+        let parameters = try Self.queryParameters(request, allowed: Self.fileQueryNames)
         var query = AdminFileQuery()
         query.tenant = parameters["tenant"]
         query.purpose = parameters["purpose"]
@@ -29,13 +26,6 @@ extension AdminController {
         let rows = try await files.metadata.adminFiles(wanted)
         let page = rows.prefix(query.limit).map { AdminFileEntry($0, status: files.status(of: $0), now: files.clock.seconds) }
         return try JSONResponse.make(AdminFilePage(data: Array(page), hasMore: rows.count > query.limit))
-    }
-
-    static func integer(_ raw: String, name: String, in range: ClosedRange<Int64>) throws -> Int64 {
-        guard let value = Int64(raw), range.contains(value) else {
-            throw APIError.invalid("Invalid value for '\(name)': an integer from \(range.lowerBound) to \(range.upperBound).", param: name)
-        }
-        return value
     }
 }
 

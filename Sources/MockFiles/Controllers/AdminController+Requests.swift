@@ -3,25 +3,11 @@ import Hummingbird
 /// `GET /admin/requests` and `POST /admin/verify`: what the request log says happened.
 extension AdminController {
     func requests(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let query = Self.firstValues(request.uri.queryParameters)
-        if let unknown = query.keys.sorted().first(where: { !Self.requestQueryNames.contains($0) }) {
-            throw APIError.invalid("Unrecognized query parameter: '\(unknown)'.", param: unknown)
-        }
+        let query = try Self.queryParameters(request, allowed: Self.requestQueryNames)
         let filter = try RequestFilter(parameters: query)
-        let capacity = controls.requestLog.capacity
-        var limit = 100
-        if let raw = query["limit"] {
-            guard let value = Int(raw), (1...capacity).contains(value) else {
-                throw APIError.invalid("Invalid value for 'limit': 1…\(capacity).", param: "limit")
-            }
-            limit = value
-        }
-        let after = try query["after"].map { raw in
-            guard let value = Int64(raw), value >= 0 else {
-                throw APIError.invalid("Invalid value for 'after': the 'seq' of an entry.", param: "after")
-            }
-            return value
-        }
+        let capacity = Int64(controls.requestLog.capacity)
+        let limit = try query["limit"].map { Int(try Self.integer($0, name: "limit", in: 1...capacity)) } ?? 100
+        let after = try query["after"].map { try Self.integer($0, name: "after", in: 0...Int64.max) }
         let order = query["order"] ?? "desc"
         guard order == "asc" || order == "desc" else {
             throw APIError.invalid("Invalid value for 'order': 'asc' or 'desc'.", param: "order")
@@ -71,11 +57,23 @@ extension AdminController {
         return try JSONResponse.make(failure, status: .conflict)
     }
 
-    /// The first value of each query parameter (a repeated one is read once, as everywhere).
-    static func firstValues(_ parameters: Parameters) -> [String: String] {
+    /// The first value of each query parameter (a repeated one is read once, as everywhere); a
+    /// name not in `allowed` is a 400, so a misspelt filter cannot pass silently.
+    static func queryParameters(_ request: Request, allowed: Set<String>) throws -> [String: String] {
         var values: [String: String] = [:]
-        for (name, value) in parameters where values[String(name)] == nil { values[String(name)] = String(value) }
+        for (name, value) in request.uri.queryParameters where values[String(name)] == nil { values[String(name)] = String(value) }
+        if let unknown = values.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw APIError.invalid("Unrecognized query parameter: '\(unknown)'.", param: unknown)
+        }
         return values
+    }
+
+    /// An integer query parameter within `range`, or a 400 naming it.
+    static func integer(_ raw: String, name: String, in range: ClosedRange<Int64>) throws -> Int64 {
+        guard let value = Int64(raw), range.contains(value) else {
+            throw APIError.invalid("Invalid value for '\(name)': an integer from \(range.lowerBound) to \(range.upperBound).", param: name)
+        }
+        return value
     }
 }
 

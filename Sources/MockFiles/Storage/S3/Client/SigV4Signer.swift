@@ -59,13 +59,13 @@ public struct SigV4Signer: Sendable {
         let canonicalRequest = [method, encodedPath, encodedQuery, canonicalHeaders, signedHeaders, payloadHash].joined(separator: "\n")
 
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", timestamp, scope, Self.hex(SHA256.hash(data: Data(canonicalRequest.utf8)))]
+        let stringToSign = ["AWS4-HMAC-SHA256", timestamp, scope, SHA256.hash(data: Data(canonicalRequest.utf8)).hexDigits]
             .joined(separator: "\n")
         var key = SymmetricKey(data: Data("AWS4\(credentials.secretAccessKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+        let signature = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key).hexDigits
         let authorization =
             "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope),SignedHeaders=\(signedHeaders),Signature=\(signature)"
         headers.replaceOrAdd(name: "authorization", value: authorization)
@@ -81,7 +81,7 @@ public struct SigV4Signer: Sendable {
 
     /// Hex SHA-256 of a body held in memory, for `x-amz-content-sha256`.
     public static func payloadHash(_ body: ByteBuffer) -> String {
-        body.withUnsafeReadableBytes { hex(SHA256.hash(data: $0)) }
+        body.withUnsafeReadableBytes { SHA256.hash(data: $0).hexDigits }
     }
 
     /// AWS's URI encoding: everything but `A-Z a-z 0-9 - . _ ~` as `%XX` of its UTF-8 bytes
@@ -102,11 +102,6 @@ public struct SigV4Signer: Sendable {
             }
         }
         return encoded
-    }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
     }
 }
 
