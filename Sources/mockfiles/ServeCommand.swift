@@ -75,6 +75,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Directory with fixtures.json: files loaded at start and on POST /admin/reset.")
     var fixtures: String?
 
+    @Option(help: "A snapshot archive (GET /admin/snapshot, mockfiles snapshot export) to start from: it replaces the stored state.")
+    var snapshot: String?
+
     @Option(name: .customLong("admin-token"), help: "Require this Bearer token on /admin/ (default: admin API open on loopback only).")
     var adminToken: String?
 
@@ -130,6 +133,8 @@ struct ServeCommand: AsyncParsableCommand {
             try await buildApplication(server).runService()
         } catch let problem as FixtureManifest.Problem {
             throw Self.startupFailure("fixtures: \(problem)")
+        } catch let error as SnapshotRestoreFailure {
+            throw Self.startupFailure("snapshot \(settings.startupSnapshot ?? ""): \(error)")
         } catch let error as IOError where error.errnoCode != 0 {
             // Binding is the only socket call that can fail this way before the server runs.
             throw Self.startupFailure("cannot listen on \(settings.host):\(settings.port): \(error.reason)")
@@ -171,6 +176,7 @@ struct ServeCommand: AsyncParsableCommand {
         if allowAssistantsDownload { overrides["allowAssistantsDownload"] = .init(.bool(true), isSecret: false) }
         if let sweepInterval { overrides["sweepIntervalSeconds"] = .init(.double(sweepInterval), isSecret: false) }
         if let fixtures { overrides["fixturesDir"] = .init(.string(fixtures), isSecret: false) }
+        if let snapshot { overrides["snapshotFile"] = .init(.string(snapshot), isSecret: false) }
         if let adminToken { overrides["adminToken"] = .init(.string(adminToken), isSecret: true) }
         if let publicHosts { overrides["publicHosts"] = .init(.stringArray(Self.list(publicHosts)), isSecret: false) }
         if let corsAllowedOrigins { overrides["corsAllowedOrigins"] = .init(.stringArray(Self.list(corsAllowedOrigins)), isSecret: false) }

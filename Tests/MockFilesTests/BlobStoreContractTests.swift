@@ -77,6 +77,30 @@ import Testing
         }
     }
 
+    /// A snapshot's staged blobs take their ids: over a blob already there, durable, the source gone.
+    @Test(arguments: BackendUnderTest.available)
+    func movedBlobsReplaceWhatWasUnderTheirNewID(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            for (id, seed) in [("snapT_file-moved", UInt8(1)), ("file-moved", UInt8(2)), ("snapT_file-new", UInt8(3))] {
+                try await stores.blobs.withNewBlob { writer in
+                    try await Self.write(Self.bytes(70_000, seed: seed), to: writer)
+                    try await writer.commit(as: id)
+                }
+            }
+            try await stores.blobs.moveBlobs([
+                BlobMove(from: "snapT_file-moved", to: "file-moved", size: 70_000),
+                BlobMove(from: "snapT_file-new", to: "file-new", size: 70_000),
+            ])
+            #expect(try await Self.read(stores.blobs, "file-moved") == Self.bytes(70_000, seed: 1))
+            #expect(try await Self.read(stores.blobs, "file-new") == Self.bytes(70_000, seed: 3))
+            #expect(Set(try await stores.blobs.blobIDs(modifiedBefore: .infinity)) == ["file-moved", "file-new"])
+            await #expect(throws: (any Error).self, "a missing source") {
+                try await stores.blobs.moveBlobs([BlobMove(from: "snapT_file-gone", to: "file-gone", size: 1)])
+            }
+            #expect(try await stores.blobs.openBlob(id: "file-gone") == nil)
+        }
+    }
+
     /// Parts joined as an Upload's completion does: server-side when the store can, streamed with
     /// the MD5 when asked, in the order given, and a missing part is reported as such.
     @Test(arguments: BackendUnderTest.available)

@@ -64,6 +64,34 @@ struct SharedControlsTests {
         }
     }
 
+    /// A snapshot taken through one instance and restored through the other: every instance
+    /// sees the files, the clock and the rules with their counts; a rule added later gets a new id.
+    @Test func aSnapshotRestoredOnOneInstanceIsTheStateOfBoth() async throws {
+        try await withTwoInstances { a, b in
+            let created = try await a.createFile(.createFile(contents: Array("kept".utf8)))
+            let id = try #require(created["id"] as? String)
+            _ = try await a.postJSON("/admin/clock", ["now": 2_000_000_000, "frozen": true])
+            _ = try await a.postJSON("/admin/faults", ["path": "/v1/models", "status": 503, "times": 2])
+            _ = try await a.getJSON("/v1/models")
+            let archive = try await a.execute(uri: "/admin/snapshot", method: .get) { $0.body }
+            _ = try await b.postJSON("/admin/reset", [String: Any]())
+            _ = try await b.postJSON("/admin/clock", ["now": 1_000_000_000])
+            let restored = try await b.execute(uri: "/admin/snapshot", method: .post, headers: [.contentType: "application/x-tar"], body: archive) {
+                ($0.status, jsonObject($0.body))
+            }
+            #expect(restored.0 == .ok && restored.1["files_restored"] as? Int == 1, "\(restored.1)")
+            let (status, file) = try await a.getJSON("/v1/files/\(id)")
+            #expect(status == .ok && file["bytes"] as? Int == 4)
+            let (_, clock) = try await a.getJSON("/admin/clock")
+            #expect(clock["now"] as? Int64 == 2_000_000_000 && clock["frozen"] as? Bool == true)
+            let (_, listed) = try await a.getJSON("/admin/faults")
+            let rule = try #require((listed["data"] as? [[String: Any]])?.first)
+            #expect(rule["id"] as? String == "fault_1" && rule["fired"] as? Int == 1 && rule["times_remaining"] as? Int == 1)
+            let (_, added) = try await a.postJSON("/admin/faults", ["path": "/v1/other", "status": 500])
+            #expect(added["id"] as? String != "fault_1", "\(added)")
+        }
+    }
+
     @Test func aRuleForOneRequestFiresOnceAcrossInstances() async throws {
         try await withTwoInstances { a, b in
             let (status, _) = try await a.postJSON("/admin/faults", ["path": "/v1/files", "status": 503, "times": 1])

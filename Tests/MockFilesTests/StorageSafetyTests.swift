@@ -138,6 +138,7 @@ struct GatedMetadataStore: MetadataStore {
     func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile] { try await base.expiredFiles(at: now, limit: limit) }
     func existingFileIDs(among ids: [String]) async throws -> Set<String> { try await base.existingFileIDs(among: ids) }
     func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int) { try await base.removeEverything() }
+    func replaceEverything(with contents: StoreContents) async throws { try await base.replaceEverything(with: contents) }
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int { try await base.pruneTombstones(deletedBefore: cutoff) }
     func storedTotals() async throws -> [StoredTotals] { try await base.storedTotals() }
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile] { try await base.adminFiles(query) }

@@ -117,4 +117,31 @@ extension StoreContractTests {
             }
         }
     }
+
+    /// A snapshot restored: every old row (files, tombstones, uploads, parts) goes and the new
+    /// ones take their place in one step, in the order given.
+    @Test(arguments: BackendUnderTest.available)
+    func replacingEverythingLeavesOnlyTheNewRows(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let store = stores.metadata
+            _ = try await store.insert(Self.file("file-old1"))
+            _ = try await store.insert(Self.file("file-old2"))
+            _ = try await store.delete(id: "file-old2", tenant: "acme", at: Self.now)
+            try await store.insertUpload(Self.upload("upload-old"))
+            #expect(try await store.insertPart(Self.part("part-old", of: "upload-old"), tenant: "acme", now: Self.now))
+            #expect(try await store.file(id: "file-old1", tenant: "acme") != nil)  // now cached, where a store caches
+            let contents = StoreContents(
+                files: [Self.file("file-new2", tenant: "other"), Self.file("file-new1")],
+                uploads: [Self.upload("upload-new", tenant: "other")],
+                parts: [Self.part("part-new", of: "upload-new")]
+            )
+            try await store.replaceEverything(with: contents)
+            #expect(try await store.file(id: "file-old1", tenant: "acme") == nil)
+            #expect(try await store.cursor(ofFileID: "file-old2", tenant: "acme") == nil, "tombstones go too")
+            #expect(try await store.adminFiles(AdminFileQuery()).map(\.id) == ["file-new2", "file-new1"])
+            #expect(try await store.pendingUploads().map(\.id) == ["upload-new"])
+            #expect(try await store.parts(ofUpload: "upload-new").map(\.id) == ["part-new"])
+            #expect(try await store.existingPartIDs(among: ["part-old", "part-new"]) == ["part-new"])
+        }
+    }
 }

@@ -1,15 +1,21 @@
-"""GET /admin/snapshot: the whole state as one tar archive that standard tools read (Python's tarfile
-here), through the kit's plugin and the SDK."""
+"""Snapshots: GET /admin/snapshot gives the whole state as one tar archive that standard tools read
+(Python's tarfile here); POST /admin/snapshot, `serve --snapshot` and `mockfiles snapshot export|import`
+put a state back, all or nothing. Through the kit's plugin, the kit's Admin and the SDK."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
+import subprocess
 import tarfile
+from pathlib import Path
+from typing import Any
 
 import httpx2
 import openai
+from mockfiles_kit import Server, binary_path
 from mockfiles_kit.admin import Admin
 
 
@@ -37,3 +43,111 @@ def test_the_snapshot_is_a_tar_that_tarfile_reads(mockfiles_url: str, mockfiles_
         assert record["sha256"] == hashlib.sha256(data).hexdigest() and record["bytes"] == len(data), record
         assert json.loads(read("mockfiles-snapshot-end.json")) == {"files": 1, "uploads": 1, "parts": 1}
         assert json.loads(read(f"uploads/{upload.id}.json"))["parts"][0]["sha256"] == hashlib.sha256(b"12345").hexdigest()
+
+
+def visible_state(client: openai.OpenAI) -> list[tuple[Any, bytes]]:
+    """Every File object with its bytes, as the SDK sees them (files of a downloadable purpose)."""
+    return [(f.model_dump(), client.files.content(f.id).read()) for f in client.files.list(limit=100).data]
+
+
+def repack(archive: Path, into: Path, change: dict[str, bytes] | None = None) -> Path:
+    """The archive's entries written again by Python's tarfile (its own header layout and padding),
+    with the bytes of the entries named in `change` replaced."""
+    change = change or {}
+    with tarfile.open(archive, mode="r:") as source, tarfile.open(into, mode="w:") as target:
+        for member in source.getmembers():
+            extracted = source.extractfile(member)
+            assert extracted is not None, member.name
+            data = change.get(member.name, extracted.read())
+            info = tarfile.TarInfo(member.name)
+            info.size = len(data)
+            target.addfile(info, io.BytesIO(data))
+    return into
+
+
+def test_a_saved_snapshot_puts_back_the_same_files_and_bytes(
+    mockfiles_openai: openai.OpenAI, mockfiles_admin: Admin, tmp_path: Path
+) -> None:
+    client = mockfiles_openai
+    made = [
+        client.files.create(file=(f"f{n}.png", io.BytesIO(os.urandom(size))), purpose="vision")
+        for n, size in enumerate([0, 1, 70_000, 3 * 1024 * 1024 + 5])
+    ]
+    upload = client.uploads.create(bytes=10, filename="open.png", mime_type="image/png", purpose="vision")
+    part = client.uploads.parts.create(upload.id, data=b"12345")
+    mockfiles_admin.add_fault(path="/v1/models", status=503, times=2)
+    before = visible_state(client)
+    archive = mockfiles_admin.save_snapshot(tmp_path / "state.tar")
+
+    mockfiles_admin.reset()
+    client.files.create(file=("replaced.png", io.BytesIO(b"gone after the restore")), purpose="vision")
+    counts = {"files_restored": len(made), "uploads_restored": 1, "parts_restored": 1}
+    assert mockfiles_admin.restore_snapshot(archive) == counts
+    assert visible_state(client) == before
+    assert [f["path"] for f in mockfiles_admin.faults()] == ["/v1/models"]
+    # The open Upload goes on where it stopped.
+    second = client.uploads.parts.create(upload.id, data=b"67890")
+    done = client.uploads.complete(upload.id, part_ids=[part.id, second.id])
+    assert done.file is not None and client.files.content(done.file.id).read() == b"1234567890"
+
+    # The same state written by another tar writer restores the same.
+    mockfiles_admin.reset()
+    assert mockfiles_admin.restore_snapshot(repack(archive, tmp_path / "repacked.tar")) == counts
+    assert visible_state(client) == before
+
+
+def test_a_bad_archive_changes_nothing_and_names_the_entry(mockfiles_openai: openai.OpenAI, mockfiles_admin: Admin, tmp_path: Path) -> None:
+    client = mockfiles_openai
+    kept = client.files.create(file=("kept.png", io.BytesIO(b"the state that stays")), purpose="vision")
+    archive = mockfiles_admin.save_snapshot(tmp_path / "state.tar")
+    before = visible_state(client)
+    damaged = repack(archive, tmp_path / "damaged.tar", {f"blobs/{kept.id}": b"THE state that stays"})
+    error = mockfiles_admin.restore_snapshot(damaged, want=400)["error"]
+    assert error["code"] == "invalid_snapshot" and f"'blobs/{kept.id}'" in error["message"], error
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(archive.read_bytes()[:1500])
+    error = mockfiles_admin.restore_snapshot(cut, want=400)["error"]
+    assert error["code"] == "invalid_snapshot" and "cut short" in error["message"], error
+    assert visible_state(client) == before
+    # A page cannot send a tar across sites without a preflight; anything else is refused.
+    r = httpx2.post(f"{mockfiles_admin.http.base_url}/admin/snapshot", content=archive.read_bytes(), headers={"content-type": "text/plain"})
+    assert r.status_code == 415, r.text
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(binary_path()), *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+def test_snapshot_export_and_import_offline_and_serve_from_one(tmp_path: Path) -> None:
+    first = Server.start(tmp_path / "first", tmp_path / "logs1")
+    try:
+        client = openai.OpenAI(base_url=first.base_url, api_key="sk-test", max_retries=0)
+        for n in range(3):
+            client.files.create(file=(f"n{n}.txt", io.BytesIO(b"offline %d" % n)), purpose="assistants")
+        before = [f.model_dump() for f in client.files.list().data]
+    finally:
+        assert first.stop() == 0, first.output()
+
+    archive = tmp_path / "offline.tar"
+    exported = run("snapshot", "export", "--data-dir", tmp_path / "first", "--output", archive)
+    assert exported.returncode == 0 and "exported 3 files, 0 uploads, 0 parts" in exported.stderr, exported
+    imported = run("snapshot", "import", "--data-dir", tmp_path / "second", archive)
+    assert imported.returncode == 0 and "restored 3 files" in imported.stdout, imported
+
+    bad = tmp_path / "cut.tar"
+    bad.write_bytes(archive.read_bytes()[:2000])
+    refused = run("snapshot", "import", "--data-dir", tmp_path / "second", bad)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "cut short" in refused.stderr, refused
+
+    # The imported directory, and an ephemeral server started from the archive, hold the same files.
+    for data_dir, extra in ((tmp_path / "second", []), (None, ["--snapshot", str(archive)])):
+        server = Server.start(data_dir, tmp_path / f"logs-{len(extra)}", extra)
+        try:
+            client = openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
+            assert [f.model_dump() for f in client.files.list().data] == before, server.args
+        finally:
+            assert server.stop() == 0, server.output()
+
+    started = run("serve", "--ephemeral", "--port", "0", "--snapshot", bad)
+    last_line = started.stderr.splitlines()[-1]
+    assert started.returncode == 78 and last_line.startswith(f"mockfiles: snapshot {bad}: ") and "cut short" in last_line, started

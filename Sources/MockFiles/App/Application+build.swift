@@ -60,8 +60,8 @@ extension MockFilesServer {
 }
 
 /// The HTTP application: router, server settings and the background services. The stores'
-/// clients start first; fixtures load after them and before the port opens (a bad manifest or
-/// fixture stops start-up).
+/// clients start first; fixtures load after them, then the start-up snapshot replaces the state,
+/// all before the port opens (a bad manifest, fixture or archive stops start-up).
 public func buildApplication(_ server: MockFilesServer) -> some ApplicationProtocol {
     let settings = server.settings
     let services: [any Service] =
@@ -92,7 +92,16 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
         },
         logger: server.logger
     )
-    application.beforeServerStarts { try await server.controls.loadFixtures() }
+    application.beforeServerStarts {
+        try await server.controls.loadFixtures()
+        if let snapshot = settings.startupSnapshot {
+            let counts = try await server.importSnapshot(fromFileAt: snapshot)
+            server.logger.info(
+                "restored snapshot",
+                metadata: ["path": "\(snapshot)", "files": "\(counts.files)", "uploads": "\(counts.uploads)", "parts": "\(counts.parts)"]
+            )
+        }
+    }
     return application
 }
 

@@ -54,6 +54,7 @@ extension ServerSettings {
         publicHosts = Set(config.stringArray(forKey: "publicHosts", default: []).map { $0.lowercased() })
         corsAllowedOrigins = Set(config.stringArray(forKey: "corsAllowedOrigins", default: Array(corsAllowedOrigins)))
         fixturesDirectory = config.string(forKey: "fixturesDir")
+        startupSnapshot = config.string(forKey: "snapshotFile")
         requestLogCapacity = config.int(forKey: "requestLogCapacity", default: requestLogCapacity)
         files.processingDelaySeconds = Double(config.int(forKey: "processingDelayMs", default: 0)) / 1000
         files.hashesUploads = config.bool(forKey: "fileDigests", default: files.hashesUploads)

@@ -40,6 +40,8 @@ public struct ServerSettings: Sendable {
     public var corsAllowedOrigins: Set<String> = ["*"]
     /// A directory with `fixtures.json`, loaded at start and on reset.
     public var fixturesDirectory: String?
+    /// A snapshot archive the state is replaced with at start, before the port opens.
+    public var startupSnapshot: String?
     /// Requests kept by the request log.
     public var requestLogCapacity = 1000
     /// Seeds the id generator so file, upload and part ids repeat run to run.

@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// `GET /admin/snapshot`: the whole state as one tar stream (see `SnapshotRecords.swift`).
+/// `GET /admin/snapshot`: the whole state as one tar stream; `POST /admin/snapshot`: the same
+/// stream replaces the state, all or nothing (see `SnapshotRecords.swift`).
 extension AdminController {
     func snapshot(_ request: Request, context: AppRequestContext) async throws -> Response {
         let exporter = SnapshotExporter(files: files, uploads: uploads.store, controls: controls)
@@ -15,5 +16,20 @@ extension AdminController {
             headers: [.contentType: "application/x-tar", .contentDisposition: "attachment; filename=\"mockfiles-snapshot.tar\""],
             body: body
         )
+    }
+
+    func restoreSnapshot(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let importer = SnapshotImporter(files: files, uploads: uploads.store, controls: controls, limits: uploads.snapshotLimits)
+        let counts: SnapshotTrailer
+        do {
+            counts = try await importer.importSnapshot(from: request.body)
+        } catch let error as SnapshotImportError {
+            switch error {
+            case .interruptedByReset:
+                throw APIError(status: .conflict, message: "The snapshot was not restored: \(error).", code: "snapshot_interrupted")
+            default: throw APIError(status: .badRequest, message: "The snapshot was not restored: \(error).", code: "invalid_snapshot")
+            }
+        }
+        return try Self.json(["files_restored": counts.files, "uploads_restored": counts.uploads, "parts_restored": counts.parts])
     }
 }

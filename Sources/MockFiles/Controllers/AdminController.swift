@@ -23,6 +23,7 @@ struct AdminController {
         group.post("verify", use: verify)
         group.get("files", use: adminFiles)
         group.get("snapshot", use: snapshot)
+        group.post("snapshot", use: restoreSnapshot)
         group.post("sweep", use: sweep)
     }
 

@@ -46,9 +46,21 @@ struct OperatorAccessMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Writes take JSON: the one content type a page cannot send across sites without a preflight.
+    /// Writes take JSON: the one content type a page cannot send across sites without a
+    /// preflight. A snapshot restore takes its tar, `application/x-tar`, which no page can send
+    /// across sites without one either.
     static func requireJSONWrite(_ request: Request) throws {
-        guard request.method == .post || request.method == .put || request.method == .patch, !isJSON(request.headers[.contentType]) else { return }
+        guard request.method == .post || request.method == .put || request.method == .patch else { return }
+        let type = request.headers[.contentType].map { ParameterizedHeader(parsing: $0).type }
+        if type == "application/json" { return }
+        if request.uri.path == "/admin/snapshot" {
+            guard type != "application/x-tar" else { return }
+            throw APIError(
+                status: .unsupportedMediaType,
+                message: "A snapshot restore takes the archive as 'Content-Type: application/x-tar'.",
+                code: "unsupported_media_type"
+            )
+        }
         throw APIError(
             status: .unsupportedMediaType,
             message: "Admin writes take 'Content-Type: application/json' (send {} when there is nothing to say).",
@@ -62,11 +74,6 @@ struct OperatorAccessMiddleware: RouterMiddleware {
 
     static func refusal(_ message: String) -> APIError {
         APIError(status: .forbidden, message: message, code: "admin_loopback_only")
-    }
-
-    static func isJSON(_ contentType: String?) -> Bool {
-        guard let contentType else { return false }
-        return ParameterizedHeader(parsing: contentType).type == "application/json"
     }
 
     /// `localhost`, a name under `.localhost` (RFC 6761 keeps them on loopback), `127.x.x.x`, `::1`.

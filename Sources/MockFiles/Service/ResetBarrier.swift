@@ -10,11 +10,16 @@ public final class ResetBarrier: Sendable {
         var resetting = false
         var waitingWriters: [CheckedContinuation<Void, Never>] = []
         var waitingResets: [CheckedContinuation<Void, Never>] = []
+        var resetsBegun = 0
     }
 
     private let state = NIOLockedValueBox(State())
 
     public init() {}
+
+    /// How many resets have begun: work that must not span one (a snapshot staged outside the
+    /// barrier) compares the count before and after.
+    public var resetsBegun: Int { state.withLockedValue { $0.resetsBegun } }
 
     /// Runs a write; many may run at once, none while a reset runs.
     public func write<Result>(_ body: () async throws -> Result) async rethrows -> Result {
@@ -49,6 +54,7 @@ public final class ResetBarrier: Sendable {
             state.writers -= 1
             guard state.writers == 0, !state.waitingResets.isEmpty else { return nil }
             state.resetting = true
+            state.resetsBegun += 1
             return state.waitingResets.removeFirst()
         }
         next?.resume()
@@ -62,6 +68,7 @@ public final class ResetBarrier: Sendable {
                     return false
                 }
                 state.resetting = true
+                state.resetsBegun += 1
                 return true
             }
             if admitted { continuation.resume() }
@@ -70,7 +77,10 @@ public final class ResetBarrier: Sendable {
 
     private func leaveReset() {
         let (nextReset, writers): (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) = state.withLockedValue { state in
-            if !state.waitingResets.isEmpty { return (state.waitingResets.removeFirst(), []) }
+            if !state.waitingResets.isEmpty {
+                state.resetsBegun += 1
+                return (state.waitingResets.removeFirst(), [])
+            }
             state.resetting = false
             let writers = state.waitingWriters
             state.waitingWriters = []

@@ -113,6 +113,23 @@ struct SnapshotUploadRecord: Codable, Equatable {
         self.parts = parts
     }
 
+    /// The row restored: open, as it was saved (only open Uploads are saved).
+    var storedUpload: StoredUpload {
+        StoredUpload(
+            id: id,
+            tenant: tenant,
+            filename: filename,
+            purpose: purpose,
+            bytes: bytes,
+            mimeType: mimeType,
+            createdAt: createdAt,
+            expiresAt: expiresAt,
+            fileLifetimeSeconds: fileLifetimeSeconds,
+            status: .pending,
+            fileID: nil
+        )
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, tenant, filename, purpose, bytes, parts
         case mimeType = "mime_type"

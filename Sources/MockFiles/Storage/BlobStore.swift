@@ -14,6 +14,9 @@ public protocol BlobStore: Sendable {
     func openBlob(id: String) async throws -> (any BlobReader)?
     /// Removes a committed blob; a missing blob is not an error.
     func removeBlob(id: String) async throws
+    /// Renames committed blobs, replacing any blob already under the new name; durable when it
+    /// returns (a snapshot's staged blobs taking their ids). A missing source is an error.
+    func moveBlobs(_ moves: [BlobMove]) async throws
     /// Names of the groups committed blobs are listed by, one group at a time, so that a scan of
     /// millions of blobs stays small in memory.
     func blobGroups() async throws -> [String]
@@ -30,6 +33,20 @@ extension BlobStore {
         var ids: [String] = []
         for group in try await blobGroups() { ids += try await blobIDs(inGroup: group, modifiedBefore: cutoff) }
         return ids
+    }
+}
+
+/// One committed blob to take another id (`BlobStore.moveBlobs`).
+public struct BlobMove: Sendable, Equatable {
+    public var from: String
+    public var to: String
+    /// Its size, which an object store's server-side copy needs to know.
+    public var size: Int64
+
+    public init(from: String, to: String, size: Int64) {
+        self.from = from
+        self.to = to
+        self.size = size
     }
 }
 
@@ -61,4 +78,16 @@ public protocol BlobReader: Sendable {
     /// Hands `range` to `body` chunk by chunk, in order; the pace is the consumer's.
     func read(range: Range<Int64>, chunkSize: Int, _ body: (ByteBuffer) async throws -> Void) async throws
     func close() async
+}
+
+public enum BlobMoveError: Error, CustomStringConvertible {
+    case unsafeID(String, String)
+    case failed(from: String, to: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unsafeID(let from, let to): "cannot move blob \(from) to \(to): not a server-made id"
+        case .failed(let from, let to, let reason): "cannot move blob \(from) to \(to): \(reason)"
+        }
+    }
 }

@@ -55,12 +55,28 @@ public protocol MetadataStore: Sendable {
     func existingFileIDs(among ids: [String]) async throws -> Set<String>
     /// Deletes every row of every tenant (files, tombstones, uploads, parts) in one transaction.
     func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int)
+    /// In one transaction: every row of every tenant goes (as in `removeEverything`) and
+    /// `contents` takes their place (a snapshot restored). Readers see the old rows or the new.
+    func replaceEverything(with contents: StoreContents) async throws
     /// Forgets tombstones of files deleted before `cutoff`.
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int
     /// Files of every tenant matching `query`, by `seq` (expired ones not yet swept included).
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile]
     /// Files and bytes stored per purpose, over every tenant (for metrics).
     func storedTotals() async throws -> [StoredTotals]
+}
+
+/// Every row a snapshot restores: files, the open Uploads and their parts.
+public struct StoreContents: Sendable, Equatable {
+    public var files: [StoredFile] = []
+    public var uploads: [StoredUpload] = []
+    public var parts: [StoredPart] = []
+
+    public init(files: [StoredFile] = [], uploads: [StoredUpload] = [], parts: [StoredPart] = []) {
+        self.files = files
+        self.uploads = uploads
+        self.parts = parts
+    }
 }
 
 /// How much one purpose holds.

@@ -11,6 +11,8 @@ public protocol SharedControlStore: Sendable {
     func insertFaultRule(_ rule: FaultRule) async throws -> FaultRule
     func deleteFaultRule(id: String) async throws -> Bool
     func deleteAllFaultRules() async throws -> Int
+    /// In one transaction: the rules are `rules`, ids and counts as given (a snapshot restored).
+    func replaceFaultRules(with rules: [FaultRule]) async throws
     /// Counts one firing of the rule, atomically across instances; nil when it is gone or another
     /// instance took its last turn.
     func recordFiring(ofRule id: String) async throws -> FaultRule?

@@ -27,6 +27,16 @@ public final class FaultInjector: Sendable {
         state.withLockedValue { $0.rules = rules }
     }
 
+    /// Puts back rules saved earlier (a snapshot), ids and counts as they were; rules added
+    /// later get ids after theirs.
+    public func restore(_ rules: [FaultRule]) {
+        state.withLockedValue { state in
+            state.rules = rules
+            let highest = rules.compactMap { Int($0.id.dropFirst("fault_".count)) }.max() ?? 0
+            state.nextID = max(state.nextID, highest + 1)
+        }
+    }
+
     @discardableResult
     public func remove(id: String) -> Bool {
         state.withLockedValue { state in

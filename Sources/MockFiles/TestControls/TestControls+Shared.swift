@@ -57,6 +57,15 @@ extension TestControls {
         return try await shared.deleteAllFaultRules()
     }
 
+    /// Sets the clock and the rules as a snapshot saved them.
+    public func restore(clockOffset: Double, clockFrozenAt: Double?, faultRules: [FaultRule]) async throws {
+        files.clock.apply(offset: clockOffset, frozenAt: clockFrozenAt)
+        faults.restore(faultRules)
+        guard let shared else { return }
+        try await shared.saveClock(offset: clockOffset, frozenAt: clockFrozenAt)
+        try await shared.replaceFaultRules(with: faultRules)
+    }
+
     /// Records an answered request; shared, it is in the log before the answer goes out, so a
     /// test reading the log through any instance right after sees it.
     public func recordRequest(_ entry: RequestLogEntry) async throws {

@@ -15,7 +15,7 @@ struct TestServer {
     var service: FileService { server.fileService }
     var uploads: UploadService { server.uploadService }
 
-    init(directory: String? = nil, configure: (inout ServerSettings) -> Void = { _ in }) throws {
+    init(directory: String? = nil, idSeed: UInt64 = 42, configure: (inout ServerSettings) -> Void = { _ in }) throws {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-test-\(UUID().uuidString)").path
         self.directory = directory
         var settings = ServerSettings()
@@ -31,7 +31,7 @@ struct TestServer {
             settings: settings,
             storage: try .embedded(dataDirectory: directory),
             clock: clock,
-            ids: IDGenerator(seed: 42)
+            ids: IDGenerator(seed: idSeed)
         )
     }
 

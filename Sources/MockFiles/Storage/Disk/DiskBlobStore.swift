@@ -72,6 +72,21 @@ public struct DiskBlobStore: BlobStore {
         _ = try await fileSystem.removeItem(at: path(for: id), strategy: .platformDefault, recursively: false)
     }
 
+    /// Renames every blob, then makes each shard directory's renames durable with one sync.
+    public func moveBlobs(_ moves: [BlobMove]) async throws {
+        var touched: Set<String> = []
+        for move in moves {
+            guard Self.isSafeID(move.from), Self.isSafeID(move.to) else { throw BlobMoveError.unsafeID(move.from, move.to) }
+            let shard = try await durableShardDirectory(for: move.to)
+            guard rename(path(for: move.from).string, path(for: move.to).string) == 0 else {
+                throw BlobMoveError.failed(from: move.from, to: move.to, reason: String(cString: strerror(errno)))
+            }
+            touched.insert(shard.string)
+            touched.insert(shardDirectory(for: move.from).string)
+        }
+        for directory in touched.sorted() { try await synchronizeDirectory(FilePath(directory)) }
+    }
+
     /// The shard directories under `blobs/`.
     public func blobGroups() async throws -> [String] {
         Self.entries(of: blobsDirectory).filter { $0.count == 2 && Self.isSafeID($0) }

@@ -63,6 +63,29 @@ extension PostgresMetadataStore: SharedControlStore {
         }
     }
 
+    public func replaceFaultRules(with rules: [FaultRule]) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("DELETE FROM mockfiles_fault_rules", logger: logger)
+            for rule in rules {
+                let text = String(decoding: try JSONEncoder().encode(rule), as: UTF8.self)
+                try await connection.query(
+                    """
+                    INSERT INTO mockfiles_fault_rules (id, rule, fired, remaining)
+                    VALUES (\(rule.id), \(text), \(rule.fired), \(rule.remaining))
+                    """,
+                    logger: logger
+                )
+            }
+            // Rules added later get ids after the restored ones.
+            let highest = rules.compactMap { Int64($0.id.dropFirst("fault_".count)) }.max() ?? 0
+            try await connection.query(
+                "SELECT setval('mockfiles_fault_ids', greatest(\(highest), (SELECT last_value FROM mockfiles_fault_ids)))",
+                logger: logger
+            )
+            try await connection.query("UPDATE mockfiles_controls SET generation = generation + 1 WHERE id = 1", logger: logger)
+        }
+    }
+
     public func deleteFaultRule(id: String) async throws -> Bool {
         try await countAndBumpGeneration("DELETE FROM mockfiles_fault_rules WHERE id = \(id) RETURNING 1") > 0
     }

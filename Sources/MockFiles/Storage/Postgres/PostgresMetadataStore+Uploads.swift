@@ -26,7 +26,11 @@ extension PostgresMetadataStore: UploadStore {
     }
 
     public func insertUpload(_ upload: StoredUpload) async throws {
-        try await client.query(
+        try await client.withConnection { connection in try await Self.insertUpload(upload, on: connection, logger: logger) }
+    }
+
+    static func insertUpload(_ upload: StoredUpload, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
             """
             INSERT INTO uploads (id, tenant, filename, purpose, bytes, mime_type, created_at, expires_at, file_lifetime_seconds, status)
             VALUES (\(upload.id), \(upload.tenant), \(upload.filename), \(upload.purpose), \(upload.bytes), \(upload.mimeType),
@@ -65,12 +69,16 @@ extension PostgresMetadataStore: UploadStore {
             guard let upload = try await Self.upload(id: part.uploadID, tenant: tenant, lock: "FOR SHARE", on: connection, logger: logger),
                 upload.isOpen(at: now)
             else { return false }
-            try await connection.query(
-                "INSERT INTO upload_parts (id, upload_id, bytes, created_at) VALUES (\(part.id), \(part.uploadID), \(part.bytes), \(part.createdAt))",
-                logger: logger
-            )
+            try await Self.insertPart(part, on: connection, logger: logger)
             return true
         }
+    }
+
+    static func insertPart(_ part: StoredPart, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "INSERT INTO upload_parts (id, upload_id, bytes, created_at) VALUES (\(part.id), \(part.uploadID), \(part.bytes), \(part.createdAt))",
+            logger: logger
+        )
     }
 
     public func parts(ofUpload uploadID: String) async throws -> [StoredPart] {

@@ -163,6 +163,17 @@ public struct PostgresMetadataStore: MetadataStore {
         }
     }
 
+    public func replaceEverything(with contents: StoreContents) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            for table in ["upload_parts", "uploads", "files", "file_tombstones"] {
+                try await connection.query("DELETE FROM \(unescaped: table)", logger: logger)
+            }
+            for file in contents.files { _ = try await Self.insert(file, on: connection, logger: logger) }
+            for upload in contents.uploads { try await Self.insertUpload(upload, on: connection, logger: logger) }
+            for part in contents.parts { try await Self.insertPart(part, on: connection, logger: logger) }
+        }
+    }
+
     public func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int {
         let rows = try await client.query(
             "WITH gone AS (DELETE FROM file_tombstones WHERE deleted_at < \(cutoff) RETURNING 1) SELECT count(*) FROM gone",

@@ -52,6 +52,15 @@ public struct S3BlobStore: BlobStore {
         try await client.deleteObject(key: Self.key(for: id))
     }
 
+    /// S3 has no rename: a server-side copy (acknowledged once durable), then the source goes.
+    public func moveBlobs(_ moves: [BlobMove]) async throws {
+        for move in moves {
+            guard DiskBlobStore.isSafeID(move.from), DiskBlobStore.isSafeID(move.to) else { throw BlobMoveError.unsafeID(move.from, move.to) }
+            try await client.copyObject(from: Self.key(for: move.from), size: move.size, to: Self.key(for: move.to))
+            try await client.deleteObject(key: Self.key(for: move.from))
+        }
+    }
+
     /// One group: the listing pages through `blobs/` a thousand keys at a time and keeps only ids.
     public func blobGroups() async throws -> [String] { ["blobs/"] }
 

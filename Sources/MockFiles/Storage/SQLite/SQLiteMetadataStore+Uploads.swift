@@ -2,18 +2,20 @@ import GRDB
 
 extension SQLiteMetadataStore: UploadStore {
     public func insertUpload(_ upload: StoredUpload) async throws {
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO uploads (id, tenant, filename, purpose, bytes, mime_type, created_at, expires_at, file_lifetime_seconds, status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    upload.id, upload.tenant, upload.filename, upload.purpose, upload.bytes, upload.mimeType, upload.createdAt,
-                    upload.expiresAt, upload.fileLifetimeSeconds, upload.status.rawValue,
-                ]
-            )
-        }
+        try await database.write { db in try Self.insertUpload(db, upload) }
+    }
+
+    static func insertUpload(_ db: Database, _ upload: StoredUpload) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO uploads (id, tenant, filename, purpose, bytes, mime_type, created_at, expires_at, file_lifetime_seconds, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                upload.id, upload.tenant, upload.filename, upload.purpose, upload.bytes, upload.mimeType, upload.createdAt,
+                upload.expiresAt, upload.fileLifetimeSeconds, upload.status.rawValue,
+            ]
+        )
     }
 
     public func upload(id: String, tenant: String) async throws -> StoredUpload? {
@@ -49,12 +51,16 @@ extension SQLiteMetadataStore: UploadStore {
     public func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool {
         try await database.write { db in
             guard let upload = try Self.upload(db, id: part.uploadID, tenant: tenant), upload.isOpen(at: now) else { return false }
-            try db.execute(
-                sql: "INSERT INTO upload_parts (id, upload_id, bytes, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [part.id, part.uploadID, part.bytes, part.createdAt]
-            )
+            try Self.insertPart(db, part)
             return true
         }
+    }
+
+    static func insertPart(_ db: Database, _ part: StoredPart) throws {
+        try db.execute(
+            sql: "INSERT INTO upload_parts (id, upload_id, bytes, created_at) VALUES (?, ?, ?, ?)",
+            arguments: [part.id, part.uploadID, part.bytes, part.createdAt]
+        )
     }
 
     public func parts(ofUpload uploadID: String) async throws -> [StoredPart] {

@@ -172,6 +172,18 @@ public struct SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    public func replaceEverything(with contents: StoreContents) async throws {
+        defer { recentFiles.forgetAll() }
+        try await database.write { db in
+            for table in ["upload_parts", "uploads", "files", "file_tombstones"] {
+                try db.execute(sql: "DELETE FROM \(table)")
+            }
+            for file in contents.files { _ = try Self.insertFile(db, file) }
+            for upload in contents.uploads { try Self.insertUpload(db, upload) }
+            for part in contents.parts { try Self.insertPart(db, part) }
+        }
+    }
+
     public func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM file_tombstones WHERE deleted_at < ?", arguments: [cutoff])

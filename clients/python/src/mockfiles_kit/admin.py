@@ -1,4 +1,5 @@
-"""A thin client for mockfiles' admin API (/admin/): reset, faults, clock, request log, verification, sweep.
+"""A thin client for mockfiles' admin API (/admin/): reset, faults, clock, request log, verification,
+files, snapshots, sweep.
 
 Its answers are mockfiles' own JSON, not OpenAI objects. It runs on an httpx2 client the caller makes
 (the acceptance suite's carries its wire checker, which leaves /admin/ alone), and every call asserts the
@@ -7,7 +8,8 @@ status it wants, so a test reads as the calls it makes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -83,6 +85,30 @@ class Admin:
         query = {name: value for name, value in filters.items() if value is not None}
         r = self.http.get("/admin/files", params=query)
         assert r.status_code == 200, f"GET /admin/files {query} -> {r.status_code}: {r.text[:500]}"
+        return r.json()
+
+    # snapshots
+    def save_snapshot(self, path: Path | str) -> Path:
+        """Streams `GET /admin/snapshot` into `path` (a .tar of the whole state) and returns it."""
+        path = Path(path)
+        with self.http.stream("GET", "/admin/snapshot") as r:
+            assert r.status_code == 200, f"GET /admin/snapshot -> {r.status_code}: {r.read()[:500]!r}"
+            with path.open("wb") as out:
+                for chunk in r.iter_bytes():
+                    out.write(chunk)
+        return path
+
+    def restore_snapshot(self, path: Path | str, *, want: int = 200) -> dict[str, Any]:
+        """Streams the archive at `path` to `POST /admin/snapshot`: the state becomes the archive's, or
+        (a bad archive, `want=400`) stays as it was. Returns the answer's JSON."""
+
+        def chunks() -> Iterator[bytes]:
+            with Path(path).open("rb") as archive:
+                while chunk := archive.read(1 << 20):
+                    yield chunk
+
+        r = self.http.post("/admin/snapshot", content=chunks(), headers={"content-type": "application/x-tar"})
+        assert r.status_code == want, f"POST /admin/snapshot {path} -> {r.status_code}, want {want}: {r.text[:500]}"
         return r.json()
 
     # request log and verification

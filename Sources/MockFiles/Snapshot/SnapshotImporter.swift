@@ -1,0 +1,114 @@
+import Foundation
+import NIOCore
+import NIOFileSystem
+
+/// Replaces the whole state with a snapshot archive, all or nothing. The archive is staged first
+/// (`SnapshotStager`) while the old state goes on serving; only a complete, verified archive is
+/// swapped in, alone like a reset (`ResetBarrier`): the staged blobs take their ids, then the rows
+/// of every table are replaced in one transaction, then the clock and rules are set and the
+/// blobs only the old rows named go. A refused archive leaves nothing behind: its staged blobs
+/// are removed before the answer.
+struct SnapshotImporter {
+    let files: FileService
+    let uploads: any UploadStore
+    let controls: TestControls
+    let limits: SnapshotStager.Limits
+
+    /// Reads the archive from `chunks` and swaps it in; returns its counts.
+    func importSnapshot<Chunks: AsyncSequence>(from chunks: Chunks) async throws -> SnapshotTrailer where Chunks.Element == ByteBuffer {
+        let resetsBefore = files.resetBarrier.resetsBegun
+        var stager = SnapshotStager(blobs: files.blobs, limits: limits, token: Self.token())
+        do {
+            for try await chunk in chunks { try await stager.feed(chunk) }
+            try stager.finish()
+            guard let header = stager.header, let trailer = stager.trailer else {
+                throw SnapshotImportError.archive("the archive holds no \(SnapshotTrailer.entryName)")
+            }
+            try await files.resetBarrier.reset {
+                // Its own reset is counted too; any other would have taken the staged blobs.
+                guard files.resetBarrier.resetsBegun == resetsBefore + 1 else { throw SnapshotImportError.interruptedByReset }
+                try await swap(in: stager, header: header)
+            }
+            return trailer
+        } catch {
+            await stager.abandon()
+            let staged = stager.stagedIDs
+            // Moved blobs are no longer under their staging ids; removing those is a no-op.
+            await Task { for id in staged { try? await files.blobs.removeBlob(id: id) } }.value
+            throw error
+        }
+    }
+
+    /// Reads the archive from a local file (`serve --snapshot`, `mockfiles snapshot import`).
+    func importSnapshot(fromFileAt path: String) async throws -> SnapshotTrailer {
+        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+            try await importSnapshot(from: handle.readChunks(chunkLength: .mebibytes(1)))
+        }
+    }
+
+    private func swap(in stager: SnapshotStager, header: SnapshotHeader) async throws {
+        let contents = stager.contents
+        let before = try await liveBlobIDs()
+        try await files.blobs.moveBlobs(stager.moves)
+        try await files.metadata.replaceEverything(with: contents)
+        try await controls.restore(clockOffset: header.clockOffset, clockFrozenAt: header.clockFrozenAt, faultRules: header.faultRules)
+        let kept = Set(contents.files.map(\.id)).union(contents.parts.map(\.id))
+        for id in before where !kept.contains(id) { try? await files.blobs.removeBlob(id: id) }
+    }
+
+    /// The blobs the live rows name (files, then open Uploads' parts), read page by page.
+    private func liveBlobIDs() async throws -> [String] {
+        var ids: [String] = []
+        var query = AdminFileQuery()
+        query.limit = 1000
+        while true {
+            let page = try await files.metadata.adminFiles(query)
+            ids += page.map(\.id)
+            guard page.count == query.limit, let last = page.last else { break }
+            query.afterSequence = last.sequence
+        }
+        for upload in try await uploads.pendingUploads() { ids += try await uploads.parts(ofUpload: upload.id).map(\.id) }
+        return ids
+    }
+
+    /// Eight random base-62 characters: this import's staging ids are its own.
+    static func token() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<8).map { _ in alphabet.randomElement()! })
+    }
+}
+
+extension UploadService {
+    /// A snapshot's blobs may be as large as anything the server itself accepts.
+    var snapshotLimits: SnapshotStager.Limits {
+        SnapshotStager.Limits(maxBlobBytes: max(settings.maxUploadBytes, files.settings.maxFileBytes))
+    }
+}
+
+extension MockFilesServer {
+    /// Replaces the state with the archive at `path` (`serve --snapshot`, `mockfiles snapshot import`).
+    /// A refused archive or an unreadable file is a `SnapshotRestoreFailure`; nothing changed.
+    @discardableResult
+    public func importSnapshot(fromFileAt path: String) async throws -> (files: Int, uploads: Int, parts: Int) {
+        guard FileManager.default.isReadableFile(atPath: path) else { throw SnapshotRestoreFailure(description: "cannot read the file") }
+        let importer = SnapshotImporter(files: fileService, uploads: uploadService.store, controls: controls, limits: uploadService.snapshotLimits)
+        do {
+            let counts = try await importer.importSnapshot(fromFileAt: path)
+            return (counts.files, counts.uploads, counts.parts)
+        } catch let error as SnapshotImportError {
+            throw SnapshotRestoreFailure(description: "\(error)")
+        }
+    }
+
+    /// Writes the state as an archive, chunk by chunk (`mockfiles snapshot export`).
+    @discardableResult
+    public func exportSnapshot(to write: (ByteBuffer) async throws -> Void) async throws -> (files: Int, uploads: Int, parts: Int) {
+        let counts = try await SnapshotExporter(files: fileService, uploads: uploadService.store, controls: controls).export(to: write)
+        return (counts.files, counts.uploads, counts.parts)
+    }
+}
+
+/// Why a snapshot file was not restored, in one line; the state is as it was.
+public struct SnapshotRestoreFailure: Error, CustomStringConvertible {
+    public let description: String
+}

@@ -1,0 +1,265 @@
+import Crypto
+import Foundation
+import NIOCore
+
+/// Reads a snapshot archive as it streams in and stages it beside the live state: each blob is
+/// committed under a staging id (`snap<token>_<id>`) that no row names, each record is checked
+/// against the bytes before it (size, SHA-256), the trailer against the counts. Nothing live is
+/// touched; `SnapshotImporter` swaps the staged state in. Memory: one chunk, one JSON entry, and
+/// the rows to restore (bytes never stay in memory).
+struct SnapshotStager {
+    struct Limits: Sendable {
+        /// Largest blob entry accepted (the largest Upload the server takes).
+        var maxBlobBytes: Int64
+        /// Largest JSON entry accepted.
+        var maxRecordBytes = 4 << 20
+    }
+
+    /// A blob written under its staging id, waiting for the record that vouches for it.
+    struct StagedBlob {
+        var stagingID: String
+        var bytes: Int64
+        var sha256: String
+    }
+
+    let blobs: any BlobStore
+    let limits: Limits
+    /// Prefix of every staging id of this import, so two imports never share one.
+    let stagingPrefix: String
+
+    private(set) var header: SnapshotHeader?
+    private(set) var contents = StoreContents()
+    private(set) var trailer: SnapshotTrailer?
+    /// Blobs whose record has not come yet, by entry name (`blobs/<id>`, `parts/<id>`).
+    private var unclaimed: [String: StagedBlob] = [:]
+    /// Every blob committed so far, claimed or not (what a failed import removes).
+    private(set) var stagedIDs: [String] = []
+    /// Moves that put the claimed blobs under their ids.
+    private(set) var moves: [BlobMove] = []
+    private var seenIDs: Set<String> = []
+
+    private var reader = TarReader()
+    private var current: Entry?
+    /// For messages about a header or a cut that has no name of its own.
+    private var lastEntryName = "the start"
+
+    private enum Entry {
+        case blob(name: String, id: String, writer: any BlobWriter, digest: SHA256)
+        case record(name: String, data: ByteBuffer)
+    }
+
+    init(blobs: any BlobStore, limits: Limits, token: String) {
+        self.blobs = blobs
+        self.limits = limits
+        self.stagingPrefix = "snap\(token)_"
+    }
+
+    /// Takes the next piece of the archive.
+    mutating func feed(_ chunk: ByteBuffer) async throws {
+        let events: [TarReader.Event]
+        do {
+            events = try reader.feed(chunk)
+        } catch let problem as TarHeader.Problem {
+            throw SnapshotImportError.archive("a tar header is unreadable after \(lastEntryName): \(problem)")
+        } catch TarReader.ReadError.trailingData {
+            throw SnapshotImportError.archive("bytes follow the end of the archive")
+        }
+        for event in events {
+            switch event {
+            case .entry(let header): try await begin(header)
+            case .data(let data): try await append(data)
+            case .entryEnd: try await end()
+            case .end:
+                guard trailer != nil else { throw SnapshotImportError.archive("the archive ends before \(SnapshotTrailer.entryName)") }
+            }
+        }
+    }
+
+    /// The stream ended: the archive must be whole.
+    func finish() throws {
+        do {
+            try reader.finish()
+        } catch {
+            throw SnapshotImportError.archive("the archive is cut short after \(lastEntryName)")
+        }
+    }
+
+    /// Drops whatever entry is half written (the import failed).
+    mutating func abandon() async {
+        if case .blob(_, _, let writer, _) = current { await writer.discard() }
+        current = nil
+    }
+
+    private mutating func begin(_ tarHeader: TarHeader) async throws {
+        let name = tarHeader.name
+        lastEntryName = "'\(name)'"
+        if trailer != nil { throw SnapshotImportError.entry(name, "nothing may follow \(SnapshotTrailer.entryName)") }
+        if header == nil, name != SnapshotHeader.entryName {
+            throw SnapshotImportError.entry(name, "the archive must begin with \(SnapshotHeader.entryName)")
+        }
+        if let id = Self.id(in: name, prefix: "blobs/", suffix: "", idPrefix: "file-")
+            ?? Self.id(in: name, prefix: "parts/", suffix: "", idPrefix: "part_")
+        {
+            guard tarHeader.size <= limits.maxBlobBytes else {
+                throw SnapshotImportError.entry(
+                    name,
+                    "\(tarHeader.size) bytes is more than the largest file this server takes (\(limits.maxBlobBytes))"
+                )
+            }
+            guard unclaimed[name] == nil, !seenIDs.contains(id) else { throw SnapshotImportError.entry(name, "\(id) appears twice") }
+            current = .blob(name: name, id: id, writer: try await blobs.makeWriter(), digest: SHA256())
+            return
+        }
+        let isRecord =
+            name == SnapshotHeader.entryName || name == SnapshotTrailer.entryName
+            || Self.id(in: name, prefix: "files/", suffix: ".json", idPrefix: "file-") != nil
+            || Self.id(in: name, prefix: "uploads/", suffix: ".json", idPrefix: "upload_") != nil
+        guard isRecord else {
+            throw SnapshotImportError.entry(name, "not an entry of a mockfiles snapshot (or an id that is not a server-made one)")
+        }
+        guard tarHeader.size <= limits.maxRecordBytes else {
+            throw SnapshotImportError.entry(name, "\(tarHeader.size) bytes is more than a record may hold (\(limits.maxRecordBytes))")
+        }
+        current = .record(name: name, data: ByteBuffer())
+    }
+
+    private mutating func append(_ data: ByteBuffer) async throws {
+        switch current {
+        case .blob(let name, let id, let writer, var digest):
+            data.withUnsafeReadableBytes { digest.update(bufferPointer: $0) }
+            current = .blob(name: name, id: id, writer: writer, digest: digest)
+            try await writer.write(data)
+        case .record(let name, var buffer):
+            current = nil  // the buffer is uniquely referenced while it grows
+            var data = data
+            buffer.writeBuffer(&data)
+            current = .record(name: name, data: buffer)
+        case nil:
+            break
+        }
+    }
+
+    private mutating func end() async throws {
+        guard let entry = current else { return }
+        current = nil
+        switch entry {
+        case .blob(let name, let id, let writer, let digest):
+            let stagingID = stagingPrefix + id
+            let bytes = await writer.bytesWritten
+            do {
+                try await writer.commit(as: stagingID)
+            } catch {
+                await writer.discard()
+                throw error
+            }
+            stagedIDs.append(stagingID)
+            unclaimed[name] = StagedBlob(stagingID: stagingID, bytes: bytes, sha256: digest.finalize().hexDigits)
+        case .record(let name, let data):
+            try accept(record: Data(data.readableBytesView), named: name)
+        }
+    }
+
+    private mutating func accept(record data: Data, named name: String) throws {
+        if name == SnapshotHeader.entryName {
+            guard header == nil else { throw SnapshotImportError.entry(name, "appears twice") }
+            let decoded: SnapshotHeader = try Self.decode(data, name: name)
+            guard decoded.format == "mockfiles-snapshot", decoded.version == SnapshotHeader.currentVersion else {
+                throw SnapshotImportError.entry(
+                    name,
+                    "format \(decoded.format) version \(decoded.version); this server reads mockfiles-snapshot version \(SnapshotHeader.currentVersion)"
+                )
+            }
+            guard decoded.clockOffset.isFinite, decoded.clockFrozenAt?.isFinite ?? true else {
+                throw SnapshotImportError.entry(name, "the clock must be finite numbers")
+            }
+            header = decoded
+        } else if name == SnapshotTrailer.entryName {
+            if let leftover = unclaimed.keys.sorted().first { throw SnapshotImportError.entry(leftover, "no record claims these bytes") }
+            let decoded: SnapshotTrailer = try Self.decode(data, name: name)
+            let counted = SnapshotTrailer(files: contents.files.count, uploads: contents.uploads.count, parts: contents.parts.count)
+            guard decoded == counted else {
+                throw SnapshotImportError.entry(
+                    name,
+                    "it counts \(decoded.files) files, \(decoded.uploads) uploads and \(decoded.parts) parts; the archive holds \(counted.files), \(counted.uploads) and \(counted.parts)"
+                )
+            }
+            trailer = decoded
+        } else if name.hasPrefix("files/") {
+            let record: SnapshotFileRecord = try Self.decode(data, name: name)
+            guard name == "files/\(record.id).json" else { throw SnapshotImportError.entry(name, "its id is \(record.id)") }
+            guard Purpose(rawValue: record.purpose) != nil else { throw SnapshotImportError.entry(name, "unknown purpose '\(record.purpose)'") }
+            guard !record.tenant.isEmpty else { throw SnapshotImportError.entry(name, "the tenant is empty") }
+            try claim("blobs/\(record.id)", bytes: record.bytes, sha256: record.sha256, id: record.id, for: name)
+            contents.files.append(record.storedFile)
+        } else {
+            let record: SnapshotUploadRecord = try Self.decode(data, name: name)
+            guard name == "uploads/\(record.id).json" else { throw SnapshotImportError.entry(name, "its id is \(record.id)") }
+            guard !seenIDs.contains(record.id) else { throw SnapshotImportError.entry(name, "\(record.id) appears twice") }
+            guard Purpose(rawValue: record.purpose) != nil else { throw SnapshotImportError.entry(name, "unknown purpose '\(record.purpose)'") }
+            guard !record.tenant.isEmpty else { throw SnapshotImportError.entry(name, "the tenant is empty") }
+            seenIDs.insert(record.id)
+            for part in record.parts {
+                try claim("parts/\(part.id)", bytes: part.bytes, sha256: part.sha256, id: part.id, for: name)
+                contents.parts.append(StoredPart(id: part.id, uploadID: record.id, bytes: part.bytes, createdAt: part.createdAt))
+            }
+            contents.uploads.append(record.storedUpload)
+        }
+    }
+
+    /// The record `name` vouches for the blob entry `blobName`: it must have come, whole and unchanged.
+    private mutating func claim(_ blobName: String, bytes: Int64, sha256: String, id: String, for name: String) throws {
+        guard let blob = unclaimed.removeValue(forKey: blobName) else {
+            throw SnapshotImportError.entry(name, "no \(blobName) entry comes before it")
+        }
+        guard blob.bytes == bytes else { throw SnapshotImportError.entry(blobName, "\(blob.bytes) bytes, but \(name) records \(bytes)") }
+        guard blob.sha256 == sha256 else {
+            throw SnapshotImportError.entry(blobName, "its bytes hash to \(blob.sha256), but \(name) records \(sha256)")
+        }
+        seenIDs.insert(id)
+        moves.append(BlobMove(from: blob.stagingID, to: id, size: bytes))
+    }
+
+    /// The id in `<prefix><id><suffix>` when it is server-shaped (it will name a blob).
+    static func id(in name: String, prefix: String, suffix: String, idPrefix: String) -> String? {
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { return nil }
+        let id = String(name.dropFirst(prefix.count).dropLast(suffix.count))
+        guard id.hasPrefix(idPrefix), id.count <= 64, DiskBlobStore.isSafeID(id) else { return nil }
+        return id
+    }
+
+    static func decode<Record: Decodable>(_ data: Data, name: String) throws -> Record {
+        do {
+            return try JSONDecoder().decode(Record.self, from: data)
+        } catch let error as DecodingError {
+            throw SnapshotImportError.entry(name, "unreadable JSON (\(Self.describe(error)))")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, _): "'\(key.stringValue)' is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case .dataCorrupted(let context): context.debugDescription
+        @unknown default: "\(error)"
+        }
+    }
+}
+
+/// Why an archive was refused; nothing live changed.
+enum SnapshotImportError: Error, Equatable, CustomStringConvertible {
+    /// An entry (named) is wrong.
+    case entry(String, String)
+    /// The archive as a whole is wrong (cut short, unreadable).
+    case archive(String)
+    /// A reset ran while the archive was being staged and took the staged bytes with it.
+    case interruptedByReset
+
+    var description: String {
+        switch self {
+        case .entry(let name, let reason): "snapshot entry '\(name)': \(reason)"
+        case .archive(let reason): "snapshot archive: \(reason)"
+        case .interruptedByReset: "a reset ran while the snapshot was being read; nothing was restored"
+        }
+    }
+}
