@@ -30,6 +30,23 @@ import Testing
         }
     }
 
+    /// Hashed beside the stream in batches: any chunking gives the digest of the whole.
+    @Test(arguments: [1, 4096, 65_537, 1 << 20, 3 << 20])
+    func theStreamingDigestIsTheDigestOfTheWhole(chunk: Int) async throws {
+        let bytes = (0..<(5 << 20) + 123).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
+        var digest = StreamingSHA256()
+        var offset = 0
+        // Chunks of varying size around `chunk`, so batch edges fall anywhere.
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunk + offset % 97)
+            await digest.update(ByteBuffer(bytes: bytes[offset..<end]))
+            offset = end
+        }
+        #expect(await digest.finalize() == SHA256.hash(data: bytes).hexDigits)
+        var empty = StreamingSHA256()
+        #expect(await empty.finalize() == SHA256.hash(data: [UInt8]()).hexDigits)
+    }
+
     @Test func anUploadIsHashedAsItsPartsAreJoined() async throws {
         let server = try TestServer()
         defer { server.remove() }

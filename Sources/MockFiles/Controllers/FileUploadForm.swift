@@ -1,4 +1,3 @@
-import Crypto
 import NIOCore
 
 /// Collects the fields of `POST /v1/files` from multipart events, streaming the `file` part
@@ -23,8 +22,8 @@ struct FileUploadForm {
     private(set) var filename: String?
     private(set) var hasFile = false
     private(set) var fileContentType: String?
-    /// Of the file part, updated as each chunk goes to the blob: no second read of the bytes.
-    private var sha256 = SHA256()
+    /// Of the file part, fed each chunk as it goes to the blob: no second read of the bytes.
+    private var sha256 = StreamingSHA256()
     private var current = CurrentPart.none
 
     /// False skips the hash (the `fileDigests` setting).
@@ -36,14 +35,16 @@ struct FileUploadForm {
         self.sizeLimit = sizeLimit
     }
 
-    var createRequest: FileService.CreateRequest {
-        .init(
+    /// What the form asked for; the hash of the file part is finished here.
+    mutating func createRequest() async -> FileService.CreateRequest {
+        let digest = hasFile && hashing ? await sha256.finalize() : nil
+        return .init(
             purpose: fields["purpose"],
             filename: filename,
             expiresAfterAnchor: fields["expires_after[anchor]"],
             expiresAfterSeconds: fields["expires_after[seconds]"],
             blob: hasFile ? blob : nil,
-            sha256: hasFile && hashing ? sha256.finalize().hexDigits : nil,
+            sha256: digest,
             contentType: fileContentType
         )
     }
@@ -62,7 +63,7 @@ struct FileUploadForm {
                 value.writeBuffer(&bytes)
                 current = .text(name: name, value: value)
             case .file:
-                if hashing { bytes.withUnsafeReadableBytes { sha256.update(bufferPointer: $0) } }
+                if hashing { await sha256.update(bytes) }
                 try await blob.write(bytes)
                 if await blob.bytesWritten > sizeLimit(fields["purpose"]) { throw APIError.fileTooLarge }
             case .none:

@@ -31,7 +31,7 @@ extension FilesController {
             } catch {
                 throw Self.translate(error)
             }
-            return try await service.create(form.createRequest, tenant: tenant)
+            return try await service.create(await form.createRequest(), tenant: tenant)
         }
         context.annotations.objectID = file.id
         return JSONResponse.make(file: fileObject(file))

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import NIOCore
 
@@ -44,7 +43,7 @@ struct SnapshotStager {
     private var lastEntryName = "the start"
 
     private enum Entry {
-        case blob(name: String, id: String, writer: any BlobWriter, digest: SHA256)
+        case blob(name: String, id: String, writer: any BlobWriter, digest: StreamingSHA256)
         case record(name: String, data: ByteBuffer)
     }
 
@@ -107,7 +106,7 @@ struct SnapshotStager {
                 )
             }
             guard unclaimed[name] == nil, !seenIDs.contains(id) else { throw SnapshotImportError.entry(name, "\(id) appears twice") }
-            current = .blob(name: name, id: id, writer: try await blobs.makeWriter(), digest: SHA256())
+            current = .blob(name: name, id: id, writer: try await blobs.makeWriter(), digest: StreamingSHA256())
             return
         }
         let isRecord =
@@ -126,7 +125,7 @@ struct SnapshotStager {
     private mutating func append(_ data: ByteBuffer) async throws {
         switch current {
         case .blob(let name, let id, let writer, var digest):
-            data.withUnsafeReadableBytes { digest.update(bufferPointer: $0) }
+            await digest.update(data)
             current = .blob(name: name, id: id, writer: writer, digest: digest)
             try await writer.write(data)
         case .record(let name, var buffer):
@@ -143,7 +142,7 @@ struct SnapshotStager {
         guard let entry = current else { return }
         current = nil
         switch entry {
-        case .blob(let name, let id, let writer, let digest):
+        case .blob(let name, let id, let writer, var digest):
             let stagingID = stagingPrefix + id
             let bytes = await writer.bytesWritten
             do {
@@ -153,7 +152,7 @@ struct SnapshotStager {
                 throw error
             }
             stagedIDs.append(stagingID)
-            unclaimed[name] = StagedBlob(stagingID: stagingID, bytes: bytes, sha256: digest.finalize().hexDigits)
+            unclaimed[name] = StagedBlob(stagingID: stagingID, bytes: bytes, sha256: await digest.finalize())
         case .record(let name, let data):
             try accept(record: Data(data.readableBytesView), named: name)
         }
