@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
     ],
     targets: [
         // Starts writeback of an upload while it is still arriving (sync_file_range).
@@ -69,9 +70,20 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // The dashboard's server-rendered pages.
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
-            // Served at GET /openapi.yaml; compiled into the binary so a lone executable has it.
-            resources: [.embedInCode("Resources/openapi.yaml")],
+            // Compiled into the binary so a lone executable has them: the OpenAPI document served at
+            // GET /openapi.yaml, the dashboard's templates and stylesheet.
+            resources: [
+                .embedInCode("Resources/openapi.yaml"),
+                .embedInCode("Resources/dashboard/layout.mustache"),
+                .embedInCode("Resources/dashboard/login.mustache"),
+                .embedInCode("Resources/dashboard/files.mustache"),
+                .embedInCode("Resources/dashboard/file.mustache"),
+                .embedInCode("Resources/dashboard/controls.mustache"),
+                .embedInCode("Resources/dashboard/dashboard.css"),
+            ],
             swiftSettings: swiftSettings + fuzzerFlags
         ),
         .executableTarget(

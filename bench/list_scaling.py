@@ -46,6 +46,7 @@ def measure(session: Session, stores: dict[int, Path], small_n: int, large_n: in
         latency = interleaved_latency(targets, session.size["latency_samples"])
         for n in servers:
             results[n]["latency"] = latency[n]
+        dashboard_page(session, servers[large_n].base, large_n)
     finally:
         for srv in servers.values():
             srv.stop()
@@ -66,6 +67,36 @@ def measure(session: Session, stores: dict[int, Path], small_n: int, large_n: in
                      plans_with_scan_or_temp_btree=scans)))
     for key, r in ratios.items():
         log(f"  {key}: {r['small_median_ms']:.2f} ms -> {r['large_median_ms']:.2f} ms (x{r['ratio']})")
+
+
+def dashboard_page(session: Session, base: str, count: int) -> None:
+    """Row "3 ui": the dashboard's Files page (100 files, newest first, as HTML) against the API's
+    limit=100 page of the same files, interleaved on one keep-alive connection each."""
+    paths = {"ui": "/ui/files?tenant=shared", "api": f"/v1/files?limit={PAGE_LIMIT}"}
+    conns = {k: connection(base, timeout=60) for k in paths}
+    times: dict[str, list[float]] = {k: [] for k in paths}
+    try:
+        for round_ in range(5 + session.size["latency_samples"]):
+            for key, path in paths.items():
+                t0 = time.perf_counter()
+                status, body, _ = get(base, path, conn=conns[key])
+                dt = time.perf_counter() - t0
+                if status != 200:
+                    raise BenchError(f"GET {path}: expected 200, got {status}: {body[:300]!r}")
+                if round_ >= 5:
+                    times[key].append(dt)
+        page, _ = get_json(base, paths["api"], conns["api"])
+        _, html, _ = get(base, paths["ui"], conn=conns["ui"])
+        if not all(f["id"].encode() in html for f in page["data"]):
+            raise BenchError("the dashboard's Files page does not show the API's first page")
+    finally:
+        for c in conns.values():
+            c.close()
+    ui, api = (round(statistics.median(times[k]) * 1000, 3) for k in ("ui", "api"))
+    session.rows.append(row(
+        f"{ROW} ui", f"dashboard Files page ({PAGE_LIMIT} files as HTML) at {count:,} files", "ms", ui, api,
+        f"GET /v1/files?limit={PAGE_LIMIT}, same files, interleaved", "<=", 1.5, "ratio ≤ 1.5",
+        details=dict(ui_samples=len(times["ui"]), api_samples=len(times["api"]))))
 
 
 def page_variants(base: str, count: int) -> dict:

@@ -139,6 +139,7 @@ struct GatedMetadataStore: MetadataStore {
     func existingFileIDs(among ids: [String]) async throws -> Set<String> { try await base.existingFileIDs(among: ids) }
     func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int) { try await base.removeEverything() }
     func replaceEverything(with contents: StoreContents) async throws { try await base.replaceEverything(with: contents) }
+    func tenants(limit: Int) async throws -> [String] { try await base.tenants(limit: limit) }
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int { try await base.pruneTombstones(deletedBefore: cutoff) }
     func storedTotals() async throws -> [StoredTotals] { try await base.storedTotals() }
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile] { try await base.adminFiles(query) }

@@ -144,4 +144,18 @@ extension StoreContractTests {
             #expect(try await store.existingPartIDs(among: ["part-old", "part-new"]) == ["part-new"])
         }
     }
+
+    /// The dashboard's tenant picker: every tenant with files, in byte order, found without a scan.
+    @Test(arguments: BackendUnderTest.available)
+    func tenantsAreListedOnceEachInByteOrder(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let store = stores.metadata
+            #expect(try await store.tenants(limit: 10).isEmpty)
+            for (index, tenant) in ["b", "a", "a", "c", "B"].enumerated() { _ = try await store.insert(Self.file("file-t\(index)", tenant: tenant)) }
+            #expect(try await store.tenants(limit: 10) == ["B", "a", "b", "c"])
+            #expect(try await store.tenants(limit: 2) == ["B", "a"])
+            _ = try await store.delete(id: "file-t0", tenant: "b", at: Self.now)
+            #expect(try await store.tenants(limit: 10) == ["B", "a", "c"])
+        }
+    }
 }

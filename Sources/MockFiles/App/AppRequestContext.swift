@@ -8,6 +8,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var requestID: String = ""
     public var tenant: Tenant?
+    /// A dashboard form's fields, read (and its CSRF token checked) by `DashboardAccessMiddleware`.
+    public var form: [String: String] = [:]
     /// The connection, for fault injection (dropping it) and the admin API's loopback check.
     public let channel: (any Channel)?
     /// Filled by handlers, read by the request log after the answer.

@@ -14,6 +14,8 @@ public struct MockFilesServer: Sendable {
     public let logger: Logger
     public let metrics = ServerMetrics()
     public let storage: StorageBackends
+    /// The dashboard's templates, parsed once.
+    let dashboardViews: DashboardViews
 
     /// `storage` comes from `StorageBackends.open(settings)` (or `.embedded` in tests).
     public init(
@@ -30,6 +32,7 @@ public struct MockFilesServer: Sendable {
         self.clock = clock
         self.logger = logger
         self.storage = storage
+        dashboardViews = try DashboardViews()
         fileService = FileService(metadata: storage.metadata, blobs: storage.blobs, clock: clock, ids: ids, settings: settings.files, logger: logger)
         uploadService = UploadService(files: fileService, store: storage.metadata, settings: settings.uploads)
         let fixtures = try settings.fixturesDirectory.map { directory in try FixtureManifest(directory: directory) }
@@ -130,9 +133,16 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
         .add(middleware: GzipMiddleware(minimumBytes: server.settings.gzipMinimumBytes))
     FilesController(service: server.fileService).addRoutes(to: api)
     UploadsController(service: server.uploadService).addRoutes(to: api)
-    let admin = router.group("admin")
-        .add(middleware: OperatorAccessMiddleware(token: server.settings.adminToken, publicHosts: server.settings.publicHosts))
-    AdminController(controls: server.controls, files: server.fileService, uploads: server.uploadService, sweeper: server.sweeper)
-        .addRoutes(to: admin)
+    let operatorAccess = OperatorAccessMiddleware(token: server.settings.adminToken, publicHosts: server.settings.publicHosts)
+    let adminController = AdminController(
+        controls: server.controls,
+        files: server.fileService,
+        uploads: server.uploadService,
+        sweeper: server.sweeper
+    )
+    adminController.addRoutes(to: router.group("admin").add(middleware: operatorAccess))
+    let keys = DashboardKeys(adminToken: server.settings.adminToken)
+    DashboardController(admin: adminController, keys: keys, views: server.dashboardViews, settings: server.settings)
+        .addRoutes(to: router.group("ui").add(middleware: DashboardAccessMiddleware(operatorAccess: operatorAccess, keys: keys)))
     return router
 }

@@ -59,7 +59,12 @@ struct AdminController {
 
     /// `{"advance_seconds": N}`, `{"now": T}` and/or `{"frozen": true|false}`.
     func setClock(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let body = try await JSONBody.read(request)
+        try await changeClock(try await JSONBody.read(request))
+        return try clockAnswer()
+    }
+
+    /// The clock change `body` asks for, all or nothing (also the dashboard's clock form).
+    func changeClock(_ body: JSONBody) async throws {
         try body.requireOnly(["advance_seconds", "now", "frozen"])
         guard !body.fields.isEmpty else {
             throw APIError.invalid("Send one of 'advance_seconds', 'now' or 'frozen'.", param: nil)
@@ -82,7 +87,6 @@ struct AdminController {
             if let advance { clock.advance(by: advance) }
             if frozen as? Bool == false { clock.unfreeze() }
         }
-        return try clockAnswer()
     }
 
     /// 1970 to the end of year 9999: every timestamp the API shows stays a valid Int64 and date.

@@ -28,6 +28,14 @@ struct OperatorAccessMiddleware: RouterMiddleware {
             try Self.requireJSONWrite(request)
             return try await next(request, context)
         }
+        try checkLoopbackClient(request, context: context)
+        try Self.requireJSONWrite(request)
+        return try await next(request, context)
+    }
+
+    /// Without a token: a loopback client, a loopback (or configured) host name, and no foreign
+    /// `Origin`. The dashboard (`/ui`) applies the same rule.
+    func checkLoopbackClient(_ request: Request, context: Context) throws {
         if let address = context.channel?.remoteAddress, !Self.isLoopback(address) {
             throw Self.refusal("The admin API answers loopback clients only; configure an admin token (adminToken) to use it from elsewhere.")
         }
@@ -42,8 +50,6 @@ struct OperatorAccessMiddleware: RouterMiddleware {
                 throw Self.refusal("The admin API does not answer requests from web pages of other origins (Origin: \(origin)).")
             }
         }
-        try Self.requireJSONWrite(request)
-        return try await next(request, context)
     }
 
     /// Writes take JSON: the one content type a page cannot send across sites without a

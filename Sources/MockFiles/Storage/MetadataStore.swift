@@ -62,6 +62,8 @@ public protocol MetadataStore: Sendable {
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int
     /// Files of every tenant matching `query`, by `seq` (expired ones not yet swept included).
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile]
+    /// The tenants that have files, in byte order, at most `limit` (one index probe per tenant).
+    func tenants(limit: Int) async throws -> [String]
     /// Files and bytes stored per purpose, over every tenant (for metrics).
     func storedTotals() async throws -> [StoredTotals]
 }
@@ -77,6 +79,19 @@ public struct StoreContents: Sendable, Equatable {
         self.uploads = uploads
         self.parts = parts
     }
+}
+
+enum TenantScan {
+    /// A loose index scan: each step asks the tenant index for the next larger tenant, so the
+    /// cost grows with the number of tenants, not of files.
+    static let tenantsSQL = """
+        WITH RECURSIVE next(tenant) AS (
+            SELECT min(tenant) FROM files
+            UNION ALL
+            SELECT (SELECT min(tenant) FROM files WHERE tenant > next.tenant) FROM next WHERE next.tenant IS NOT NULL
+        )
+        SELECT tenant FROM next WHERE tenant IS NOT NULL LIMIT
+        """
 }
 
 /// How much one purpose holds.

@@ -174,6 +174,13 @@ public struct PostgresMetadataStore: MetadataStore {
         }
     }
 
+    public func tenants(limit: Int) async throws -> [String] {
+        let rows = try await client.query("\(unescaped: TenantScan.tenantsSQL) \(limit)", logger: logger)
+        var tenants: [String] = []
+        for try await tenant in rows.decode(String.self) { tenants.append(tenant) }
+        return tenants
+    }
+
     public func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int {
         let rows = try await client.query(
             "WITH gone AS (DELETE FROM file_tombstones WHERE deleted_at < \(cutoff) RETURNING 1) SELECT count(*) FROM gone",

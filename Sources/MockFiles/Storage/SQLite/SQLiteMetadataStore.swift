@@ -193,6 +193,10 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type"
 
+    public func tenants(limit: Int) async throws -> [String] {
+        try readOnCallingThread { db in try String.fetchAll(db, sql: TenantScan.tenantsSQL + " ?", arguments: [limit]) }
+    }
+
     public func storedTotals() async throws -> [StoredTotals] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT purpose, count(*), coalesce(sum(bytes), 0) FROM files GROUP BY purpose").map { row in

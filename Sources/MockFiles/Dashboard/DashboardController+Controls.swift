@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+
+/// The Controls page: the clock, fault rules, sweep and reset, each form going through the
+/// admin API's own code (`AdminController`, `TestControls`), so the same values are refused.
+extension DashboardController {
+    func controlsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await controls.synchronize()
+        let now = files.clock.now
+        var values: [String: Any] = [
+            "now": DashboardViews.time(Int64(now.rounded(.down))), "nowSeconds": Int64(now.rounded(.down)), "frozen": files.clock.isFrozen,
+            "faults": try await controls.faultRules().map { rule -> [String: Any] in
+                [
+                    "id": rule.id, "method": rule.method ?? "any", "path": rule.pathPattern, "status": rule.status.map(String.init) ?? "—",
+                    "fired": rule.fired, "remaining": rule.remaining.map(String.init) ?? "∞",
+                ]
+            },
+            "idSeed": settings.idSeed.map(String.init) ?? "none (random ids)",
+            "processingDelay": Int(settings.files.processingDelaySeconds * 1000),
+        ]
+        if let notice = request.uri.queryParameters["notice"] { values["notice"] = String(notice) }
+        return views.page("controls", values, keys: keys)
+    }
+
+    func changeClock(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var fields: [String: Any] = [:]
+        if let advance = try Self.number(context.form, "advance_seconds") { fields["advance_seconds"] = advance }
+        if let now = try Self.number(context.form, "now") { fields["now"] = now }
+        if let frozen = context.form["frozen"], !frozen.isEmpty { fields["frozen"] = frozen == "true" }
+        try await admin.changeClock(JSONBody(fields: fields))
+        return Self.back(to: "/ui/controls", notice: "The clock reads \(Int64(files.clock.now)).")
+    }
+
+    func addFault(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var fields: [String: Any] = ["path": context.form["path"] ?? ""]
+        if let method = context.form["method"], !method.isEmpty { fields["method"] = method }
+        if let status = try Self.number(context.form, "status") { fields["status"] = status }
+        if let times = try Self.number(context.form, "times") { fields["times"] = times }
+        let body = JSONBody(fields: fields)
+        let rule = try await controls.addFault { id in try FaultRule(json: body, id: id) }
+        return Self.back(to: "/ui/controls", notice: "Armed \(rule.id).")
+    }
+
+    func removeFault(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let removed = try await controls.removeFault(id: id)
+        return Self.back(to: "/ui/controls", notice: removed ? "Removed \(id)." : "\(id) was already gone.")
+    }
+
+    func sweep(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let removed = try await admin.sweeper.sweepOnce()
+        return Self.back(to: "/ui/controls", notice: "The sweep removed \(removed) expired files.")
+    }
+
+    func reset(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard context.form["confirm"] == "yes" else { return Self.back(to: "/ui/controls", notice: "Tick the box to reset.") }
+        let report = try await controls.reset()
+        return Self.back(to: "/ui/controls", notice: "Reset: \(report.filesRemoved) files, \(report.uploadsRemoved) uploads removed.")
+    }
+}

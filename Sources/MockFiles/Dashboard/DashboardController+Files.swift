@@ -1,0 +1,120 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The Files and File pages: a tenant's files newest first, paged by the API's own keyset cursor
+/// (`FileService.list`), and one file with its object, bytes and a preview.
+extension DashboardController {
+    static let pageSize = 100
+
+    func filesPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { first, _ in first })
+        let tenants = try await files.metadata.tenants(limit: 1000)
+        let tenant = query["tenant"].flatMap { $0.isEmpty ? nil : $0 } ?? tenants.first ?? "shared"
+        if let id = query["id"]?.trimmingCharacters(in: .whitespaces), !id.isEmpty {
+            return DashboardAccessMiddleware.redirect(to: "/ui/files/\(Self.percentEncoded(id))?tenant=\(Self.percentEncoded(tenant))")
+        }
+        var values: [String: Any] = ["tenant": tenant, "tenants": tenants, "pageSize": Self.pageSize]
+        if let notice = query["notice"] { values["notice"] = notice }
+        let purpose = query["purpose"].flatMap { $0.isEmpty ? nil : $0 }
+        values["purposes"] = Purpose.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == purpose] }
+        do {
+            var parameters = try FileListParameters(query: ["purpose": purpose ?? "", "limit": String(Self.pageSize)])
+            parameters.after = query["after"].flatMap { $0.isEmpty ? nil : $0 }
+            let page = try await files.list(parameters, tenant: Tenant(key: tenant, organization: settings.organization))
+            values["files"] = page.files.map { file -> [String: Any] in
+                [
+                    "id": file.id, "filename": file.filename, "purpose": file.purpose, "size": DashboardViews.size(file.bytes),
+                    "created": DashboardViews.time(file.createdAt), "status": files.status(of: file),
+                    "tenantQuery": Self.percentEncoded(tenant),
+                ]
+            }
+            if page.hasMore, let last = page.files.last {
+                values["next"] = "/ui/files?tenant=\(Self.percentEncoded(tenant))&purpose=\(Self.percentEncoded(purpose ?? ""))&after=\(last.id)"
+            }
+        } catch let error as APIError {
+            values["error"] = error.message
+        }
+        return views.page("files", values, keys: keys)
+    }
+
+    func filePage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (file, tenant) = try await lookUp(request, context)
+        var values: [String: Any] = [
+            "id": file.id, "filename": file.filename, "tenant": tenant.key, "tenantQuery": Self.percentEncoded(tenant.key),
+            "json": try Self.prettyJSON(FileObject(file, status: files.status(of: file))),
+        ]
+        if let notice = request.uri.queryParameters["notice"] { values["notice"] = String(notice) }
+        let head = try await readHead(of: file)
+        switch FilePreview.of(filename: file.filename, head: head) {
+        case .image: values["image"] = true
+        case .lines(let lines):
+            values["hasLines"] = true
+            // Every line names `invalid`, so a valid one never shows a neighbour's.
+            values["lines"] = lines.map { line -> [String: Any] in ["text": line.text, "invalid": line.invalid ?? false] }
+        case .hex(let dump): values["hex"] = dump
+        }
+        if file.bytes > FilePreview.textLimit {
+            values["previewNote"] = "The first \(FilePreview.textLimit / 1024) KiB of \(DashboardViews.size(file.bytes))."
+        }
+        return views.page("file", values, keys: keys)
+    }
+
+    /// The bytes, whatever the purpose: the operator sees everything (the snapshot does too).
+    func fileContent(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (file, _) = try await lookUp(request, context)
+        guard let reader = try await files.blobs.openBlob(id: file.id) else { throw APIError.fileNotFound(file.id) }
+        let inline = request.uri.queryParameters["inline"] == "1" && FilePreview.imageExtensions.contains(where: file.filename.lowercased().hasSuffix)
+        var headers = DashboardViews.headers(contentType: "application/octet-stream")
+        headers[.contentDisposition] = inline ? "inline" : ContentDisposition.attachment(filename: file.filename)
+        headers[.contentLength] = String(reader.size)
+        let body = ResponseBody(contentLength: Int(reader.size)) { writer in
+            do {
+                try await reader.read(range: 0..<reader.size, chunkSize: FilesController.downloadChunkBytes) { try await writer.write($0) }
+                await reader.close()
+            } catch {
+                await reader.close()
+                throw error
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    func deleteFile(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let tenant = Tenant(key: context.form["tenant"] ?? "", organization: settings.organization)
+        guard context.form["confirm"] == "yes" else {
+            return Self.back(to: "/ui/files/\(Self.percentEncoded(id))?tenant=\(Self.percentEncoded(tenant.key))", notice: "Tick the box to delete.")
+        }
+        _ = try await files.delete(id: id, tenant: tenant)
+        return Self.back(to: "/ui/files?tenant=\(Self.percentEncoded(tenant.key))", notice: "Deleted \(id).")
+    }
+
+    private func lookUp(_ request: Request, _ context: AppRequestContext) async throws -> (StoredFile, Tenant) {
+        let tenant = Tenant(key: request.uri.queryParameters["tenant"].map(String.init) ?? "", organization: settings.organization)
+        return (try await files.retrieve(id: try context.parameters.require("id"), tenant: tenant), tenant)
+    }
+
+    private func readHead(of file: StoredFile) async throws -> [UInt8] {
+        guard let reader = try await files.blobs.openBlob(id: file.id) else { return [] }
+        var head: [UInt8] = []
+        do {
+            try await reader.read(range: 0..<min(reader.size, Int64(FilePreview.textLimit)), chunkSize: FilePreview.textLimit) {
+                head += Array(buffer: $0)
+            }
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+        return head
+    }
+
+    static func prettyJSON(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

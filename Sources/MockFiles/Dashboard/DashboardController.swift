@@ -1,0 +1,81 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `/ui`: pages over the same services the API and the admin API use, so the dashboard changes
+/// nothing by a way that skips their rules. Every write is a form (checked for its CSRF token by
+/// `DashboardAccessMiddleware`) answered with a redirect to the page it came from.
+struct DashboardController {
+    let admin: AdminController
+    let keys: DashboardKeys
+    let views: DashboardViews
+    let settings: ServerSettings
+    var files: FileService { admin.files }
+    var controls: TestControls { admin.controls }
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get { _, _ in DashboardAccessMiddleware.redirect(to: "/ui/files") }
+        group.get("login", use: loginPage)
+        group.post("login", use: login)
+        group.post("logout", use: logout)
+        group.get("assets/dashboard.css") { _, _ in
+            Response(
+                status: .ok,
+                headers: DashboardViews.headers(contentType: "text/css; charset=utf-8"),
+                body: .init(byteBuffer: DashboardViews.stylesheet)
+            )
+        }
+        group.get("files", use: filesPage)
+        group.get("files/{id}", use: filePage)
+        group.get("files/{id}/content", use: fileContent)
+        group.post("files/{id}/delete", use: deleteFile)
+        group.get("controls", use: controlsPage)
+        group.post("clock", use: changeClock)
+        group.post("faults", use: addFault)
+        group.post("faults/{id}/delete", use: removeFault)
+        group.post("sweep", use: sweep)
+        group.post("reset", use: reset)
+    }
+
+    func loginPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard keys.session != nil else { return DashboardAccessMiddleware.redirect(to: "/ui/files") }
+        return views.page("login", [:], keys: keys)
+    }
+
+    func login(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let token = settings.adminToken, let setCookie = keys.setCookie else {
+            return DashboardAccessMiddleware.redirect(to: "/ui/files")
+        }
+        guard let presented = context.form["token"], OperatorAccessMiddleware.equalInConstantTime(presented, token) else {
+            return views.page("login", ["failed": true], keys: keys, status: .unauthorized)
+        }
+        return DashboardAccessMiddleware.redirect(to: "/ui/files", headers: [.setCookie: setCookie])
+    }
+
+    func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
+        DashboardAccessMiddleware.redirect(to: "/ui/login", headers: [.setCookie: DashboardKeys.clearCookie])
+    }
+
+    /// The page to go back to after a write, with a line saying what happened.
+    static func back(to path: String, notice: String) -> Response {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let separator = path.contains("?") ? "&" : "?"
+        return DashboardAccessMiddleware.redirect(
+            to: path + separator + "notice=" + (notice.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
+        )
+    }
+
+    /// A form field as the number the admin API's JSON would carry; nil when empty.
+    static func number(_ form: [String: String], _ name: String) throws -> NSNumber? {
+        guard let text = form[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        guard let value = Double(text), value.isFinite else {
+            throw APIError.invalid("Invalid value for '\(name)': expected a number.", param: name)
+        }
+        return value == value.rounded() && abs(value) < 1e15 ? NSNumber(value: Int64(value)) : NSNumber(value: value)
+    }
+
+    static func percentEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
+    }
+}

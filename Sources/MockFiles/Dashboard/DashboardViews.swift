@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import NIOCore
+
+/// The dashboard's templates and stylesheet, compiled into the binary (`PackageResources`), so the
+/// pages need nothing from the network. Mustache escapes every `{{value}}`: file names and request
+/// paths are shown as text, never markup.
+struct DashboardViews: Sendable {
+    let library: MustacheLibrary
+    static let stylesheet = ByteBuffer(bytes: PackageResources.dashboard_css)
+
+    init() throws {
+        var library = MustacheLibrary()
+        let templates: [(String, [UInt8])] = [
+            ("layout", PackageResources.layout_mustache),
+            ("login", PackageResources.login_mustache),
+            ("files", PackageResources.files_mustache),
+            ("file", PackageResources.file_mustache),
+            ("controls", PackageResources.controls_mustache),
+        ]
+        for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
+        self.library = library
+    }
+
+    /// A page as HTML; `values` fill the template, with the CSRF token every form carries.
+    func page(_ name: String, _ values: [String: Any], keys: DashboardKeys, status: HTTPResponse.Status = .ok) -> Response {
+        var values = values
+        values["csrf"] = keys.csrf
+        values["signedIn"] = keys.session != nil
+        let html = library.render(values, withTemplate: name) ?? ""
+        return Response(
+            status: status,
+            headers: Self.headers(contentType: "text/html; charset=utf-8"),
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
+    }
+
+    /// No framing by other sites, no scripts or styles but the dashboard's own, no caching of
+    /// pages that show stored data.
+    static func headers(contentType: String) -> HTTPFields {
+        [
+            .contentType: contentType,
+            .contentSecurityPolicy: "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            .xContentTypeOptions: "nosniff",
+            // Not no-referrer: with it Chromium sends `Origin: null` on the page's own form posts,
+            // which the loopback rule refuses as a foreign page's.
+            .referrerPolicy: "same-origin",
+            .cacheControl: "no-store",
+        ]
+    }
+
+    static func time(_ seconds: Int64?) -> String {
+        guard let seconds else { return "never" }
+        return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    static func size(_ bytes: Int64) -> String {
+        ByteCountFormatter.string(fromByteCount: bytes, countStyle: .binary)
+    }
+}
+
+extension HTTPField.Name {
+    static let referrerPolicy = Self("Referrer-Policy")!
+}

@@ -1,0 +1,183 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import MockFiles
+
+/// `/ui`: pages over the services, behind the admin API's access rule, every write a form with
+/// the CSRF token, every value shown as text.
+@Suite struct DashboardTests {
+    static func page(
+        _ client: any TestClientProtocol,
+        _ uri: String,
+        headers: HTTPFields = [:]
+    ) async throws -> (HTTPResponse.Status, String, HTTPFields) {
+        try await client.execute(uri: uri, method: .get, headers: headers) { ($0.status, String(buffer: $0.body), $0.headers) }
+    }
+
+    static func form(
+        _ client: any TestClientProtocol,
+        _ uri: String,
+        _ fields: [String: String],
+        headers extra: HTTPFields = [:]
+    ) async throws -> (HTTPResponse.Status, String, HTTPFields) {
+        var headers = extra
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        let body = fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) {
+            ($0.status, String(buffer: $0.body), $0.headers)
+        }
+    }
+
+    /// The CSRF token a page's forms carry.
+    static func csrf(in html: String) throws -> String {
+        let marker = "name=\"csrf\" value=\""
+        let start = try #require(html.range(of: marker)).upperBound
+        return String(html[start...].prefix { $0 != "\"" })
+    }
+
+    @Test func theFilesPageListsATenantsFilesNewestFirstPagedByTheAPICursor() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            var ids: [String] = []
+            for index in 0..<105 {
+                server.clock.advance(by: 1)
+                let file = try await client.createFile(.createFile(filename: "n\(index).txt", contents: Array("\(index)".utf8)))
+                ids.append(try #require(file["id"] as? String))
+            }
+            let (status, first, headers) = try await Self.page(client, "/ui/files?tenant=shared")
+            #expect(status == .ok && headers[.contentType] == "text/html; charset=utf-8")
+            #expect(headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
+            #expect(first.contains(ids[104]) && first.contains(ids[5]) && !first.contains(ids[4]), "newest 100 first")
+            let next = try #require(first.range(of: "rel=\"next\" href=\"")).upperBound
+            let link = String(first[next...].prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+            #expect(link.hasSuffix("after=\(ids[5])"))
+            let (_, second, _) = try await Self.page(client, link)
+            #expect(ids[0..<5].allSatisfy(second.contains) && !second.contains(ids[5]) && !second.contains("rel=\"next\""))
+        }
+    }
+
+    @Test func valuesAreShownAsTextNeverAsMarkup() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            let file = try await client.createFile(.createFile(filename: "<img src=x onerror=alert(1)>.txt", contents: Array("<b>hi</b>".utf8)))
+            let id = try #require(file["id"] as? String)
+            let (_, list, _) = try await Self.page(client, "/ui/files")
+            #expect(!list.contains("<img src=x") && list.contains("&lt;img src=x onerror=alert(1)&gt;.txt"))
+            let (status, page, _) = try await Self.page(client, "/ui/files/\(id)?tenant=shared")
+            #expect(status == .ok && !page.contains("<b>hi</b>") && page.contains("&lt;b&gt;hi&lt;/b&gt;"))
+        }
+    }
+
+    @Test func deletingTakesTheCSRFTokenAndTheConfirmation() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            let id = try #require(try await client.createFile(.createFile())["id"] as? String)
+            let (_, page, _) = try await Self.page(client, "/ui/files/\(id)?tenant=shared")
+            let csrf = try Self.csrf(in: page)
+            let (forged, answer, _) = try await Self.form(client, "/ui/files/\(id)/delete", ["tenant": "shared", "confirm": "yes", "csrf": "0"])
+            #expect(forged == .forbidden && answer.contains("csrf_failed"))
+            let (json, _, _) = try await client.execute(
+                uri: "/ui/files/\(id)/delete",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: "{}")
+            ) { ($0.status, 0, 0) }
+            #expect(json == .unsupportedMediaType)
+            let (unconfirmed, _, _) = try await Self.form(client, "/ui/files/\(id)/delete", ["tenant": "shared", "csrf": csrf])
+            let stillThere = try await client.getJSON("/v1/files/\(id)").0
+            #expect(unconfirmed == .seeOther && stillThere == .ok)
+            let (deleted, _, headers) = try await Self.form(client, "/ui/files/\(id)/delete", ["tenant": "shared", "confirm": "yes", "csrf": csrf])
+            #expect(deleted == .seeOther && headers[.location]?.hasPrefix("/ui/files?tenant=shared&notice=") == true)
+            #expect(try await client.getJSON("/v1/files/\(id)").0 == .notFound)
+        }
+    }
+
+    @Test func theControlsGoThroughTheAdminAPIsRules() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            let (_, page, _) = try await Self.page(client, "/ui/controls")
+            let csrf = try Self.csrf(in: page)
+            let (moved, _, _) = try await Self.form(client, "/ui/clock", ["advance_seconds": "3600", "csrf": csrf])
+            #expect(moved == .seeOther && server.clock.seconds == 1_750_003_600)
+            let (armed, _, _) = try await Self.form(client, "/ui/faults", ["path": "/v1/files", "status": "503", "times": "1", "csrf": csrf])
+            #expect(armed == .seeOther)
+            #expect(try await client.getJSON("/v1/files").0 == .serviceUnavailable)
+            #expect(try await client.getJSON("/v1/files").0 == .ok)
+            // The admin API's own refusal, in its own words.
+            let (refused, answer, _) = try await Self.form(client, "/ui/faults", ["path": "/v1/files", "status": "200", "csrf": csrf])
+            #expect(refused == .badRequest && answer.contains("status"), "\(answer)")
+            let (_, controls, _) = try await Self.page(client, "/ui/controls")
+            #expect(controls.contains("fault_1") && controls.contains(">1<"))
+        }
+    }
+
+    @Test func withAnAdminTokenThePagesWantASignIn() async throws {
+        let server = try TestServer { $0.adminToken = "s3cret-token" }
+        defer { server.remove() }
+        try await server.test { client in
+            let (status, _, headers) = try await Self.page(client, "/ui/files")
+            #expect(status == .seeOther && headers[.location] == "/ui/login")
+            let (_, login, _) = try await Self.page(client, "/ui/login")
+            let csrf = try Self.csrf(in: login)
+            let (wrong, _, noCookie) = try await Self.form(client, "/ui/login", ["token": "guess", "csrf": csrf])
+            #expect(wrong == .unauthorized && noCookie[.setCookie] == nil)
+            let (right, _, signedIn) = try await Self.form(client, "/ui/login", ["token": "s3cret-token", "csrf": csrf])
+            let cookie = try #require(signedIn[.setCookie])
+            #expect(right == .seeOther && cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Strict"))
+            #expect(!cookie.contains("s3cret-token"), "the cookie is no copy of the token")
+            let session = String(cookie.prefix { $0 != ";" })
+            #expect(try await Self.page(client, "/ui/files", headers: [.cookie: session]).0 == .ok)
+            #expect(try await Self.page(client, "/ui/files", headers: [.authorization: "Bearer s3cret-token"]).0 == .ok)
+            #expect(try await Self.page(client, "/ui/files", headers: [.cookie: "mockfiles_session=forged"]).0 == .seeOther)
+            let (write, _, _) = try await Self.form(client, "/ui/sweep", ["csrf": csrf])
+            #expect(write == .unauthorized, "a write without a session is refused, not redirected")
+        }
+    }
+
+    @Test func withoutATokenPagesOfOtherOriginsGetNothing() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            // The same rule as /admin (`OperatorAccessMiddleware.checkLoopbackClient`, host names tested there).
+            let foreign = try await Self.page(client, "/ui/files", headers: [.origin: "https://evil.example"]).0
+            let own = try await Self.page(client, "/ui/files", headers: [.origin: "http://localhost:8080"]).0
+            #expect(foreign == .forbidden && own == .ok)
+        }
+    }
+}
+
+/// The File page's preview, on bytes alone.
+@Suite struct FilePreviewTests {
+    @Test func jsonlIsPrettyPrintedLineByLineAndTheFirstBadLinePointedOut() {
+        let preview = FilePreview.of(filename: "batch.jsonl", head: Array("{\"b\":1,\"a\":[2]}\nnot json\n{oops\n".utf8))
+        guard case .lines(let lines) = preview else {
+            Issue.record("\(preview)")
+            return
+        }
+        #expect(lines.map(\.invalid) == [nil, "line 2 is not valid JSON", nil])
+        #expect(lines[0].text.contains("\"a\" : [") && lines[2].text == "{oops")
+    }
+
+    @Test func imagesByNameAndBytesTheRestAsHex() {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0]
+        #expect(FilePreview.of(filename: "a.PNG", head: png) == .image)
+        guard case .hex(let dump) = FilePreview.of(filename: "a.txt", head: png) else {
+            Issue.record("not hex")
+            return
+        }
+        #expect(dump == "00000000  89 50 4e 47 0d 0a 1a 0a 00 00" + String(repeating: " ", count: 18) + "  |.PNG......|")
+        #expect(FilePreview.of(filename: "a.png", head: Array("text".utf8)) == .lines([.init(text: "text")]))
+    }
+
+    @Test func textCutInsideACharacterIsStillText() {
+        let bytes = Array("héllo".utf8)
+        #expect(FilePreview.of(filename: "a.txt", head: Array(bytes.prefix(2))) == .lines([.init(text: "h")]))
+    }
+}

@@ -1,0 +1,157 @@
+"""The dashboard (/ui) in a real browser: Selenium driving Debian's headless Chromium against a live
+server, with the official SDK on the other side to see that what the page did really happened.
+Screenshots of each page land in the test's temporary directory (not committed)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import openai
+import pytest
+from mockfiles_kit import Server
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMEDRIVER = shutil.which("chromedriver")
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    if CHROMEDRIVER is None or CHROMIUM is None:
+        if os.environ.get("MOCKFILES_REQUIRE_BROWSER") == "1":
+            pytest.fail("MOCKFILES_REQUIRE_BROWSER=1 but chromium or chromedriver is missing (apt: chromium chromium-driver)")
+        pytest.skip("needs chromium and chromium-driver (scripts/test installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--disable-gpu"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(2)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    run = tmp_path_factory.mktemp("dashboard")
+    server = Server.start(run / "data", run / "logs")
+    yield server
+    assert server.stop() == 0, server.output()
+
+
+def sdk(server: Server) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
+
+
+def shot(browser: webdriver.Chrome, tmp_path: Path, name: str) -> None:
+    assert browser.save_screenshot(str(tmp_path / f"{name}.png")), name
+
+
+def submit(browser: webdriver.Chrome, form_action: str) -> None:
+    browser.find_element(By.CSS_SELECTOR, f"form[action='{form_action}'] button[type=submit]").click()
+
+
+def test_a_file_found_and_deleted_through_the_page_is_gone_for_the_sdk(browser: webdriver.Chrome, served: Server, tmp_path: Path) -> None:
+    client = sdk(served)
+    made = client.files.create(file=("batch.jsonl", io.BytesIO(b'{"custom_id":"a"}\nnot json\n')), purpose="user_data")
+    browser.get(f"{served.root_url}/ui/files")
+    shot(browser, tmp_path, "files")
+    browser.find_element(By.LINK_TEXT, made.id).click()
+    WebDriverWait(browser, 5).until(lambda page: page.find_element(By.TAG_NAME, "h1").text == "batch.jsonl")
+    invalid = browser.find_element(By.CSS_SELECTOR, "ol.lines li.invalid")
+    assert "not json" in invalid.text and "line 2 is not valid JSON" in invalid.text
+    shot(browser, tmp_path, "file")
+    browser.find_element(By.ID, "confirm").click()
+    submit(browser, f"/ui/files/{made.id}/delete")
+    WebDriverWait(browser, 5).until(lambda page: f"Deleted {made.id}." in page.page_source)
+    with pytest.raises(openai.NotFoundError):
+        client.files.retrieve(made.id)
+
+
+def test_a_fault_armed_and_a_clock_moved_from_the_page_reach_the_sdk(browser: webdriver.Chrome, served: Server, tmp_path: Path) -> None:
+    client = sdk(served)
+    short = client.files.create(file=("short.txt", io.BytesIO(b"soon gone")), purpose="user_data", expires_after={"anchor": "created_at", "seconds": 3600})
+    browser.get(f"{served.root_url}/ui/controls")
+    browser.find_element(By.ID, "fault-path").clear()
+    browser.find_element(By.ID, "fault-path").send_keys("/v1/models")
+    browser.find_element(By.ID, "fault-status").clear()
+    browser.find_element(By.ID, "fault-status").send_keys("503")
+    browser.find_element(By.ID, "fault-times").send_keys("1")
+    submit(browser, "/ui/faults")
+    WebDriverWait(browser, 5).until(lambda page: "Armed fault_" in page.page_source)
+    with pytest.raises(openai.InternalServerError):
+        client.models.list()
+    browser.find_element(By.ID, "advance").send_keys("7200")
+    submit(browser, "/ui/clock")
+    WebDriverWait(browser, 5).until(lambda page: "The clock reads" in page.page_source)
+    shot(browser, tmp_path, "controls")
+    with pytest.raises(openai.NotFoundError):
+        client.files.retrieve(short.id)
+
+
+def test_a_form_from_another_origin_is_refused(browser: webdriver.Chrome, served: Server, tmp_path: Path) -> None:
+    """A page elsewhere (here a data: URL, Origin null) posting a dashboard form gets nothing done."""
+    client = sdk(served)
+    target = client.files.create(file=("kept.txt", io.BytesIO(b"stays")), purpose="user_data")
+    hostile = (
+        f"<form method=post action='{served.root_url}/ui/files/{target.id}/delete'>"
+        "<input name=tenant value=shared><input name=confirm value=yes><input name=csrf value=guess>"
+        "<button id=go type=submit>go</button></form>"
+    )
+    browser.get("data:text/html," + hostile)
+    browser.find_element(By.ID, "go").click()
+    WebDriverWait(browser, 5).until(lambda page: "admin_loopback_only" in page.page_source)
+    assert client.files.retrieve(target.id).id == target.id
+
+
+def non_loopback_address() -> str | None:
+    """This machine's address on its default route, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_a_client_off_loopback_without_the_token_gets_no_page(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback")
+    server = Server.start(tmp_path / "data", tmp_path / "logs", ["--host", "0.0.0.0"])
+    try:
+        browser.get(f"http://{address}:{server.port}/ui/files")
+        assert "admin_loopback_only" in browser.page_source and "<table" not in browser.page_source
+    finally:
+        assert server.stop() == 0, server.output()
+
+
+def test_with_a_token_the_page_asks_for_it_once(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    server = Server.start(tmp_path / "data", tmp_path / "logs", ["--admin-token", "browser-token"])
+    try:
+        browser.get(f"{server.root_url}/ui/files")
+        assert browser.current_url.endswith("/ui/login")
+        shot(browser, tmp_path, "login")
+        browser.find_element(By.ID, "token").send_keys("not-it")
+        submit(browser, "/ui/login")
+        WebDriverWait(browser, 5).until(lambda page: "That is not the admin token." in page.page_source)
+        browser.find_element(By.ID, "token").send_keys("browser-token")
+        submit(browser, "/ui/login")
+        WebDriverWait(browser, 5).until(lambda page: page.current_url.endswith("/ui/files"))
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Files"
+        cookie = browser.get_cookie("mockfiles_session")
+        assert cookie is not None and cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict", cookie
+        browser.get(f"{server.root_url}/ui/controls")
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Controls"
+    finally:
+        browser.delete_all_cookies()
+        assert server.stop() == 0, server.output()
