@@ -82,7 +82,9 @@ let package = Package(
                 .embedInCode("Resources/dashboard/files.mustache"),
                 .embedInCode("Resources/dashboard/file.mustache"),
                 .embedInCode("Resources/dashboard/controls.mustache"),
+                .embedInCode("Resources/dashboard/requests.mustache"),
                 .embedInCode("Resources/dashboard/dashboard.css"),
+                .embedInCode("Resources/dashboard/dashboard.js"),
             ],
             swiftSettings: swiftSettings + fuzzerFlags
         ),

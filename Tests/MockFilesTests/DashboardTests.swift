@@ -118,6 +118,27 @@ import Testing
         }
     }
 
+    @Test func theRequestsPageAndItsFeedFilterAsTheAdminAPIDoes() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            _ = try await client.createFile(.createFile(filename: "<i>x</i>.txt"))
+            _ = try await client.getJSON("/v1/files/file-<b>missing</b>")
+            let (status, page, _) = try await Self.page(client, "/ui/requests?status=4xx")
+            #expect(status == .ok && page.contains("→ 404") && !page.contains("POST /v1/files → 200"))
+            #expect(!page.contains("<b>missing</b>") && page.contains("&lt;b&gt;missing&lt;/b&gt;"))
+            let newest = try #require(page.range(of: "data-newest=\"")).upperBound
+            let seq = try #require(Int(page[newest...].prefix { $0 != "\"" }))
+            _ = try await client.getJSON("/v1/files/file-later")
+            let (_, feed, headers) = try await Self.page(client, "/ui/requests/feed?status=4xx&after=\(seq)")
+            let entries = try #require((try JSONSerialization.jsonObject(with: Data(feed.utf8)) as? [String: Any])?["data"] as? [[String: Any]])
+            #expect(headers[.contentType] == "application/json" && entries.count == 1)
+            #expect((entries.first?["summary"] as? String)?.contains("GET /v1/files/file-later → 404") == true)
+            let (refused, _, _) = try await Self.page(client, "/ui/requests/feed?status=6xx")
+            #expect(refused == .badRequest)
+        }
+    }
+
     @Test func withAnAdminTokenThePagesWantASignIn() async throws {
         let server = try TestServer { $0.adminToken = "s3cret-token" }
         defer { server.remove() }

@@ -97,6 +97,21 @@ def test_a_fault_armed_and_a_clock_moved_from_the_page_reach_the_sdk(browser: we
         client.files.retrieve(short.id)
 
 
+def test_a_request_made_by_the_sdk_appears_in_the_live_log_without_a_reload(browser: webdriver.Chrome, served: Server, tmp_path: Path) -> None:
+    client = sdk(served)
+    browser.get(f"{served.root_url}/ui/requests?path=/v1/files*")
+    marker = browser.find_element(By.ID, "requests")
+    client.files.create(file=("live.txt", io.BytesIO(b"seen live")), purpose="user_data")
+    with pytest.raises(openai.NotFoundError):
+        client.files.retrieve("file-doesnotexist")
+    WebDriverWait(browser, 2).until(lambda page: "GET /v1/files/file-doesnotexist → 404" in marker.text)
+    assert "POST /v1/files → 200" in marker.text and browser.find_element(By.ID, "requests") == marker, "the same page, not a reload"
+    entry = browser.find_element(By.CSS_SELECTOR, "#requests li:first-child summary")
+    entry.click()
+    assert "file-doesnotexist" in browser.find_element(By.CSS_SELECTOR, "#requests li:first-child pre").text
+    shot(browser, tmp_path, "requests")
+
+
 def test_a_form_from_another_origin_is_refused(browser: webdriver.Chrome, served: Server, tmp_path: Path) -> None:
     """A page elsewhere (here a data: URL, Origin null) posting a dashboard form gets nothing done."""
     client = sdk(served)

@@ -30,6 +30,15 @@ struct DashboardController {
         group.get("files/{id}", use: filePage)
         group.get("files/{id}/content", use: fileContent)
         group.post("files/{id}/delete", use: deleteFile)
+        group.get("assets/dashboard.js") { _, _ in
+            Response(
+                status: .ok,
+                headers: DashboardViews.headers(contentType: "text/javascript; charset=utf-8"),
+                body: .init(byteBuffer: DashboardViews.script)
+            )
+        }
+        group.get("requests", use: requestsPage)
+        group.get("requests/feed", use: requestsFeed)
         group.get("controls", use: controlsPage)
         group.post("clock", use: changeClock)
         group.post("faults", use: addFault)

@@ -10,6 +10,7 @@ import NIOCore
 struct DashboardViews: Sendable {
     let library: MustacheLibrary
     static let stylesheet = ByteBuffer(bytes: PackageResources.dashboard_css)
+    static let script = ByteBuffer(bytes: PackageResources.dashboard_js)
 
     init() throws {
         var library = MustacheLibrary()
@@ -19,6 +20,7 @@ struct DashboardViews: Sendable {
             ("files", PackageResources.files_mustache),
             ("file", PackageResources.file_mustache),
             ("controls", PackageResources.controls_mustache),
+            ("requests", PackageResources.requests_mustache),
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
