@@ -83,6 +83,7 @@ let package = Package(
                 .embedInCode("Resources/dashboard/file.mustache"),
                 .embedInCode("Resources/dashboard/controls.mustache"),
                 .embedInCode("Resources/dashboard/requests.mustache"),
+                .embedInCode("Resources/dashboard/uploads.mustache"),
                 .embedInCode("Resources/dashboard/dashboard.css"),
                 .embedInCode("Resources/dashboard/dashboard.js"),
             ],

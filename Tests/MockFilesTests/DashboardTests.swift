@@ -139,6 +139,25 @@ import Testing
         }
     }
 
+    @Test func theUploadsPageShowsEveryStatusWithItsPartsOrItsFile() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            let open = try await client.createUpload(bytes: 10, filename: "open.bin")
+            _ = try await client.addPart(open, Array("12345".utf8))
+            let done = try await client.createUpload(bytes: 3, filename: "done.bin")
+            let part = try #require(try await client.addPart(done, Array("abc".utf8)).1["id"] as? String)
+            let (_, completed) = try await client.postJSON("/v1/uploads/\(done)/complete", ["part_ids": [part]])
+            let fileID = try #require((completed["file"] as? [String: Any])?["id"] as? String)
+            let cancelled = try await client.createUpload(bytes: 1, filename: "gone.bin")
+            _ = try await client.postJSON("/v1/uploads/\(cancelled)/cancel", [String: Any]())
+            let (status, page, _) = try await Self.page(client, "/ui/uploads?tenant=shared")
+            #expect(status == .ok && [open, done, cancelled].allSatisfy(page.contains))
+            #expect(page.contains("1 part, 5 bytes") && page.contains("href=\"/ui/files/\(fileID)?tenant=shared\""))
+            #expect(page.contains(">pending<") && page.contains(">completed<") && page.contains(">cancelled<"))
+        }
+    }
+
     @Test func withAnAdminTokenThePagesWantASignIn() async throws {
         let server = try TestServer { $0.adminToken = "s3cret-token" }
         defer { server.remove() }

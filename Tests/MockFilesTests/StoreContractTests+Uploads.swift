@@ -158,4 +158,23 @@ extension StoreContractTests {
             #expect(try await store.tenants(limit: 10) == ["B", "a", "c"])
         }
     }
+
+    /// The dashboard's Uploads page: a tenant's Uploads of every status, newest first, paged.
+    @Test(arguments: BackendUnderTest.available)
+    func aTenantsUploadsAreListedNewestFirstWhateverTheirStatus(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let store = stores.metadata
+            for (index, id) in ["upload-b", "upload-a", "upload-c"].enumerated() {
+                var upload = Self.upload(id)
+                upload.createdAt = Self.now + Int64(index == 2 ? 1 : 0)
+                try await store.insertUpload(upload)
+            }
+            try await store.insertUpload(Self.upload("upload-other", tenant: "other"))
+            #expect(try await store.cancel(uploadID: "upload-a", tenant: "acme", now: Self.now) != nil)
+            let all = try await store.uploads(tenant: "acme", limit: 10, before: nil)
+            #expect(all.map(\.id) == ["upload-c", "upload-b", "upload-a"] && all.last?.status == .cancelled)
+            let page = try await store.uploads(tenant: "acme", limit: 1, before: (Self.now, "upload-b"))
+            #expect(page.map(\.id) == ["upload-a"])
+        }
+    }
 }

@@ -47,7 +47,7 @@ extension DashboardController {
     }
 
     static func entryValues(_ entry: RequestLogEntry) throws -> [String: Any] {
-        let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: entry.timestamp))
+        let time = Date(timeIntervalSince1970: entry.timestamp).formatted(.iso8601)
         return [
             "seq": entry.sequence,
             "summary": "\(time)  \(entry.method) \(entry.path) → \(entry.status)  \(String(format: "%.1f", entry.durationMilliseconds)) ms",

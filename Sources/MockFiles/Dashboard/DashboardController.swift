@@ -37,6 +37,7 @@ struct DashboardController {
                 body: .init(byteBuffer: DashboardViews.script)
             )
         }
+        group.get("uploads", use: uploadsPage)
         group.get("requests", use: requestsPage)
         group.get("requests/feed", use: requestsFeed)
         group.get("controls", use: controlsPage)

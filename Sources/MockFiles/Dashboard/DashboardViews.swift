@@ -21,6 +21,7 @@ struct DashboardViews: Sendable {
             ("file", PackageResources.file_mustache),
             ("controls", PackageResources.controls_mustache),
             ("requests", PackageResources.requests_mustache),
+            ("uploads", PackageResources.uploads_mustache),
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
@@ -53,13 +54,22 @@ struct DashboardViews: Sendable {
         ]
     }
 
+    /// UTC, to the second. `Date.ISO8601FormatStyle`, a value: a formatter object made per row
+    /// cost the Files page more than its query.
     static func time(_ seconds: Int64?) -> String {
         guard let seconds else { return "never" }
-        return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        return Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(.iso8601)
     }
 
+    /// Bytes in binary units, one decimal above a KiB.
     static func size(_ bytes: Int64) -> String {
-        ByteCountFormatter.string(fromByteCount: bytes, countStyle: .binary)
+        guard bytes >= 1024 else { return "\(bytes) bytes" }
+        var value = Double(bytes)
+        for unit in ["KiB", "MiB", "GiB", "TiB"] {
+            value /= 1024
+            if value < 1024 || unit == "TiB" { return String(format: "%.1f", value) + " " + unit }
+        }
+        return "\(bytes) bytes"
     }
 }
 

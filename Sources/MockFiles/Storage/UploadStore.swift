@@ -7,6 +7,9 @@ public protocol UploadStore: Sendable {
     func parts(ofUpload uploadID: String) async throws -> [StoredPart]
     /// Every tenant's Uploads still taking parts (expired ones not yet swept included), oldest first.
     func pendingUploads() async throws -> [StoredUpload]
+    /// A tenant's Uploads of every status, newest first (`created_at`, then id), at most `limit`,
+    /// after the position `before` when given (the dashboard's pages).
+    func uploads(tenant: String, limit: Int, before: (createdAt: Int64, id: String)?) async throws -> [StoredUpload]
     /// In one transaction: the file row appears, the upload becomes completed and all its part
     /// rows go (also parts added while the File was being assembled). Returns the inserted file and
     /// the removed parts, or nil when the upload was no longer open.

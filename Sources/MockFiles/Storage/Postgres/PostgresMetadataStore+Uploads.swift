@@ -64,6 +64,22 @@ extension PostgresMetadataStore: UploadStore {
         return uploads
     }
 
+    public func uploads(tenant: String, limit: Int, before: (createdAt: Int64, id: String)?) async throws -> [StoredUpload] {
+        let createdAt = before?.createdAt ?? Int64.max
+        let id = before?.id ?? ""
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.uploadColumns) FROM uploads
+            WHERE tenant = \(tenant) AND (\(before == nil) OR created_at < \(createdAt) OR (created_at = \(createdAt) AND id < \(id)))
+            ORDER BY created_at DESC, id DESC LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var uploads: [StoredUpload] = []
+        for try await row in rows.decode(UploadRow.self) { uploads.append(Self.storedUpload(row)) }
+        return uploads
+    }
+
     public func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in
             guard let upload = try await Self.upload(id: part.uploadID, tenant: tenant, lock: "FOR SHARE", on: connection, logger: logger),

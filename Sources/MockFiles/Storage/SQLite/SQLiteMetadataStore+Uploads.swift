@@ -32,6 +32,17 @@ extension SQLiteMetadataStore: UploadStore {
         }
     }
 
+    public func uploads(tenant: String, limit: Int, before: (createdAt: Int64, id: String)?) async throws -> [StoredUpload] {
+        try await database.read { db in
+            let position = before.map { _ in "AND (created_at < ? OR (created_at = ? AND id < ?))" } ?? ""
+            var arguments: StatementArguments = [tenant]
+            if let before { arguments += [before.createdAt, before.createdAt, before.id] }
+            arguments += [limit]
+            let sql = "SELECT * FROM uploads WHERE tenant = ? \(position) ORDER BY created_at DESC, id DESC LIMIT ?"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.storedUpload)
+        }
+    }
+
     static func storedUpload(_ row: Row) -> StoredUpload {
         StoredUpload(
             id: row["id"],

@@ -1,0 +1,41 @@
+import Foundation
+import Hummingbird
+
+/// The Uploads page: a tenant's Uploads of every status, newest first, with the parts an open one
+/// has received and the File a completed one became.
+extension DashboardController {
+    func uploadsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let tenants = try await files.metadata.tenants(limit: 1000)
+        let tenant = query["tenant"].map(String.init).flatMap { $0.isEmpty ? nil : $0 } ?? tenants.first ?? "shared"
+        var before: (createdAt: Int64, id: String)?
+        if let position = query["before"], let colon = position.firstIndex(of: ":"), let createdAt = Int64(position[..<colon]) {
+            before = (createdAt, String(position[position.index(after: colon)...]))
+        }
+        let uploads = try await admin.uploads.store.uploads(tenant: tenant, limit: Self.pageSize + 1, before: before)
+        let now = files.clock.seconds
+        var rows: [[String: Any]] = []
+        for upload in uploads.prefix(Self.pageSize) {
+            let status = upload.visibleStatus(at: now)
+            var row: [String: Any] = [
+                "id": upload.id, "filename": upload.filename, "purpose": upload.purpose, "status": status,
+                "size": DashboardViews.size(upload.bytes), "created": DashboardViews.time(upload.createdAt),
+                "expires": DashboardViews.time(upload.expiresAt), "received": "—",
+            ]
+            if upload.status == .pending {
+                let parts = try await admin.uploads.store.parts(ofUpload: upload.id)
+                row["received"] = "\(parts.count) part\(parts.count == 1 ? "" : "s"), \(DashboardViews.size(parts.reduce(0) { $0 + $1.bytes }))"
+            }
+            if let fileID = upload.fileID {
+                row["fileID"] = fileID
+                row["tenantQuery"] = Self.percentEncoded(tenant)
+            }
+            rows.append(row)
+        }
+        var values: [String: Any] = ["tenant": tenant, "tenants": tenants, "uploads": rows]
+        if uploads.count > Self.pageSize, let last = uploads.prefix(Self.pageSize).last {
+            values["next"] = "/ui/uploads?tenant=\(Self.percentEncoded(tenant))&before=\(last.createdAt):\(Self.percentEncoded(last.id))"
+        }
+        return views.page("uploads", values, keys: keys)
+    }
+}
