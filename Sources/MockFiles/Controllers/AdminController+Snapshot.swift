@@ -19,7 +19,7 @@ extension AdminController {
     }
 
     func restoreSnapshot(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let importer = SnapshotImporter(files: files, uploads: uploads.store, controls: controls, limits: uploads.snapshotLimits)
+        let importer = SnapshotImporter(files: files, uploads: uploads, controls: controls)
         let counts: SnapshotTrailer
         do {
             counts = try await importer.importSnapshot(from: request.body)

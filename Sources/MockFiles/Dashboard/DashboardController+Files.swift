@@ -15,7 +15,8 @@ extension DashboardController {
         if let id = query["id"]?.trimmingCharacters(in: .whitespaces), !id.isEmpty {
             return DashboardAccessMiddleware.redirect(to: "/ui/files/\(Self.percentEncoded(id))?tenant=\(Self.percentEncoded(tenant))")
         }
-        var values: [String: Any] = ["tenant": tenant, "tenants": tenants, "pageSize": Self.pageSize]
+        // `tenantQuery` once for the page: the rows' links find it in the page's context.
+        var values: [String: Any] = ["tenant": tenant, "tenants": tenants, "pageSize": Self.pageSize, "tenantQuery": Self.percentEncoded(tenant)]
         if let notice = query["notice"] { values["notice"] = notice }
         let purpose = query["purpose"].flatMap { $0.isEmpty ? nil : $0 }
         values["purposes"] = Purpose.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == purpose] }
@@ -27,7 +28,6 @@ extension DashboardController {
                 [
                     "id": file.id, "filename": file.filename, "purpose": file.purpose, "size": DashboardViews.size(file.bytes),
                     "created": DashboardViews.time(file.createdAt), "status": files.status(of: file),
-                    "tenantQuery": Self.percentEncoded(tenant),
                 ]
             }
             if page.hasMore, let last = page.files.last {

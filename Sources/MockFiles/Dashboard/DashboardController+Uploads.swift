@@ -26,13 +26,10 @@ extension DashboardController {
                 let parts = try await admin.uploads.store.parts(ofUpload: upload.id)
                 row["received"] = "\(parts.count) part\(parts.count == 1 ? "" : "s"), \(DashboardViews.size(parts.reduce(0) { $0 + $1.bytes }))"
             }
-            if let fileID = upload.fileID {
-                row["fileID"] = fileID
-                row["tenantQuery"] = Self.percentEncoded(tenant)
-            }
+            if let fileID = upload.fileID { row["fileID"] = fileID }
             rows.append(row)
         }
-        var values: [String: Any] = ["tenant": tenant, "tenants": tenants, "uploads": rows]
+        var values: [String: Any] = ["tenant": tenant, "tenants": tenants, "uploads": rows, "tenantQuery": Self.percentEncoded(tenant)]
         if uploads.count > Self.pageSize, let last = uploads.prefix(Self.pageSize).last {
             values["next"] = "/ui/uploads?tenant=\(Self.percentEncoded(tenant))&before=\(last.createdAt):\(Self.percentEncoded(last.id))"
         }

@@ -14,10 +14,18 @@ struct SnapshotImporter {
     let controls: TestControls
     let limits: SnapshotStager.Limits
 
+    /// Blobs may be as large as anything the server itself accepts.
+    init(files: FileService, uploads: UploadService, controls: TestControls) {
+        self.files = files
+        self.uploads = uploads.store
+        self.controls = controls
+        limits = SnapshotStager.Limits(maxBlobBytes: max(uploads.settings.maxUploadBytes, files.settings.maxFileBytes))
+    }
+
     /// Reads the archive from `chunks` and swaps it in; returns its counts.
     func importSnapshot<Chunks: AsyncSequence>(from chunks: Chunks) async throws -> SnapshotTrailer where Chunks.Element == ByteBuffer {
         let resetsBefore = files.resetBarrier.resetsBegun
-        var stager = SnapshotStager(blobs: files.blobs, limits: limits, token: Self.token())
+        var stager = SnapshotStager(blobs: files.blobs, limits: limits, token: IDGenerator().randomString(length: 8))
         do {
             for try await chunk in chunks { try await stager.feed(chunk) }
             try stager.finish()
@@ -70,19 +78,6 @@ struct SnapshotImporter {
         for upload in try await uploads.pendingUploads() { ids += try await uploads.parts(ofUpload: upload.id).map(\.id) }
         return ids
     }
-
-    /// Eight random base-62 characters: this import's staging ids are its own.
-    static func token() -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        return String((0..<8).map { _ in alphabet.randomElement()! })
-    }
-}
-
-extension UploadService {
-    /// A snapshot's blobs may be as large as anything the server itself accepts.
-    var snapshotLimits: SnapshotStager.Limits {
-        SnapshotStager.Limits(maxBlobBytes: max(settings.maxUploadBytes, files.settings.maxFileBytes))
-    }
 }
 
 extension MockFilesServer {
@@ -91,7 +86,7 @@ extension MockFilesServer {
     @discardableResult
     public func importSnapshot(fromFileAt path: String) async throws -> (files: Int, uploads: Int, parts: Int) {
         guard FileManager.default.isReadableFile(atPath: path) else { throw SnapshotRestoreFailure(description: "cannot read the file") }
-        let importer = SnapshotImporter(files: fileService, uploads: uploadService.store, controls: controls, limits: uploadService.snapshotLimits)
+        let importer = SnapshotImporter(files: fileService, uploads: uploadService, controls: controls)
         do {
             let counts = try await importer.importSnapshot(fromFileAt: path)
             return (counts.files, counts.uploads, counts.parts)

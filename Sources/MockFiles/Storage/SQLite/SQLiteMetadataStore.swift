@@ -165,19 +165,22 @@ public struct SQLiteMetadataStore: MetadataStore {
             for table in ["files", "uploads", "upload_parts"] {
                 counts.append(try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0)
             }
-            for table in ["upload_parts", "uploads", "files", "file_tombstones"] {
-                try db.execute(sql: "DELETE FROM \(table)")
-            }
+            try Self.deleteEveryRow(db)
             return (counts[0], counts[1], counts[2])
+        }
+    }
+
+    /// Parts before uploads before files; tombstones too.
+    static func deleteEveryRow(_ db: Database) throws {
+        for table in ["upload_parts", "uploads", "files", "file_tombstones"] {
+            try db.execute(sql: "DELETE FROM \(table)")
         }
     }
 
     public func replaceEverything(with contents: StoreContents) async throws {
         defer { recentFiles.forgetAll() }
         try await database.write { db in
-            for table in ["upload_parts", "uploads", "files", "file_tombstones"] {
-                try db.execute(sql: "DELETE FROM \(table)")
-            }
+            try Self.deleteEveryRow(db)
             for file in contents.files { _ = try Self.insertFile(db, file) }
             for upload in contents.uploads { try Self.insertUpload(db, upload) }
             for part in contents.parts { try Self.insertPart(db, part) }
@@ -194,7 +197,7 @@ public struct SQLiteMetadataStore: MetadataStore {
     static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type"
 
     public func tenants(limit: Int) async throws -> [String] {
-        try readOnCallingThread { db in try String.fetchAll(db, sql: TenantScan.tenantsSQL + " ?", arguments: [limit]) }
+        try readOnCallingThread { db in try String.fetchAll(db.cachedStatement(sql: TenantScan.tenantsSQL + " ?"), arguments: [limit]) }
     }
 
     public func storedTotals() async throws -> [StoredTotals] {
