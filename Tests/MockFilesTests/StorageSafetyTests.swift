@@ -142,6 +142,7 @@ struct GatedMetadataStore: MetadataStore {
     func tenants(limit: Int) async throws -> [String] { try await base.tenants(limit: limit) }
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int { try await base.pruneTombstones(deletedBefore: cutoff) }
     func storedTotals() async throws -> [StoredTotals] { try await base.storedTotals() }
+    func storedTotals(tenant: String) async throws -> [StoredTotals] { try await base.storedTotals(tenant: tenant) }
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile] { try await base.adminFiles(query) }
 }
 

@@ -169,6 +169,78 @@ import Testing
 }
 
 extension StoreContractTests {
+    /// The per-tenant totals are kept by every write path and always equal what a count of the
+    /// rows says: inserts, deletes, a completed Upload, a restore and a reset.
+    @Test(arguments: BackendUnderTest.available)
+    func totalsPerTenantAndPurposeFollowEveryWrite(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let store = stores.metadata
+            func sized(_ id: String, tenant: String = "acme", purpose: String = "user_data", bytes: Int64) -> StoredFile {
+                var file = Self.file(id, tenant: tenant, purpose: purpose)
+                file.bytes = bytes
+                return file
+            }
+            _ = try await store.insert(sized("file-1", bytes: 100))
+            _ = try await store.insert(sized("file-2", bytes: 20))
+            _ = try await store.insert(sized("file-3", purpose: "vision", bytes: 7))
+            _ = try await store.insert(sized("file-4", tenant: "acme ", bytes: 1))
+            _ = try await store.delete(id: "file-2", tenant: "acme", at: Self.now)
+            _ = try await store.delete(id: "file-2", tenant: "acme", at: Self.now)
+            try await store.insertUpload(Self.upload("upload-1"))
+            #expect(try await store.insertPart(Self.part("part-1", of: "upload-1"), tenant: "acme", now: Self.now))
+            #expect(
+                try await store.complete(uploadID: "upload-1", tenant: "acme", file: sized("file-5", purpose: "batch", bytes: 30), now: Self.now)
+                    != nil
+            )
+            #expect(
+                try await store.storedTotals(tenant: "acme") == [
+                    StoredTotals(purpose: "batch", files: 1, bytes: 30), StoredTotals(purpose: "user_data", files: 1, bytes: 100),
+                    StoredTotals(purpose: "vision", files: 1, bytes: 7),
+                ]
+            )
+            #expect(try await store.storedTotals(tenant: "acme ") == [StoredTotals(purpose: "user_data", files: 1, bytes: 1)], "exact bytes")
+            _ = try await store.delete(id: "file-3", tenant: "acme", at: Self.now)
+            #expect(try await store.storedTotals(tenant: "acme").map(\.purpose) == ["batch", "user_data"], "an emptied purpose is left out")
+            #expect(
+                try await store.storedTotals().sorted { $0.purpose < $1.purpose } == [
+                    StoredTotals(purpose: "batch", files: 1, bytes: 30), StoredTotals(purpose: "user_data", files: 2, bytes: 101),
+                ]
+            )
+            try await store.replaceEverything(
+                with: StoreContents(files: [sized("file-9", tenant: "b", bytes: 5), sized("file-8", tenant: "b", bytes: 6)])
+            )
+            #expect(try await store.storedTotals(tenant: "acme").isEmpty)
+            #expect(try await store.storedTotals(tenant: "b") == [StoredTotals(purpose: "user_data", files: 2, bytes: 11)])
+            _ = try await store.removeEverything()
+            #expect(try await store.storedTotals().isEmpty)
+            #expect(try await store.storedTotals(tenant: "b").isEmpty)
+        }
+    }
+
+    /// The dashboard's filter: a substring of the name, any case of ASCII letters, its `%`, `_`
+    /// and `\` taken literally, paged like the unfiltered list.
+    @Test(arguments: BackendUnderTest.available)
+    func listingFiltersByASubstringOfTheFilename(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let filenames = ["Report_2026.csv", "report-old.csv", "100%.txt", "a\\b.txt", "notes.txt", "REPORTS.md"]
+            for (index, name) in filenames.enumerated() {
+                var file = Self.file("file-\(index)", createdAt: Self.now + Int64(index))
+                file.filename = name
+                _ = try await stores.metadata.insert(file)
+            }
+            func names(containing text: String, limit: Int = 10) async throws -> [String] {
+                var query = FileListQuery(tenant: "acme", limit: limit, now: Self.now)
+                query.filenameContains = text
+                return try await Self.walk(stores.metadata, query).map { id in filenames[Int(id.dropFirst(5))!] }
+            }
+            #expect(try await names(containing: "report", limit: 2) == ["REPORTS.md", "report-old.csv", "Report_2026.csv"])
+            #expect(try await names(containing: "t_") == ["Report_2026.csv"], "_ is not a wildcard")
+            #expect(try await names(containing: "%") == ["100%.txt"], "% is not a wildcard")
+            #expect(try await names(containing: "\\") == ["a\\b.txt"])
+            #expect(try await names(containing: "zzz").isEmpty)
+        }
+    }
+
     /// One holder at a time; the holder renews; another takes over only once the lease lapsed.
     @Test(arguments: BackendUnderTest.available)
     func aLeaseHasOneHolderUntilItLapses(_ backend: BackendUnderTest) async throws {

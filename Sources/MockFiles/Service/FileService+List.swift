@@ -8,6 +8,8 @@ public struct FileListParameters: Sendable, Equatable {
     public var limit: Int
     public var order: FileListQuery.Order
     public var after: String?
+    /// The dashboard's filename filter; not a parameter of the API.
+    public var filenameContains: String?
 
     public init(purpose: String? = nil, limit: Int = maximumLimit, order: FileListQuery.Order = .desc, after: String? = nil) {
         self.purpose = purpose
@@ -78,7 +80,7 @@ extension FileService {
             }
             cursor = position
         }
-        let query = FileListQuery(
+        var query = FileListQuery(
             tenant: tenant.key,
             purpose: parameters.purpose,
             order: parameters.order,
@@ -86,6 +88,7 @@ extension FileService {
             after: cursor,
             now: clock.seconds
         )
+        query.filenameContains = parameters.filenameContains
         var files = try await metadata.list(query)
         let hasMore = files.count > parameters.limit
         if hasMore { files.removeLast() }

@@ -11,6 +11,9 @@ public struct FileListQuery: Sendable, Equatable {
     public var after: ListCursor?
     /// Files expired at this instant are left out.
     public var now: Int64
+    /// Only files whose name contains this text, ignoring case (the dashboard's filter; the API
+    /// has no such parameter). Rows are read in list order until the page fills.
+    public var filenameContains: String?
 
     public init(tenant: String, purpose: String? = nil, order: Order = .desc, limit: Int, after: ListCursor? = nil, now: Int64) {
         self.tenant = tenant
@@ -19,6 +22,20 @@ public struct FileListQuery: Sendable, Equatable {
         self.limit = limit
         self.after = after
         self.now = now
+    }
+}
+
+extension FileListQuery {
+    /// `filenameContains` as a LIKE pattern with `\` as its escape: the text's own `%`, `_` and
+    /// `\` match themselves.
+    var filenameLikePattern: String? {
+        guard let text = filenameContains, !text.isEmpty else { return nil }
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "%" + escaped + "%"
     }
 }
 
@@ -64,8 +81,11 @@ public protocol MetadataStore: Sendable {
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile]
     /// The tenants that have files, in byte order, at most `limit` (one index probe per tenant).
     func tenants(limit: Int) async throws -> [String]
-    /// Files and bytes stored per purpose, over every tenant (for metrics).
+    /// Files and bytes stored per purpose, over every tenant (for metrics). Kept beside the rows
+    /// by every write, so reading them costs a few rows at any number of files.
     func storedTotals() async throws -> [StoredTotals]
+    /// Files and bytes one tenant stores per purpose, by purpose (expired files count until swept).
+    func storedTotals(tenant: String) async throws -> [StoredTotals]
 }
 
 /// Every row a snapshot restores: files, the open Uploads and their parts.

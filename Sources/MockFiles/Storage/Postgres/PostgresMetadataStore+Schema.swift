@@ -113,6 +113,27 @@ extension PostgresMetadataStore {
                 "ALTER TABLE files ADD COLUMN content_type TEXT",
             ]
         ),
+        (
+            6,
+            [
+                // Files and bytes per tenant and purpose, kept by every insert and delete in the
+                // same statement, so the dashboard and /metrics read a few rows, not every file.
+                """
+                CREATE TABLE file_totals (
+                    tenant TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    files BIGINT NOT NULL,
+                    bytes BIGINT NOT NULL,
+                    PRIMARY KEY (tenant, purpose)
+                )
+                """,
+                "LOCK TABLE files IN SHARE MODE",
+                """
+                INSERT INTO file_totals (tenant, purpose, files, bytes)
+                SELECT tenant, purpose, count(*), sum(bytes) FROM files GROUP BY tenant, purpose
+                """,
+            ]
+        ),
     ]
 
     /// Any key: it only has to be the same in every instance.

@@ -46,12 +46,20 @@ public struct PostgresMetadataStore: MetadataStore {
     }
 
     static func insert(_ file: StoredFile, on connection: PostgresConnection, logger: Logger) async throws -> StoredFile {
+        // One statement: the row and its tenant's totals commit together.
         let rows = try await connection.query(
             """
-            INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type)
-            VALUES (\(file.id), \(file.tenant), \(file.purpose), \(file.filename), \(file.bytes), \(file.createdAt), \(file.expiresAt),
-                    \(file.processedAtMilliseconds), \(file.sha256), \(file.contentType))
-            RETURNING seq
+            WITH inserted AS (
+                INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type)
+                VALUES (\(file.id), \(file.tenant), \(file.purpose), \(file.filename), \(file.bytes), \(file.createdAt), \(file.expiresAt),
+                        \(file.processedAtMilliseconds), \(file.sha256), \(file.contentType))
+                RETURNING seq, tenant, purpose, bytes
+            ),
+            counted AS (
+                INSERT INTO file_totals (tenant, purpose, files, bytes) SELECT tenant, purpose, 1, bytes FROM inserted
+                ON CONFLICT (tenant, purpose) DO UPDATE SET files = file_totals.files + 1, bytes = file_totals.bytes + excluded.bytes
+            )
+            SELECT seq FROM inserted
             """,
             logger: logger
         )
@@ -81,6 +89,7 @@ public struct PostgresMetadataStore: MetadataStore {
         }
         var conditions = ["tenant = \(bind(query.tenant))", "(expires_at IS NULL OR expires_at > \(bind(query.now)))"]
         if let purpose = query.purpose { conditions.append("purpose = \(bind(purpose))") }
+        if let pattern = query.filenameLikePattern { conditions.append("filename ILIKE \(bind(pattern)) ESCAPE '\\'") }
         if let after = query.after {
             let comparison = query.order == .asc ? ">" : "<"
             conditions.append("(created_at, seq) \(comparison) (\(bind(after.createdAt)), \(bind(after.sequence)))")
@@ -117,6 +126,10 @@ public struct PostgresMetadataStore: MetadataStore {
                 INSERT INTO file_tombstones (id, tenant, created_at, seq, deleted_at)
                 SELECT id, tenant, created_at, seq, \(now) FROM gone
                 ON CONFLICT (id) DO UPDATE SET deleted_at = excluded.deleted_at
+            ),
+            counted AS (
+                UPDATE file_totals SET files = file_totals.files - 1, bytes = file_totals.bytes - gone.bytes
+                FROM gone WHERE file_totals.tenant = gone.tenant AND file_totals.purpose = gone.purpose
             )
             SELECT \(unescaped: Self.columns) FROM gone
             """,
@@ -159,13 +172,14 @@ public struct PostgresMetadataStore: MetadataStore {
                 )
                 for try await count in rows.decode(Int.self) { counts.append(count) }
             }
+            try await connection.query("DELETE FROM file_totals", logger: logger)
             return (counts[2], counts[1], counts[0])
         }
     }
 
     public func replaceEverything(with contents: StoreContents) async throws {
         try await client.withTransaction(logger: logger) { connection in
-            for table in ["upload_parts", "uploads", "files", "file_tombstones"] {
+            for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals"] {
                 try await connection.query("DELETE FROM \(unescaped: table)", logger: logger)
             }
             for file in contents.files { _ = try await Self.insert(file, on: connection, logger: logger) }
@@ -192,10 +206,22 @@ public struct PostgresMetadataStore: MetadataStore {
     }
 
     public func storedTotals() async throws -> [StoredTotals] {
-        let rows = try await client.query(
-            "SELECT purpose, count(*), coalesce(sum(bytes), 0)::BIGINT FROM files GROUP BY purpose",
-            logger: logger
+        try await Self.totals(
+            client.query(
+                "SELECT purpose, sum(files)::BIGINT, sum(bytes)::BIGINT FROM file_totals GROUP BY purpose HAVING sum(files) > 0",
+                logger: logger
+            )
         )
+    }
+
+    public func storedTotals(tenant: String) async throws -> [StoredTotals] {
+        try await Self.totals(
+            client.query("SELECT purpose, files, bytes FROM file_totals WHERE tenant = \(tenant) AND files > 0 ORDER BY purpose", logger: logger)
+        )
+    }
+
+    /// Rows of (purpose, files, bytes).
+    private static func totals(_ rows: PostgresRowSequence) async throws -> [StoredTotals] {
         var totals: [StoredTotals] = []
         for try await (purpose, files, bytes) in rows.decode((String, Int64, Int64).self) {
             totals.append(StoredTotals(purpose: purpose, files: files, bytes: bytes))

@@ -45,6 +45,13 @@ public struct SQLiteMetadataStore: MetadataStore {
         )
         var inserted = file
         inserted.sequence = db.lastInsertedRowID
+        try db.execute(
+            sql: """
+                INSERT INTO file_totals (tenant, purpose, files, bytes) VALUES (?, ?, 1, ?)
+                ON CONFLICT (tenant, purpose) DO UPDATE SET files = files + 1, bytes = bytes + excluded.bytes
+                """,
+            arguments: [file.tenant, file.purpose, file.bytes]
+        )
         return inserted
     }
 
@@ -86,6 +93,11 @@ public struct SQLiteMetadataStore: MetadataStore {
             conditions.append("purpose = ?")
             _ = arguments.append(contentsOf: [purpose])
         }
+        if let pattern = query.filenameLikePattern {
+            // SQLite's LIKE ignores the case of ASCII letters.
+            conditions.append("filename LIKE ? ESCAPE '\\'")
+            _ = arguments.append(contentsOf: [pattern])
+        }
         if let after = query.after {
             conditions.append(query.order == .asc ? "(created_at, seq) > (?, ?)" : "(created_at, seq) < (?, ?)")
             _ = arguments.append(contentsOf: [after.createdAt, after.sequence])
@@ -121,6 +133,10 @@ public struct SQLiteMetadataStore: MetadataStore {
                     .map(Self.storedFile)
             else { return nil }
             try db.execute(sql: "DELETE FROM files WHERE seq = ?", arguments: [file.sequence])
+            try db.execute(
+                sql: "UPDATE file_totals SET files = files - 1, bytes = bytes - ? WHERE tenant = ? AND purpose = ?",
+                arguments: [file.bytes, file.tenant, file.purpose]
+            )
             try db.execute(
                 sql: "INSERT OR REPLACE INTO file_tombstones (id, tenant, created_at, seq, deleted_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [file.id, file.tenant, file.createdAt, file.sequence, now]
@@ -170,9 +186,9 @@ public struct SQLiteMetadataStore: MetadataStore {
         }
     }
 
-    /// Parts before uploads before files; tombstones too.
+    /// Parts before uploads before files; tombstones and totals too.
     static func deleteEveryRow(_ db: Database) throws {
-        for table in ["upload_parts", "uploads", "files", "file_tombstones"] {
+        for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals"] {
             try db.execute(sql: "DELETE FROM \(table)")
         }
     }
@@ -202,9 +218,18 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     public func storedTotals() async throws -> [StoredTotals] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT purpose, count(*), coalesce(sum(bytes), 0) FROM files GROUP BY purpose").map { row in
-                StoredTotals(purpose: row[0], files: row[1], bytes: row[2])
+            try Row.fetchAll(db, sql: "SELECT purpose, sum(files), sum(bytes) FROM file_totals GROUP BY purpose HAVING sum(files) > 0").map {
+                row in StoredTotals(purpose: row[0], files: row[1], bytes: row[2])
             }
+        }
+    }
+
+    public func storedTotals(tenant: String) async throws -> [StoredTotals] {
+        try readOnCallingThread { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT purpose, files, bytes FROM file_totals WHERE tenant = ? AND files > 0 ORDER BY purpose"),
+                arguments: [tenant]
+            ).map { row in StoredTotals(purpose: row[0], files: row[1], bytes: row[2]) }
         }
     }
 
