@@ -84,6 +84,7 @@ let package = Package(
                 .embedInCode("Resources/dashboard/controls.mustache"),
                 .embedInCode("Resources/dashboard/requests.mustache"),
                 .embedInCode("Resources/dashboard/uploads.mustache"),
+                .embedInCode("Resources/dashboard/upload.mustache"),
                 .embedInCode("Resources/dashboard/dashboard.css"),
                 .embedInCode("Resources/dashboard/dashboard.js"),
             ],
@@ -122,6 +123,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The reference the Files page's hand-written escaping is checked against.
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Mustache
 import NIOCore
 import Testing
 
@@ -158,6 +159,81 @@ import Testing
         }
     }
 
+    /// The Upload page's requests reach the API's own create and Uploads routes for the chosen
+    /// tenant, with the page's CSRF token as a header; the API's rules answer as they do on /v1.
+    @Test func theUploadPageSendsThroughTheAPIsOwnRoutes() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            let (status, page, _) = try await Self.page(client, "/ui/upload?tenant=team%20a")
+            #expect(status == .ok && page.contains("value=\"team a\"") && page.contains("data-part-bytes=\"67108864\""))
+            let csrf = String(page[try #require(page.range(of: "data-csrf=\"")).upperBound...].prefix { $0 != "\"" })
+            let form = MultipartBody.createFile(purpose: "user_data", filename: "page.txt", contents: Array("from the page".utf8))
+            func post(_ uri: String, _ body: ByteBuffer, contentType: String, token: String?) async throws -> (HTTPResponse.Status, [String: Any]) {
+                var headers: HTTPFields = [.contentType: contentType]
+                if let token { headers[.csrfToken] = token }
+                return try await client.execute(uri: uri, method: .post, headers: headers, body: body) { ($0.status, jsonObject($0.body)) }
+            }
+            let body = ByteBuffer(bytes: form.finished())
+            let (refused, error) = try await post("/ui/api/files?tenant=team%20a", body, contentType: form.contentType, token: nil)
+            #expect(refused == .forbidden && (error["error"] as? [String: Any])?["code"] as? String == "csrf_failed")
+            let (noTenant, _) = try await post("/ui/api/files", body, contentType: form.contentType, token: csrf)
+            #expect(noTenant == .badRequest)
+            let (created, file) = try await post("/ui/api/files?tenant=team%20a", body, contentType: form.contentType, token: csrf)
+            let id = try #require(file["id"] as? String)
+            #expect(created == .ok && file["filename"] as? String == "page.txt")
+            #expect(try await server.service.retrieve(id: id, tenant: Tenant(key: "team a", organization: "org")).bytes == 13)
+            let tooBig = ByteBuffer(string: #"{"filename":"x.jsonl","purpose":"batch","bytes":9999999999999,"mime_type":"text/jsonl"}"#)
+            let (limited, refusal) = try await post("/ui/api/uploads?tenant=team%20a", tooBig, contentType: "application/json", token: csrf)
+            #expect(
+                limited == .badRequest && (refusal["error"] as? [String: Any])?["message"] as? String == "File is too large.",
+                "the API's own limit"
+            )
+            let create = ByteBuffer(string: #"{"filename":"big.jsonl","purpose":"batch","bytes":6,"mime_type":"text/jsonl"}"#)
+            let (_, upload) = try await post("/ui/api/uploads?tenant=team%20a", create, contentType: "application/json", token: csrf)
+            let uploadID = try #require(upload["id"] as? String)
+            var partIDs: [String] = []
+            for chunk in ["{}\n", "{}\n"] {
+                var part = MultipartBody()
+                part.file("data", filename: "blob", contents: Array(chunk.utf8))
+                let (_, made) = try await post(
+                    "/ui/api/uploads/\(uploadID)/parts?tenant=team%20a",
+                    ByteBuffer(bytes: part.finished()),
+                    contentType: part.contentType,
+                    token: csrf
+                )
+                partIDs.append(try #require(made["id"] as? String))
+            }
+            let complete = ByteBuffer(bytes: Array(try JSONSerialization.data(withJSONObject: ["part_ids": partIDs])))
+            let (done, completed) = try await post(
+                "/ui/api/uploads/\(uploadID)/complete?tenant=team%20a",
+                complete,
+                contentType: "application/json",
+                token: csrf
+            )
+            #expect(done == .ok && (completed["file"] as? [String: Any])?["bytes"] as? Int == 6)
+            let (_, shared) = try await client.getJSON("/v1/files")
+            #expect((shared["data"] as? [Any])?.isEmpty == true, "the files went to the chosen tenant, not another")
+        }
+    }
+
+    @Test func theFilesPageCountsEachPurposeAndFiltersByName() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            try await client.createFile(.createFile(filename: "train.jsonl", contents: Array("{}\n".utf8)))
+            try await client.createFile(.createFile(filename: "Trainer.txt", contents: Array("12345".utf8)))
+            try await client.createFile(.createFile(purpose: "vision", filename: "cat.png", contents: [0x89, 0x50]))
+            let (_, page, _) = try await Self.page(client, "/ui/files?tenant=shared")
+            #expect(page.contains("<td>user_data</td><td class=\"number\">2</td><td class=\"number\">8 bytes</td>"))
+            #expect(page.contains("<td>vision</td><td class=\"number\">1</td><td class=\"number\">2 bytes</td>"))
+            #expect(page.contains("<th scope=\"row\">all</th><td class=\"number\">3</td><td class=\"number\">10 bytes</td>"))
+            let (_, filtered, _) = try await Self.page(client, "/ui/files?tenant=shared&name=TRAIN")
+            #expect(filtered.contains("train.jsonl") && filtered.contains("Trainer.txt") && !filtered.contains("cat.png"))
+            #expect(filtered.contains("value=\"TRAIN\""), "the filter stays in its field")
+        }
+    }
+
     @Test func withAnAdminTokenThePagesWantASignIn() async throws {
         let server = try TestServer { $0.adminToken = "s3cret-token" }
         defer { server.remove() }
@@ -195,6 +271,14 @@ import Testing
 
 /// The File page's preview, on bytes alone.
 @Suite struct FilePreviewTests {
+    /// The Files page's hand-written rows escape exactly as the templates do.
+    @Test(arguments: ["plain.txt", "<img src=x onerror='a'>&\"", "é\u{301} 🧪 <b>", "", "a&amp;b", "'\"<>&"])
+    func rowsAreEscapedAsTheTemplatesEscape(_ text: String) throws {
+        var library = MustacheLibrary()
+        try library.register("{{value}}", named: "value")
+        #expect(HTMLText.escaped(text) == library.render(["value": text], withTemplate: "value"))
+    }
+
     @Test func jsonlIsPrettyPrintedLineByLineAndTheFirstBadLinePointedOut() {
         let preview = FilePreview.of(filename: "batch.jsonl", head: Array("{\"b\":1,\"a\":[2]}\nnot json\n{oops\n".utf8))
         guard case .lines(let lines) = preview else {

@@ -54,6 +54,7 @@ def main() -> int:
                 pages = {
                     "files": "/ui/files",
                     "file": f"/ui/files/{jsonl}?tenant=shared",
+                    "upload": "/ui/upload",
                     "uploads": "/ui/uploads",
                     "requests": "/ui/requests",
                     "controls": "/ui/controls",

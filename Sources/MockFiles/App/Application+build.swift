@@ -142,7 +142,14 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
     )
     adminController.addRoutes(to: router.group("admin").add(middleware: operatorAccess))
     let keys = DashboardKeys(adminToken: server.settings.adminToken)
+    let dashboardAccess = DashboardAccessMiddleware(operatorAccess: operatorAccess, keys: keys)
     DashboardController(admin: adminController, keys: keys, views: server.dashboardViews, settings: server.settings)
-        .addRoutes(to: router.group("ui").add(middleware: DashboardAccessMiddleware(operatorAccess: operatorAccess, keys: keys)))
+        .addRoutes(to: router.group("ui").add(middleware: dashboardAccess))
+    // The Upload page's requests: the API's create and Uploads routes, for the chosen tenant.
+    let dashboardAPI = router.group("ui/api")
+        .add(middleware: dashboardAccess)
+        .add(middleware: DashboardTenantMiddleware(organization: server.settings.organization))
+    dashboardAPI.post("files", use: FilesController(service: server.fileService).create)
+    UploadsController(service: server.uploadService).addRoutes(to: dashboardAPI)
     return router
 }

@@ -5,8 +5,9 @@ import NIOCore
 
 /// `/ui` behind the admin API's rule: with an admin token, a session cookie from the login form (or
 /// the token as a Bearer header); without one, loopback clients on a loopback host name and no
-/// foreign `Origin`. Every write is a form carrying the CSRF token, so a page of another site cannot
-/// make one even where the cookie would be sent.
+/// foreign `Origin`. Every write carries the CSRF token, so a page of another site cannot make one
+/// even where the cookie would be sent: pages' forms as a field, the Upload page's requests to
+/// `/ui/api` as an `X-CSRF-Token` header (their bodies are the API's own multipart and JSON).
 struct DashboardAccessMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let operatorAccess: OperatorAccessMiddleware
@@ -32,13 +33,23 @@ struct DashboardAccessMiddleware: RouterMiddleware {
             try operatorAccess.checkLoopbackClient(request, context: context)
         }
         if request.method == .post {
-            let form = try await Self.form(of: request)
-            guard let presented = form["csrf"], OperatorAccessMiddleware.equalInConstantTime(presented, keys.csrf) else {
-                throw APIError(status: .forbidden, message: "The form's CSRF token is missing or stale; reload the page.", code: "csrf_failed")
+            if request.uri.path.hasPrefix(Self.apiPrefix) {
+                try checkCSRF(request.headers[.csrfToken])
+            } else {
+                let form = try await Self.form(of: request)
+                try checkCSRF(form["csrf"])
+                context.form = form
             }
-            context.form = form
         }
         return try await next(request, context)
+    }
+
+    static let apiPrefix = "/ui/api/"
+
+    private func checkCSRF(_ presented: String?) throws {
+        guard let presented, OperatorAccessMiddleware.equalInConstantTime(presented, keys.csrf) else {
+            throw APIError(status: .forbidden, message: "The form's CSRF token is missing or stale; reload the page.", code: "csrf_failed")
+        }
     }
 
     /// The fields of a urlencoded form body (the only writes the dashboard takes).
@@ -74,4 +85,8 @@ struct DashboardAccessMiddleware: RouterMiddleware {
         headers[.contentLength] = "0"
         return Response(status: .seeOther, headers: headers, body: ResponseBody())
     }
+}
+
+extension HTTPField.Name {
+    static let csrfToken = Self("X-CSRF-Token")!
 }

@@ -19,24 +19,49 @@ extension DashboardController {
         var values: [String: Any] = ["tenant": tenant, "tenants": tenants, "pageSize": Self.pageSize, "tenantQuery": Self.percentEncoded(tenant)]
         if let notice = query["notice"] { values["notice"] = notice }
         let purpose = query["purpose"].flatMap { $0.isEmpty ? nil : $0 }
+        let name = query["name"].flatMap { $0.isEmpty ? nil : $0 }
         values["purposes"] = Purpose.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == purpose] }
+        if let name { values["name"] = name }
+        let totals = try await files.metadata.storedTotals(tenant: tenant)
+        values["totals"] = totals.map { ["purpose": $0.purpose, "files": $0.files, "size": DashboardViews.size($0.bytes)] }
+        values["allFiles"] = totals.reduce(0) { $0 + $1.files }
+        values["allSize"] = DashboardViews.size(totals.reduce(0) { $0 + $1.bytes })
         do {
             var parameters = try FileListParameters(query: ["purpose": purpose ?? "", "limit": String(Self.pageSize)])
             parameters.after = query["after"].flatMap { $0.isEmpty ? nil : $0 }
+            parameters.filenameContains = name
             let page = try await files.list(parameters, tenant: Tenant(key: tenant, organization: settings.organization))
-            values["files"] = page.files.map { file -> [String: Any] in
-                [
-                    "id": file.id, "filename": file.filename, "purpose": file.purpose, "size": DashboardViews.size(file.bytes),
-                    "created": DashboardViews.time(file.createdAt), "status": files.status(of: file),
-                ]
-            }
+            values["hasFiles"] = !page.files.isEmpty
+            values["fileRows"] = fileRows(page.files, tenantQuery: Self.percentEncoded(tenant))
             if page.hasMore, let last = page.files.last {
-                values["next"] = "/ui/files?tenant=\(Self.percentEncoded(tenant))&purpose=\(Self.percentEncoded(purpose ?? ""))&after=\(last.id)"
+                values["next"] =
+                    "/ui/files?tenant=\(Self.percentEncoded(tenant))&purpose=\(Self.percentEncoded(purpose ?? ""))"
+                    + "&name=\(Self.percentEncoded(name ?? ""))&after=\(Self.percentEncoded(last.id))"
             }
         } catch let error as APIError {
             values["error"] = error.message
         }
         return views.page("files", values, keys: keys)
+    }
+
+    /// The table's rows, written here rather than by the template: at 100 rows Mustache's dynamic
+    /// values and per-character escaping cost four times the API's whole answer (bench row 3 ui).
+    /// Every stored value goes through `HTMLText`, as the template would escape it.
+    func fileRows(_ list: [StoredFile], tenantQuery: String) -> String {
+        var html = ""
+        html.reserveCapacity(list.count * 320)
+        for file in list {
+            let id = HTMLText.escaped(file.id)
+            let created = DashboardViews.time(file.createdAt)
+            html += "<tr><td><a href=\"/ui/files/\(id)?tenant=\(tenantQuery)\">\(id)</a></td><td>"
+            HTMLText.append(file.filename, to: &html)
+            html += "</td><td>"
+            HTMLText.append(file.purpose, to: &html)
+            html += "</td><td class=\"number\">\(DashboardViews.size(file.bytes))</td><td><time datetime=\"\(created)\">\(created)</time></td><td>"
+            html += files.status(of: file)
+            html += "</td></tr>\n"
+        }
+        return html
     }
 
     func filePage(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -1,9 +1,22 @@
 import Foundation
 import Hummingbird
 
-/// The Uploads page: a tenant's Uploads of every status, newest first, with the parts an open one
+/// The Upload page (a form whose script sends the file to `/ui/api`, the API's own routes) and the
+/// Uploads page: a tenant's Uploads of every status, newest first, with the parts an open one
 /// has received and the File a completed one became.
 extension DashboardController {
+    func uploadPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let tenants = try await files.metadata.tenants(limit: 1000)
+        let tenant = request.uri.queryParameters["tenant"].map(String.init).flatMap { $0.isEmpty ? nil : $0 } ?? tenants.first ?? "shared"
+        let partBytes = admin.uploads.settings.maxPartBytes
+        let values: [String: Any] = [
+            "tenant": tenant, "tenants": tenants, "partBytes": partBytes, "partSize": DashboardViews.size(partBytes),
+            // user_data first chosen: it takes any file.
+            "purposes": Purpose.creatable.map { ["name": $0.rawValue, "selected": $0 == .userData] },
+        ]
+        return views.page("upload", values, keys: keys)
+    }
+
     func uploadsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         let tenants = try await files.metadata.tenants(limit: 1000)

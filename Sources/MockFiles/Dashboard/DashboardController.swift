@@ -25,6 +25,7 @@ struct DashboardController {
         group.get("files/{id}", use: filePage)
         group.get("files/{id}/content", use: fileContent)
         group.post("files/{id}/delete", use: deleteFile)
+        group.get("upload", use: uploadPage)
         group.get("uploads", use: uploadsPage)
         group.get("requests", use: requestsPage)
         group.get("requests/feed", use: requestsFeed)

@@ -22,6 +22,7 @@ struct DashboardViews: Sendable {
             ("controls", PackageResources.controls_mustache),
             ("requests", PackageResources.requests_mustache),
             ("uploads", PackageResources.uploads_mustache),
+            ("upload", PackageResources.upload_mustache),
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
