@@ -22,13 +22,17 @@ struct GzipMiddleware: RouterMiddleware {
         else { return response }
         var compressedResponse = response
         var plain = try await Self.collect(response.body)
-        let compressed = try plain.compress(with: .gzip())
+        let compressed = try plain.compress(with: Self.algorithm)
         compressedResponse.body = ResponseBody(byteBuffer: compressed)
         compressedResponse.headers[.contentEncoding] = "gzip"
         compressedResponse.headers[.contentLength] = String(compressed.readableBytes)
         compressedResponse.headers[values: .vary] = ["Accept-Encoding"]
         return compressedResponse
     }
+
+    /// zlib's fastest level: on the default list page (10,000 files, ~2 MB of JSON) it costs a
+    /// fraction of level 6's CPU for a body about 4 % larger (bench row 2 page).
+    static let algorithm = CompressionAlgorithm.gzip(configuration: .init(compressionLevel: .fastestCompression))
 
     /// `gzip` listed with a non-zero quality.
     static func acceptsGzip(_ header: String?) -> Bool {
