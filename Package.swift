@@ -107,6 +107,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The references of bench rows 1-2 (bench/README.md): what the HTTP framework and SwiftNIO
+        // reach on this machine answering fixed bytes. Built here so they share the dependencies.
+        .executableTarget(
+            name: "ceiling-hummingbird",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/ceiling/Sources/ceiling-hummingbird"
+        ),
+        .executableTarget(
+            name: "ceiling-nio",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "bench/ceiling/Sources/ceiling-nio"
+        ),
         .testTarget(
             name: "MockFilesTests",
             dependencies: [

@@ -25,6 +25,11 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime (fields 14 and 15 of stat)
 
 
+def cpu_seconds(pid: int, ticks_before: int) -> float:
+    """CPU seconds (user + system) the process used since `ticks_before`."""
+    return (cpu_ticks(pid) - ticks_before) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_percent(pid: int, ticks_before: int, seconds: float) -> int | None:
     """CPU the process used since `ticks_before`, in % of one CPU (200 % = both CPUs of a 2-CPU machine)."""
     return round((cpu_ticks(pid) - ticks_before) / os.sysconf("SC_CLK_TCK") / seconds * 100) if seconds else None

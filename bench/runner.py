@@ -179,7 +179,8 @@ def main() -> int:
     p.add_argument("--work-dir", default=str(ROOT / "bench/out/work"), help="data dirs, nginx, the upload file")
     p.add_argument("--keep", action="store_true", help="keep the seeded data dirs")
     p.add_argument("--only", help="comma-separated steps: 1-2, 3+7, 4-6, 8-9")
-    p.add_argument("--ceiling-bin", help="bench/ceiling's binary: adds bare Hummingbird to rows 1-2 as a diagnostic")
+    p.add_argument("--ceiling-hummingbird-bin", help="bare Hummingbird answering fixed bytes (bench/ceiling): row 1 hb")
+    p.add_argument("--ceiling-nio-bin", help="bare SwiftNIO answering fixed bytes (bench/ceiling): row 1 nio")
     args = p.parse_args()
     if not os.access(args.bin, os.X_OK):
         print(f"error: {args.bin} is not an executable", file=sys.stderr)

@@ -101,7 +101,9 @@ class Session:
         self.mode = "quick" if args.quick else "full"
         self.size = SIZES[self.mode]
         self.binary = args.bin
-        self.ceiling_bin = args.ceiling_bin
+        # The references of rows 1 hb and 1 nio (bench/ceiling), when built.
+        self.ceilings = {name: path for name, path in (("hummingbird", args.ceiling_hummingbird_bin),
+                                                       ("nio", args.ceiling_nio_bin)) if path}
         self.work = Path(args.work_dir).resolve()
         self.out = Path(args.out).resolve()
         self.logs = self.out.parent / "logs"

@@ -7,7 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from procstats import RSSMonitor, cpu_percent, cpu_ticks
+from procstats import RSSMonitor, cpu_percent, cpu_seconds, cpu_ticks
 from session import BenchError, BenchServer, Session, log, run_command
 from settings import AUTH, WRK_CONNECTIONS, WRK_THREADS
 
@@ -46,6 +46,9 @@ def wrk_checked(label: str, url: str, seconds: float, warmup: float, pid: int | 
     r = wrk(url, seconds, **kw)
     if pid:
         r["server_cpu_percent"] = cpu_percent(pid, ticks, time.monotonic() - t0)
+        # What one answer cost the server in CPU, user and system: a regression shows as a number
+        # even when the machine's load moves the requests/s.
+        r["server_cpu_us_per_request"] = round(cpu_seconds(pid, ticks) * 1e6 / r["requests"], 1) if r["requests"] else None
     problems = []
     if r["non_2xx"]:
         problems.append(f"{r['non_2xx']} non-2xx answers")
@@ -55,7 +58,8 @@ def wrk_checked(label: str, url: str, seconds: float, warmup: float, pid: int | 
         problems.append("no request completed")
     if problems:
         raise BenchError(f"wrk {label} ({url}): {', '.join(problems)}\n{r['raw']}")
-    cpu = f", server CPU {r['server_cpu_percent']} %" if "server_cpu_percent" in r else ""
+    cpu = (f", server CPU {r['server_cpu_percent']} %, {r['server_cpu_us_per_request']} µs/request"
+           if "server_cpu_percent" in r else "")
     log(f"  {label}: {r['requests_per_s']:.0f} req/s (p50 {r['latency'].get('p50_ms', 0):.2f} ms{cpu})")
     return r
 

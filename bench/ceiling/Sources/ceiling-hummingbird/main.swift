@@ -2,10 +2,11 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// `ceiling PORT FILE`: answers every GET with FILE's bytes as application/json.
+/// `ceiling-hummingbird PORT FILE`: Hummingbird alone (the version mockfiles uses), one route answering
+/// every GET with FILE's bytes as application/json: no middleware, no database, no JSON encoding.
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let port = Int(arguments[1]), let body = FileManager.default.contents(atPath: arguments[2]) else {
-    FileHandle.standardError.write(Data("usage: ceiling PORT FILE\n".utf8))
+    FileHandle.standardError.write(Data("usage: ceiling-hummingbird PORT FILE\n".utf8))
     exit(64)
 }
 let bytes = ByteBuffer(bytes: body)
