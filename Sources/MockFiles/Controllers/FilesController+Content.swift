@@ -40,12 +40,15 @@ extension FilesController {
             await reader.close()
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        let servedRange = range
-        let body = ResponseBody(contentLength: Int(length)) { writer in
+        return Response(status: status, headers: headers, body: Self.streaming(reader, range: range))
+    }
+
+    /// A body that streams `range` of a blob from storage, closing the reader however it ends
+    /// (the dashboard's download uses it too).
+    static func streaming(_ reader: any BlobReader, range: Range<Int64>) -> ResponseBody {
+        ResponseBody(contentLength: Int(range.upperBound - range.lowerBound)) { writer in
             do {
-                try await reader.read(range: servedRange, chunkSize: Self.downloadChunkBytes) { chunk in
-                    try await writer.write(chunk)
-                }
+                try await reader.read(range: range, chunkSize: downloadChunkBytes) { chunk in try await writer.write(chunk) }
                 await reader.close()
             } catch {
                 await reader.close()
@@ -53,6 +56,5 @@ extension FilesController {
             }
             try await writer.finish(nil)
         }
-        return Response(status: status, headers: headers, body: body)
     }
 }

@@ -18,10 +18,9 @@ struct DashboardAccessMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let isLogin = request.uri.path == "/ui/login"
-        if let token = operatorAccess.token {
-            let bearer = AuthMiddleware.bearerToken(request.headers[.authorization])
+        if operatorAccess.token != nil {
             let cookie = DashboardKeys.sessionCookie(in: request.headers[.cookie])
-            var signedIn = bearer.map { OperatorAccessMiddleware.equalInConstantTime($0, token) } ?? false
+            var signedIn = operatorAccess.presentsToken(request)
             if let cookie, let session = keys.session { signedIn = signedIn || OperatorAccessMiddleware.equalInConstantTime(cookie, session) }
             if !signedIn && !isLogin {
                 guard request.method == .get || request.method == .head else {

@@ -94,17 +94,7 @@ extension DashboardController {
         var headers = DashboardViews.headers(contentType: "application/octet-stream")
         headers[.contentDisposition] = inline ? "inline" : ContentDisposition.attachment(filename: file.filename)
         headers[.contentLength] = String(reader.size)
-        let body = ResponseBody(contentLength: Int(reader.size)) { writer in
-            do {
-                try await reader.read(range: 0..<reader.size, chunkSize: FilesController.downloadChunkBytes) { try await writer.write($0) }
-                await reader.close()
-            } catch {
-                await reader.close()
-                throw error
-            }
-            try await writer.finish(nil)
-        }
-        return Response(status: .ok, headers: headers, body: body)
+        return Response(status: .ok, headers: headers, body: FilesController.streaming(reader, range: 0..<reader.size))
     }
 
     func deleteFile(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -17,8 +17,8 @@ struct OperatorAccessMiddleware: RouterMiddleware {
     let publicHosts: Set<String>
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let token {
-            guard let presented = AuthMiddleware.bearerToken(request.headers[.authorization]), Self.equalInConstantTime(presented, token) else {
+        if token != nil {
+            guard presentsToken(request) else {
                 throw APIError(
                     status: .unauthorized,
                     message: "The admin API needs the admin token as 'Authorization: Bearer <token>'.",
@@ -31,6 +31,12 @@ struct OperatorAccessMiddleware: RouterMiddleware {
         try checkLoopbackClient(request, context: context)
         try Self.requireJSONWrite(request)
         return try await next(request, context)
+    }
+
+    /// Whether the request carries the admin token as `Authorization: Bearer` (false without one).
+    func presentsToken(_ request: Request) -> Bool {
+        guard let token, let presented = AuthMiddleware.bearerToken(request.headers[.authorization]) else { return false }
+        return Self.equalInConstantTime(presented, token)
     }
 
     /// Without a token: a loopback client, a loopback (or configured) host name, and no foreign
