@@ -24,6 +24,24 @@ import Testing
         #expect(read([]) == .failure(.missing))
     }
 
+    /// The byte-level reading of plain `Bearer` headers answers as the general one does, for
+    /// every header built from the characters that matter (cases, spaces, tabs, other schemes,
+    /// non-ASCII); 20,000 of them from a fixed seed, and the awkward ones by hand.
+    @Test func theASCIIBearerReadingAgreesWithTheGeneralOne() {
+        var handPicked = ["Bearer sk", "bearer  sk ", "BEARER \tsk\t", "Bearer \t", "Bearer ", "Bearer", "Bearer\tsk", " Bearer sk"]
+        handPicked += ["Bearerx sk", "Bearer sk with spaces", "Bearer é", "Bearer\u{00A0}sk", "Bearer sk\u{00A0}", "Basic x"]
+        var generator = SplitMix64(seed: 18)
+        let alphabet = Array("Bb eEaArR\tsk-:x\u{00A0}é".unicodeScalars)
+        let generated = (0..<20_000).map { _ in
+            let prefix = ["Bearer ", "bEaReR ", "Bearer", "Basic ", ""][Int(generator.next() % 5)]
+            let length = Int(generator.next() % 8)
+            return prefix + String(String.UnicodeScalarView((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }))
+        }
+        for header in handPicked + generated {
+            #expect(Credentials.apiKey(fromAuthorization: header) == Credentials.apiKeyOfAnyHeader(header), "\(header.debugDescription)")
+        }
+    }
+
     /// NIO hands header bytes over decoded lossily: `\xe9` and `\xff` both read as U+FFFD.
     @Test func keysAndScopesOutsideVisibleASCIIAreRefused() {
         #expect(read([(.authorization, "Bearer sk-victim-\u{FFFD}")]) == .failure(.notVisibleASCII("Authorization")))
@@ -155,5 +173,28 @@ import Testing
         #expect(first(#"{"a":[{"x":1,"y":"x"}],"a\u0020":1,"b":"\"a\""}"#) == nil)
         #expect(first(#"{"a":1,"\u0061":2}"#) == "a")
         #expect(first(#"{"o":{"k":1,"k":2}}"#) == "k")
+    }
+}
+
+/// What every request gets before anything else: its id, and the object its path names.
+@Suite struct RequestIdentityTests {
+    @Test func requestIDsAreReqAnd32LowercaseHexDigitsAndDoNotRepeat() {
+        let ids = (0..<2000).map { _ in OpenAIHeadersMiddleware.makeRequestID() }
+        for id in ids {
+            #expect(id.utf8.count == 36 && id.hasPrefix("req_"), "\(id)")
+            #expect(id.dropFirst(4).utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }, "\(id)")
+        }
+        #expect(Set(ids).count == ids.count)
+        let digits = Set(ids.joined().dropFirst(4).filter(\.isHexDigit))
+        #expect(digits.count == 16, "every hex digit shows up: \(digits.sorted())")
+    }
+
+    @Test(arguments: [
+        ("/v1/files/file-abc/content", "file-abc"), ("/v1/uploads/upload_x/parts", "upload_x"), ("/v1/files", nil),
+        ("/v1/files/xfile-a", nil), ("//file-a", "file-a"), ("/v1/files/file-a/", "file-a"), ("file-top", "file-top"), ("", nil),
+        ("/v1/uploads/upload_1/file-2", "upload_1"), ("/", nil),
+    ])
+    func theObjectIDIsTheFirstSegmentNamingAFileOrAnUpload(_ path: String, _ expected: String?) {
+        #expect(RequestLogMiddleware.objectID(inPath: path) == expected)
     }
 }

@@ -40,7 +40,35 @@ public struct Credentials: Sendable, Equatable {
     }
 
     /// The key of `Bearer KEY` or of `Basic base64(":KEY")` (schemes case-insensitive), or nil.
+    /// Every API request reads it (twice: fault rules match on the key too), so a plain-ASCII
+    /// `Bearer` header is read over its bytes; anything else takes the general reading below.
     public static func apiKey(fromAuthorization header: String) -> String? {
+        if let key = bearerKeyOfASCIIHeader(header) { return key.isEmpty ? nil : key }
+        return apiKeyOfAnyHeader(header)
+    }
+
+    /// For an ASCII header of the `Bearer` scheme: its key with spaces and tabs trimmed (possibly
+    /// empty), as `apiKeyOfAnyHeader` reads it. nil when the header is not one, and the general
+    /// reading decides.
+    static func bearerKeyOfASCIIHeader(_ header: String) -> String? {
+        let bytes = header.utf8
+        guard bytes.count > 7, bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var index = bytes.startIndex
+        for letter in "bearer".utf8 {
+            guard bytes[index] | 0x20 == letter else { return nil }
+            index = bytes.index(after: index)
+        }
+        guard bytes[index] == UInt8(ascii: " ") else { return nil }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = bytes.index(after: index)
+        var end = bytes.endIndex
+        while start < end, isBlank(bytes[start]) { start = bytes.index(after: start) }
+        while end > start, isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return String(header[start..<end])
+    }
+
+    /// The general reading: any scheme's case, `Basic`, non-ASCII text.
+    static func apiKeyOfAnyHeader(_ header: String) -> String? {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2 else { return nil }
         let credentials = parts[1].trimmingCharacters(in: .whitespaces)

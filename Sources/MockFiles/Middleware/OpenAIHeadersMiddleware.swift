@@ -24,14 +24,19 @@ struct OpenAIHeadersMiddleware: RouterMiddleware {
         return response
     }
 
+    /// `req_` and 32 random hex digits, as the real service's. Written into the string's own
+    /// storage: made for every request, the formatted version showed in profiles.
     static func makeRequestID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let hex = (0..<2).map { _ in
-            let value = generator.next() as UInt64
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: 16 - text.count) + text
+        let halves = [generator.next() as UInt64, generator.next() as UInt64]
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            for (offset, byte) in "req_".utf8.enumerated() { buffer[offset] = byte }
+            for digit in 0..<32 {
+                let nibble = halves[digit / 16] >> (60 - 4 * UInt64(digit % 16)) & 0xF
+                buffer[4 + digit] = nibble < 10 ? UInt8(ascii: "0") + UInt8(nibble) : UInt8(ascii: "a") + UInt8(nibble - 10)
+            }
+            return 36
         }
-        return "req_" + hex.joined()
     }
 }
 

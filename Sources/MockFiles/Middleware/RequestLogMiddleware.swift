@@ -50,8 +50,17 @@ struct RequestLogMiddleware: RouterMiddleware {
         return response
     }
 
-    /// The `file-…` or `upload_…` id in the path, if any.
+    /// The first `file-…` or `upload_…` segment of the path, if any. Walked in place: every
+    /// request asks, and splitting the path into an array showed in profiles.
     static func objectID(inPath path: String) -> String? {
-        path.split(separator: "/").first { $0.hasPrefix("file-") || $0.hasPrefix("upload_") }.map(String.init)
+        let bytes = path.utf8
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+            let segment = path[start..<end]
+            if segment.hasPrefix("file-") || segment.hasPrefix("upload_") { return String(segment) }
+            start = end < bytes.endIndex ? bytes.index(after: end) : end
+        }
+        return nil
     }
 }
