@@ -32,7 +32,7 @@ def cpu_seconds(pid: int, ticks_before: int) -> float:
 
 def cpu_percent(pid: int, ticks_before: int, seconds: float) -> int | None:
     """CPU the process used since `ticks_before`, in % of one CPU (200 % = both CPUs of a 2-CPU machine)."""
-    return round((cpu_ticks(pid) - ticks_before) / os.sysconf("SC_CLK_TCK") / seconds * 100) if seconds else None
+    return round(cpu_seconds(pid, ticks_before) / seconds * 100) if seconds else None
 
 
 class RSSMonitor:

@@ -7,7 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from procstats import RSSMonitor, cpu_percent, cpu_seconds, cpu_ticks
+from procstats import RSSMonitor, cpu_seconds, cpu_ticks
 from session import BenchError, BenchServer, Session, log, run_command
 from settings import AUTH, WRK_CONNECTIONS, WRK_THREADS
 
@@ -45,10 +45,11 @@ def wrk_checked(label: str, url: str, seconds: float, warmup: float, pid: int | 
     t0 = time.monotonic()
     r = wrk(url, seconds, **kw)
     if pid:
-        r["server_cpu_percent"] = cpu_percent(pid, ticks, time.monotonic() - t0)
+        used, elapsed = cpu_seconds(pid, ticks), time.monotonic() - t0
+        r["server_cpu_percent"] = round(used / elapsed * 100) if elapsed else None
         # What one answer cost the server in CPU, user and system: a regression shows as a number
         # even when the machine's load moves the requests/s.
-        r["server_cpu_us_per_request"] = round(cpu_seconds(pid, ticks) * 1e6 / r["requests"], 1) if r["requests"] else None
+        r["server_cpu_us_per_request"] = round(used * 1e6 / r["requests"], 1) if r["requests"] else None
     problems = []
     if r["non_2xx"]:
         problems.append(f"{r['non_2xx']} non-2xx answers")

@@ -40,6 +40,12 @@ import Testing
         for header in handPicked + generated {
             #expect(Credentials.apiKey(fromAuthorization: header) == Credentials.apiKeyOfAnyHeader(header), "\(header.debugDescription)")
         }
+        // The byte-level reading answers the plain headers itself, and only those.
+        #expect(Credentials.bearerKeyOfASCIIHeader("bEaReR \tsk-1 ") == "sk-1")
+        #expect(Credentials.bearerKeyOfASCIIHeader("Bearer \t") == "")
+        #expect(
+            ["Bearer", "Bearer\tsk", " Bearer sk", "Bearer é", "Basic x", "Bearerx sk"].allSatisfy { Credentials.bearerKeyOfASCIIHeader($0) == nil }
+        )
     }
 
     /// NIO hands header bytes over decoded lossily: `\xe9` and `\xff` both read as U+FFFD.

@@ -146,8 +146,10 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
     DashboardController(admin: adminController, keys: keys, views: server.dashboardViews, settings: server.settings)
         .addRoutes(to: router.group("ui").add(middleware: dashboardAccess))
     // The Upload page's requests: the API's create and Uploads routes, for the chosen tenant.
+    var dashboardAPIAccess = dashboardAccess
+    dashboardAPIAccess.csrfCarrier = .header
     let dashboardAPI = router.group("ui/api")
-        .add(middleware: dashboardAccess)
+        .add(middleware: dashboardAPIAccess)
         .add(middleware: DashboardTenantMiddleware(organization: server.settings.organization))
     dashboardAPI.post("files", use: FilesController(service: server.fileService).create)
     UploadsController(service: server.uploadService).addRoutes(to: dashboardAPI)

@@ -10,8 +10,12 @@ import NIOCore
 /// `/ui/api` as an `X-CSRF-Token` header (their bodies are the API's own multipart and JSON).
 struct DashboardAccessMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+    /// Where a write carries its CSRF token: the pages' forms, or the header of `/ui/api`.
+    enum CSRFCarrier { case formField, header }
+
     let operatorAccess: OperatorAccessMiddleware
     let keys: DashboardKeys
+    var csrfCarrier = CSRFCarrier.formField
     /// Forms are a few fields; anything longer is refused before it is read further.
     static let maxFormBytes = 64 * 1024
 
@@ -32,9 +36,10 @@ struct DashboardAccessMiddleware: RouterMiddleware {
             try operatorAccess.checkLoopbackClient(request, context: context)
         }
         if request.method == .post {
-            if request.uri.path.hasPrefix(Self.apiPrefix) {
+            switch csrfCarrier {
+            case .header:
                 try checkCSRF(request.headers[.csrfToken])
-            } else {
+            case .formField:
                 let form = try await Self.form(of: request)
                 try checkCSRF(form["csrf"])
                 context.form = form
@@ -42,8 +47,6 @@ struct DashboardAccessMiddleware: RouterMiddleware {
         }
         return try await next(request, context)
     }
-
-    static let apiPrefix = "/ui/api/"
 
     private func checkCSRF(_ presented: String?) throws {
         guard let presented, OperatorAccessMiddleware.equalInConstantTime(presented, keys.csrf) else {

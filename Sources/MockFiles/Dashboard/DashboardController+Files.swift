@@ -10,13 +10,12 @@ extension DashboardController {
 
     func filesPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { first, _ in first })
-        let tenants = try await files.metadata.tenants(limit: 1000)
-        let tenant = query["tenant"].flatMap { $0.isEmpty ? nil : $0 } ?? tenants.first ?? "shared"
+        let (tenant, tenants) = try await tenantChoice(request)
+        let tenantQuery = Self.percentEncoded(tenant)
         if let id = query["id"]?.trimmingCharacters(in: .whitespaces), !id.isEmpty {
-            return DashboardAccessMiddleware.redirect(to: "/ui/files/\(Self.percentEncoded(id))?tenant=\(Self.percentEncoded(tenant))")
+            return DashboardAccessMiddleware.redirect(to: "/ui/files/\(Self.percentEncoded(id))?tenant=\(tenantQuery)")
         }
-        // `tenantQuery` once for the page: the rows' links find it in the page's context.
-        var values: [String: Any] = ["tenant": tenant, "tenants": tenants, "pageSize": Self.pageSize, "tenantQuery": Self.percentEncoded(tenant)]
+        var values: [String: Any] = ["tenant": tenant, "tenants": tenants, "pageSize": Self.pageSize]
         if let notice = query["notice"] { values["notice"] = notice }
         let purpose = query["purpose"].flatMap { $0.isEmpty ? nil : $0 }
         let name = query["name"].flatMap { $0.isEmpty ? nil : $0 }
@@ -32,10 +31,10 @@ extension DashboardController {
             parameters.filenameContains = name
             let page = try await files.list(parameters, tenant: Tenant(key: tenant, organization: settings.organization))
             values["hasFiles"] = !page.files.isEmpty
-            values["fileRows"] = fileRows(page.files, tenantQuery: Self.percentEncoded(tenant))
+            values["fileRows"] = fileRows(page.files, tenantQuery: tenantQuery)
             if page.hasMore, let last = page.files.last {
                 values["next"] =
-                    "/ui/files?tenant=\(Self.percentEncoded(tenant))&purpose=\(Self.percentEncoded(purpose ?? ""))"
+                    "/ui/files?tenant=\(tenantQuery)&purpose=\(Self.percentEncoded(purpose ?? ""))"
                     + "&name=\(Self.percentEncoded(name ?? ""))&after=\(Self.percentEncoded(last.id))"
             }
         } catch let error as APIError {

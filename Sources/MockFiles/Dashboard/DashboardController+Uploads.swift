@@ -6,8 +6,7 @@ import Hummingbird
 /// has received and the File a completed one became.
 extension DashboardController {
     func uploadPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let tenants = try await files.metadata.tenants(limit: 1000)
-        let tenant = request.uri.queryParameters["tenant"].map(String.init).flatMap { $0.isEmpty ? nil : $0 } ?? tenants.first ?? "shared"
+        let (tenant, tenants) = try await tenantChoice(request)
         let partBytes = admin.uploads.settings.maxPartBytes
         let values: [String: Any] = [
             "tenant": tenant, "tenants": tenants, "partBytes": partBytes, "partSize": DashboardViews.size(partBytes),
@@ -19,8 +18,7 @@ extension DashboardController {
 
     func uploadsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
-        let tenants = try await files.metadata.tenants(limit: 1000)
-        let tenant = query["tenant"].map(String.init).flatMap { $0.isEmpty ? nil : $0 } ?? tenants.first ?? "shared"
+        let (tenant, tenants) = try await tenantChoice(request)
         var before: (createdAt: Int64, id: String)?
         if let position = query["before"], let colon = position.firstIndex(of: ":"), let createdAt = Int64(position[..<colon]) {
             before = (createdAt, String(position[position.index(after: colon)...]))

@@ -65,6 +65,13 @@ struct DashboardController {
         DashboardAccessMiddleware.redirect(to: path + (path.contains("?") ? "&" : "?") + "notice=" + percentEncoded(notice))
     }
 
+    /// The tenant a page shows (`?tenant=`, else the first that has files) and those to pick from.
+    func tenantChoice(_ request: Request) async throws -> (tenant: String, tenants: [String]) {
+        let tenants = try await files.metadata.tenants(limit: 1000)
+        let asked = request.uri.queryParameters["tenant"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        return (asked ?? tenants.first ?? "shared", tenants)
+    }
+
     /// A form field as the number the admin API's JSON would carry; nil when empty.
     static func number(_ form: [String: String], _ name: String) throws -> NSNumber? {
         guard let text = form[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }

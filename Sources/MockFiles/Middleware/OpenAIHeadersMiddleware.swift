@@ -28,11 +28,11 @@ struct OpenAIHeadersMiddleware: RouterMiddleware {
     /// storage: made for every request, the formatted version showed in profiles.
     static func makeRequestID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let halves = [generator.next() as UInt64, generator.next() as UInt64]
+        let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
         return String(unsafeUninitializedCapacity: 36) { buffer in
             for (offset, byte) in "req_".utf8.enumerated() { buffer[offset] = byte }
             for digit in 0..<32 {
-                let nibble = halves[digit / 16] >> (60 - 4 * UInt64(digit % 16)) & 0xF
+                let nibble = (digit < 16 ? high : low) >> (60 - 4 * UInt64(digit % 16)) & 0xF
                 buffer[4 + digit] = nibble < 10 ? UInt8(ascii: "0") + UInt8(nibble) : UInt8(ascii: "a") + UInt8(nibble - 10)
             }
             return 36

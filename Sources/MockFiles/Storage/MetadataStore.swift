@@ -26,16 +26,27 @@ public struct FileListQuery: Sendable, Equatable {
 }
 
 extension FileListQuery {
-    /// `filenameContains` as a LIKE pattern with `\` as its escape: the text's own `%`, `_` and
-    /// `\` match themselves.
+    /// `filenameContains` as a LIKE pattern: any name holding the text.
     var filenameLikePattern: String? {
         guard let text = filenameContains, !text.isEmpty else { return nil }
-        var escaped = ""
+        return "%" + LikePattern.of(text) + "%"
+    }
+}
+
+/// Text for `LIKE … ESCAPE '\'`, the stores' one way to write it.
+enum LikePattern {
+    /// `text` with its `%`, `_` and `\` matching themselves; each `wildcard`, if given, matching
+    /// any run of characters (the admin API's `*`).
+    static func of(_ text: String, wildcard: Character? = nil) -> String {
+        var like = ""
         for character in text {
-            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
-            escaped.append(character)
+            switch character {
+            case wildcard: like += "%"
+            case "%", "_", "\\": like += "\\" + String(character)
+            default: like.append(character)
+            }
         }
-        return "%" + escaped + "%"
+        return like
     }
 }
 

@@ -85,10 +85,6 @@
     });
   }
 
-  function expiry(seconds) {
-    return seconds ? { anchor: "created_at", seconds: Number(seconds) } : null;
-  }
-
   function inOneRequest(file, purpose, seconds, query, show) {
     const body = new FormData();
     body.append("purpose", purpose);
@@ -102,7 +98,7 @@
 
   async function inParts(file, purpose, seconds, query, show) {
     const create = { filename: file.name, purpose: purpose, bytes: file.size, mime_type: file.type || "application/octet-stream" };
-    if (seconds) create.expires_after = expiry(seconds);
+    if (seconds) create.expires_after = { anchor: "created_at", seconds: Number(seconds) };
     const upload = await send("/ui/api/uploads" + query, JSON.stringify(create));
     const base = "/ui/api/uploads/" + encodeURIComponent(upload.id);
     const partIDs = [];

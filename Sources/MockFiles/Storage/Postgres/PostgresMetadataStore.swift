@@ -233,7 +233,7 @@ public struct PostgresMetadataStore: MetadataStore {
 extension PostgresMetadataStore {
     public func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile] {
         // Each criterion is either absent (NULL) or compared, so one statement serves every filter.
-        let pattern = query.filenamePattern.map(Self.likePattern)
+        let pattern = query.filenamePattern.map { LikePattern.of($0, wildcard: "*") }
         let rows = try await client.query(
             """
             SELECT \(unescaped: Self.columns) FROM files
@@ -250,16 +250,4 @@ extension PostgresMetadataStore {
         return try await Self.files(rows)
     }
 
-    /// Our `*`-only pattern as LIKE: `%` and `_` are made literal, `*` becomes `%`.
-    static func likePattern(_ pattern: String) -> String {
-        var like = ""
-        for character in pattern {
-            switch character {
-            case "*": like += "%"
-            case "%", "_", "\\": like += "\\" + String(character)
-            default: like.append(character)
-            }
-        }
-        return like
-    }
 }

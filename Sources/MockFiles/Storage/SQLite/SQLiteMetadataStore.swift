@@ -32,26 +32,26 @@ public struct SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    /// The row and its tenant's totals, in the caller's transaction. Both statements cached:
+    /// every stored file runs them (the group commit's batches, seeding, restores).
     static func insertFile(_ db: Database, _ file: StoredFile) throws -> StoredFile {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO files (id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                file.id, file.tenant, file.purpose, file.filename, file.bytes, file.createdAt, file.expiresAt, file.processedAtMilliseconds,
-                file.sha256, file.contentType,
-            ]
-        )
+                """
+        ).execute(arguments: [
+            file.id, file.tenant, file.purpose, file.filename, file.bytes, file.createdAt, file.expiresAt, file.processedAtMilliseconds,
+            file.sha256, file.contentType,
+        ])
         var inserted = file
         inserted.sequence = db.lastInsertedRowID
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO file_totals (tenant, purpose, files, bytes) VALUES (?, ?, 1, ?)
                 ON CONFLICT (tenant, purpose) DO UPDATE SET files = files + 1, bytes = bytes + excluded.bytes
-                """,
-            arguments: [file.tenant, file.purpose, file.bytes]
-        )
+                """
+        ).execute(arguments: [file.tenant, file.purpose, file.bytes])
         return inserted
     }
 
@@ -137,10 +137,8 @@ public struct SQLiteMetadataStore: MetadataStore {
                     .map(Self.storedFile)
             else { return nil }
             try db.execute(sql: "DELETE FROM files WHERE seq = ?", arguments: [file.sequence])
-            try db.execute(
-                sql: "UPDATE file_totals SET files = files - 1, bytes = bytes - ? WHERE tenant = ? AND purpose = ?",
-                arguments: [file.bytes, file.tenant, file.purpose]
-            )
+            try db.cachedStatement(sql: "UPDATE file_totals SET files = files - 1, bytes = bytes - ? WHERE tenant = ? AND purpose = ?")
+                .execute(arguments: [file.bytes, file.tenant, file.purpose])
             try db.execute(
                 sql: "INSERT OR REPLACE INTO file_tombstones (id, tenant, created_at, seq, deleted_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [file.id, file.tenant, file.createdAt, file.sequence, now]
@@ -151,11 +149,12 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     public func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile] {
         try await database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT \(Self.columns) FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
-                arguments: [now, limit]
-            ).map(Self.storedFile)
+            try Self.files(
+                db.cachedStatement(
+                    sql: "SELECT \(Self.columns) FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?"
+                ),
+                [now, limit]
+            )
         }
     }
 
@@ -285,7 +284,7 @@ extension SQLiteMetadataStore {
         arguments += [query.limit]
         let sql = "SELECT \(Self.columns) FROM files WHERE \(conditions.joined(separator: " AND ")) ORDER BY seq LIMIT ?"
         let bound = arguments
-        return try await database.read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.storedFile) }
+        return try await database.read { db in try Self.files(db.makeStatement(sql: sql), bound) }
     }
 
     /// Our `*`-only pattern as SQLite GLOB (case-sensitive): `?` and `[` are made literal.
