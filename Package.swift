@@ -142,6 +142,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // DirectReadHandler's ordering, driven part by part.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 // The reference the Files page's hand-written escaping is checked against.
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

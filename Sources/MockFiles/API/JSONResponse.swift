@@ -17,22 +17,31 @@ enum JSONResponse {
 
     /// File objects and list pages, which write themselves (the same bytes, without JSONEncoder).
     static func make(file: FileObject) -> Response {
-        var body = ByteBuffer()
-        file.writeJSON(to: &body)
-        return make(body: body, status: .ok)
+        make(body: body(file: file), status: .ok)
     }
 
     static func make(page: FileListObject) -> Response {
+        make(body: body(page: page), status: .ok)
+    }
+
+    static func body(file: FileObject) -> ByteBuffer {
+        var body = ByteBuffer()
+        file.writeJSON(to: &body)
+        return body
+    }
+
+    static func body(page: FileListObject) -> ByteBuffer {
         var body = ByteBufferAllocator().buffer(capacity: 256 * (page.data.count + 1))
         page.writeJSON(to: &body)
-        return make(body: body, status: .ok)
+        return body
     }
 
     static func make(body: ByteBuffer, status: HTTPResponse.Status) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json", .contentLength: String(body.readableBytes)],
-            body: .init(byteBuffer: body)
-        )
+        Response(status: status, headers: headers(of: body), body: .init(byteBuffer: body))
+    }
+
+    /// What every JSON answer starts with, before the middleware add theirs.
+    static func headers(of body: ByteBuffer) -> HTTPFields {
+        [.contentType: "application/json", .contentLength: String(body.readableBytes)]
     }
 }

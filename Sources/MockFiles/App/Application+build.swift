@@ -82,7 +82,8 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
         router: buildRouter(server),
         server: .mockFilesHTTP1(
             idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)),
-            defaultOrganization: settings.organization
+            defaultOrganization: settings.organization,
+            directReads: DirectFileReads(server)
         ),
         configuration: .init(
             address: .hostname(settings.host, port: settings.port),

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 
 /// `/v1/files`: parses and validates HTTP, calls `FileService`, shapes the JSON.
@@ -18,11 +19,15 @@ struct FilesController {
 
     func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let tenant = try context.requireTenant
+        let page = try await service.list(try Self.listParameters(request.uri), tenant: tenant)
+        return JSONResponse.make(page: pageObject(page))
+    }
+
+    /// The list's query parameters, parsed.
+    static func listParameters(_ uri: URI) throws(APIError) -> FileListParameters {
         var query: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
-        let parameters = try FileListParameters(query: query)
-        let page = try await service.list(parameters, tenant: tenant)
-        return JSONResponse.make(page: FileListObject(data: page.files.map(fileObject), hasMore: page.hasMore))
+        for (name, value) in uri.queryParameters { query[String(name)] = String(value) }
+        return try FileListParameters(query: query)
     }
 
     func retrieve(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -33,6 +38,10 @@ struct FilesController {
     func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let file = try await service.delete(id: try fileID(context), tenant: try context.requireTenant)
         return try JSONResponse.make(DeletedFileObject(id: file.id))
+    }
+
+    func pageObject(_ page: FilePage) -> FileListObject {
+        FileListObject(data: page.files.map(fileObject), hasMore: page.hasMore)
     }
 
     func fileObject(_ file: StoredFile) -> FileObject {

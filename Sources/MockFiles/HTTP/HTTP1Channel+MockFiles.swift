@@ -12,13 +12,17 @@ import NIOHTTPTypesHTTP1
 /// The pipeline, head to tail:
 ///
 ///     RawConnectionEdge · encoder · decoder · HTTP1ConformanceHandler · HTTP1ToHTTPServerCodec
-///       · ExpectContinueHandler · HTTPConnectionStateHandler · Hummingbird's request loop
+///       · ExpectContinueHandler · HTTPConnectionStateHandler · DirectReadHandler
+///       · Hummingbird's request loop
+///
+/// `DirectReadHandler` is there when the stores are embedded (`DirectFileReads`).
 struct MockFilesHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
     let responder: HTTPChannelHandler.Responder
     let idleTimeout: TimeAmount
     let defaultOrganization: String
+    let directReads: DirectFileReads?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -30,6 +34,7 @@ struct MockFilesHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(ExpectContinueHandler())
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: .nanoseconds(idleTimeout.nanoseconds), logger: logger))
+            if let directReads { try pipeline.addHandler(DirectReadHandler(reads: directReads)) }
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
     }
@@ -41,9 +46,14 @@ struct MockFilesHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 as mockfiles serves it (`MockFilesHTTP1Channel`).
-    static func mockFilesHTTP1(idleTimeout: TimeAmount, defaultOrganization: String) -> HTTPServerBuilder {
+    static func mockFilesHTTP1(idleTimeout: TimeAmount, defaultOrganization: String, directReads: DirectFileReads?) -> HTTPServerBuilder {
         .init { responder in
-            MockFilesHTTP1Channel(responder: responder, idleTimeout: idleTimeout, defaultOrganization: defaultOrganization)
+            MockFilesHTTP1Channel(
+                responder: responder,
+                idleTimeout: idleTimeout,
+                defaultOrganization: defaultOrganization,
+                directReads: directReads
+            )
         }
     }
 }

@@ -15,19 +15,37 @@ struct GzipMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let response = try await next(request, context)
         guard
-            Self.acceptsGzip(request.headers[.acceptEncoding]),
-            response.headers[.contentEncoding] == nil,
-            response.headers[.contentType]?.hasPrefix("application/json") == true,
-            let length = response.body.contentLength, length >= minimumBytes
+            Self.compresses(
+                response.headers,
+                length: response.body.contentLength,
+                acceptEncoding: request.headers[.acceptEncoding],
+                minimumBytes: minimumBytes
+            )
         else { return response }
         var compressedResponse = response
-        var plain = try await Self.collect(response.body)
-        let compressed = try plain.compress(with: Self.algorithm)
-        compressedResponse.body = ResponseBody(byteBuffer: compressed)
-        compressedResponse.headers[.contentEncoding] = "gzip"
-        compressedResponse.headers[.contentLength] = String(compressed.readableBytes)
-        compressedResponse.headers[values: .vary] = ["Accept-Encoding"]
+        compressedResponse.body = ResponseBody(
+            byteBuffer: try Self.compress(try await Self.collect(response.body), headers: &compressedResponse.headers)
+        )
         return compressedResponse
+    }
+
+    /// Whether an answer with these headers and this many bytes is sent compressed. Also the rule
+    /// of `DirectFileReads`, as is `compress`.
+    static func compresses(_ headers: HTTPFields, length: Int?, acceptEncoding: String?, minimumBytes: Int) -> Bool {
+        guard let length, length >= minimumBytes, headers[.contentEncoding] == nil,
+            headers[.contentType]?.hasPrefix("application/json") == true
+        else { return false }
+        return acceptsGzip(acceptEncoding)
+    }
+
+    /// The body gzipped, with the headers that say so.
+    static func compress(_ plain: ByteBuffer, headers: inout HTTPFields) throws -> ByteBuffer {
+        var plain = plain
+        let compressed = try plain.compress(with: algorithm)
+        headers[.contentEncoding] = "gzip"
+        headers[.contentLength] = String(compressed.readableBytes)
+        headers[values: .vary] = ["Accept-Encoding"]
+        return compressed
     }
 
     /// zlib's fastest level: on the default list page (10,000 files, ~2 MB of JSON) it costs a

@@ -13,15 +13,20 @@ struct OpenAIHeadersMiddleware: RouterMiddleware {
         var context = context
         context.requestID = Self.makeRequestID()
         var response = try await next(request, context)
+        Self.stamp(&response.headers, requestID: context.requestID, since: started, defaultOrganization: defaultOrganization)
+        return response
+    }
+
+    /// The headers on an answer begun at `started` (also the rule of `DirectFileReads`).
+    static func stamp(_ headers: inout HTTPFields, requestID: String, since started: ContinuousClock.Instant, defaultOrganization: String) {
         let elapsed = ContinuousClock.now - started
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-        response.headers[.xRequestID] = context.requestID
-        response.headers[.openAIVersion] = "2020-10-01"
-        response.headers[.openAIProcessingMS] = String(milliseconds)
-        if response.headers[.openAIOrganization] == nil {
-            response.headers[.openAIOrganization] = defaultOrganization
+        headers[.xRequestID] = requestID
+        headers[.openAIVersion] = "2020-10-01"
+        headers[.openAIProcessingMS] = String(milliseconds)
+        if headers[.openAIOrganization] == nil {
+            headers[.openAIOrganization] = defaultOrganization
         }
-        return response
     }
 
     /// `req_` and 32 random hex digits, as the real service's. Written into the string's own

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -15,31 +16,17 @@ struct RequestLogMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let response = try await next(request, context)
-        let path = request.uri.path
-        let elapsed = ContinuousClock.now - started
-        let notes = context.annotations.notes
-        let entry = RequestLogEntry(
+        let entry = finish(
+            method: request.method,
+            path: request.uri.path,
+            requestHeaders: request.headers,
+            status: response.status,
+            bytesOut: response.body.contentLength,
             requestID: response.headers[.xRequestID] ?? context.requestID,
-            instance: instance,
-            method: request.method.rawValue,
-            path: path,
-            status: Int(response.status.code),
-            tenant: notes.tenant,
-            apiKeyHint: notes.apiKeyHint,
-            objectID: notes.objectID ?? Self.objectID(inPath: path),
-            contentType: request.headers[.contentType],
-            multipartFields: notes.multipartFields,
-            error: notes.error,
-            bytesIn: request.headers[.contentLength].flatMap(Int64.init),
-            bytesOut: response.body.contentLength.map(Int64.init),
-            durationMilliseconds: Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000,
-            timestamp: clock.now
+            notes: context.annotations.notes,
+            since: started
         )
-        // Health checks and scrapes come every few seconds from machines; they would drown the rest.
-        let level: Logger.Level = path == "/health" || path == "/metrics" ? .debug : .info
-        logger.log(level: level, "request", metadata: entry.logMetadata)
-        // The log is of API calls only: health checks, scrapes and unknown routes would crowd them out.
-        if path == "/v1" || path.hasPrefix("/v1/") {
+        if let entry {
             do {
                 try await controls.recordRequest(entry)
             } catch {
@@ -48,6 +35,43 @@ struct RequestLogMiddleware: RouterMiddleware {
             }
         }
         return response
+    }
+
+    /// Writes the request's log line and returns its entry when it belongs in the request log
+    /// (the caller records it). Also the rule of `DirectFileReads`.
+    func finish(
+        method: HTTPRequest.Method,
+        path: String,
+        requestHeaders: HTTPFields,
+        status: HTTPResponse.Status,
+        bytesOut: Int?,
+        requestID: String,
+        notes: RequestAnnotations.Notes,
+        since started: ContinuousClock.Instant
+    ) -> RequestLogEntry? {
+        let elapsed = ContinuousClock.now - started
+        let entry = RequestLogEntry(
+            requestID: requestID,
+            instance: instance,
+            method: method.rawValue,
+            path: path,
+            status: Int(status.code),
+            tenant: notes.tenant,
+            apiKeyHint: notes.apiKeyHint,
+            objectID: notes.objectID ?? Self.objectID(inPath: path),
+            contentType: requestHeaders[.contentType],
+            multipartFields: notes.multipartFields,
+            error: notes.error,
+            bytesIn: requestHeaders[.contentLength].flatMap(Int64.init),
+            bytesOut: bytesOut.map(Int64.init),
+            durationMilliseconds: Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000,
+            timestamp: clock.now
+        )
+        // Health checks and scrapes come every few seconds from machines; they would drown the rest.
+        let level: Logger.Level = path == "/health" || path == "/metrics" ? .debug : .info
+        logger.log(level: level, "request", metadata: entry.logMetadata)
+        // The log is of API calls only: health checks, scrapes and unknown routes would crowd them out.
+        return path == "/v1" || path.hasPrefix("/v1/") ? entry : nil
     }
 
     /// The first `file-…` or `upload_…` segment of the path, if any. Walked in place: every

@@ -13,8 +13,12 @@ public struct ServerMetrics: Sendable {
     /// looks it up in the registry, too much to repeat on every request.
     private let routes = NIOLockedValueBox<[RouteKey: RouteMetrics]>([:])
 
+    /// Requests answered on the event loop (`DirectFileReads`), also counted by route as all are.
+    private let directAnswers: CoreMetrics.Counter
+
     public init() {
         factory = PrometheusMetricsFactory(registry: registry)
+        directAnswers = Counter(label: "mockfiles_http_direct_answers_total", factory: factory)
     }
 
     private struct RouteKey: Hashable {
@@ -65,6 +69,10 @@ public struct ServerMetrics: Sendable {
     }
 
     /// `kind` is `error`, `delay` or `drop_connection`.
+    func recordDirectAnswer() {
+        directAnswers.increment()
+    }
+
     func recordFault(kind: String) {
         Counter(label: "mockfiles_faults_fired_total", dimensions: [("kind", kind)], factory: factory).increment()
     }

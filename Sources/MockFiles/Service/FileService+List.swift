@@ -75,11 +75,24 @@ extension FileService {
     public func list(_ parameters: FileListParameters, tenant: Tenant) async throws -> FilePage {
         var cursor: ListCursor?
         if let after = parameters.after {
-            guard let position = try await metadata.cursor(ofFileID: after, tenant: tenant.key) else {
-                throw APIError(status: .notFound, message: "No such File object: \(after)", param: "after")
-            }
+            guard let position = try await metadata.cursor(ofFileID: after, tenant: tenant.key) else { throw Self.noAfterFile(after) }
             cursor = position
         }
+        return Self.page(try await metadata.list(listQuery(parameters, tenant: tenant, after: cursor)), limit: parameters.limit)
+    }
+
+    /// `list` on the calling thread, from a store that reads at once (`DirectFileReads`).
+    func list(_ parameters: FileListParameters, tenant: Tenant, from store: any ImmediateFileReads) throws -> FilePage {
+        var cursor: ListCursor?
+        if let after = parameters.after {
+            guard let position = try store.cursorNow(ofFileID: after, tenant: tenant.key) else { throw Self.noAfterFile(after) }
+            cursor = position
+        }
+        return Self.page(try store.listNow(listQuery(parameters, tenant: tenant, after: cursor)), limit: parameters.limit)
+    }
+
+    /// One row more than the page, to learn whether there are more.
+    private func listQuery(_ parameters: FileListParameters, tenant: Tenant, after cursor: ListCursor?) -> FileListQuery {
         var query = FileListQuery(
             tenant: tenant.key,
             purpose: parameters.purpose,
@@ -89,9 +102,17 @@ extension FileService {
             now: clock.seconds
         )
         query.filenameContains = parameters.filenameContains
-        var files = try await metadata.list(query)
-        let hasMore = files.count > parameters.limit
+        return query
+    }
+
+    private static func page(_ rows: [StoredFile], limit: Int) -> FilePage {
+        var files = rows
+        let hasMore = files.count > limit
         if hasMore { files.removeLast() }
         return FilePage(files: files, hasMore: hasMore)
+    }
+
+    private static func noAfterFile(_ id: String) -> APIError {
+        APIError(status: .notFound, message: "No such File object: \(id)", param: "after")
     }
 }

@@ -180,9 +180,16 @@ public struct FileService: Sendable {
 
     /// A visible file of this tenant, or 404.
     public func retrieve(id: String, tenant: Tenant) async throws -> StoredFile {
-        guard let file = try await metadata.file(id: id, tenant: tenant.key), file.isVisible(at: clock.seconds) else {
-            throw APIError.fileNotFound(id)
-        }
+        try visible(try await metadata.file(id: id, tenant: tenant.key), id: id)
+    }
+
+    /// `retrieve` on the calling thread, from a store that reads at once (`DirectFileReads`).
+    func retrieve(id: String, tenant: Tenant, from store: any ImmediateFileReads) throws -> StoredFile {
+        try visible(try store.fileNow(id: id, tenant: tenant.key), id: id)
+    }
+
+    private func visible(_ file: StoredFile?, id: String) throws(APIError) -> StoredFile {
+        guard let file, file.isVisible(at: clock.seconds) else { throw APIError.fileNotFound(id) }
         return file
     }
 

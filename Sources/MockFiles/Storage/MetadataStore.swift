@@ -65,6 +65,15 @@ public struct AdminFileQuery: Sendable, Equatable {
     public init() {}
 }
 
+/// The file reads of a store that answers on the calling thread at once, never waiting on a
+/// network (SQLite on the local disk). Through them `DirectFileReads` answers `GET /v1/files` and
+/// `GET /v1/files/{id}` on the connection's event loop; the `MetadataStore` reads are the same.
+public protocol ImmediateFileReads: Sendable {
+    func fileNow(id: String, tenant: String) throws -> StoredFile?
+    func listNow(_ query: FileListQuery) throws -> [StoredFile]
+    func cursorNow(ofFileID id: String, tenant: String) throws -> ListCursor?
+}
+
 /// File metadata. Stores never see HTTP types; kept behind a protocol so another database can
 /// serve several stateless instances later (DESIGN.md "Beyond one machine").
 public protocol MetadataStore: Sendable {

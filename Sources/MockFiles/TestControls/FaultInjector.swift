@@ -22,6 +22,9 @@ public final class FaultInjector: Sendable {
 
     public var rules: [FaultRule] { state.withLockedValue { $0.rules } }
 
+    /// No rule in force: a request needs no check.
+    public var isEmpty: Bool { state.withLockedValue { $0.rules.isEmpty } }
+
     /// Takes over the rules another instance made (shared controls).
     public func replaceAll(with rules: [FaultRule]) {
         state.withLockedValue { $0.rules = rules }

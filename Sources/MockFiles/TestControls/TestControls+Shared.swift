@@ -69,11 +69,22 @@ extension TestControls {
     /// Records an answered request; shared, it is in the log before the answer goes out, so a
     /// test reading the log through any instance right after sees it.
     public func recordRequest(_ entry: RequestLogEntry) async throws {
-        guard let shared else { return requestLog.append(entry) }
+        guard let shared else { return recordRequestLocally(entry) }
         // In a task of its own: a request whose connection a fault dropped is cancelled, and its
         // entry must still reach the shared log. Alone, the append is synchronous and needs none.
         let capacity = requestLog.capacity
         try await Task { try await shared.appendRequest(entry, capacity: capacity) }.value
+    }
+
+    /// Whether a request can be answered without asking anyone: this instance alone (no shared
+    /// controls to synchronize, its request log its own) and no fault rule in force. Asked by
+    /// `DirectFileReads` for each request, which then records with `recordRequestLocally`.
+    var answersLocallyWithoutFaults: Bool { shared == nil && faults.isEmpty }
+
+    /// Appends to this instance's own request log; only without shared controls.
+    func recordRequestLocally(_ entry: RequestLogEntry) {
+        assert(shared == nil, "a shared request log is written through recordRequest")
+        requestLog.append(entry)
     }
 
     /// The log as it is now, newest first: this instance's, or the one all instances share.

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// File metadata in SQLite (WAL), through GRDB.
-public struct SQLiteMetadataStore: MetadataStore {
+public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     let database: DatabasePool
     let groupCommit: GroupCommit
     let recentFiles = RecentFiles()
@@ -62,6 +62,10 @@ public struct SQLiteMetadataStore: MetadataStore {
     // ~300 µs of CPU that way, ~180 µs this way. The wait is short and never for a writer (WAL).
     // Statements are cached: each reader connection prepares them once.
     public func file(id: String, tenant: String) async throws -> StoredFile? {
+        try fileNow(id: id, tenant: tenant)
+    }
+
+    public func fileNow(id: String, tenant: String) throws -> StoredFile? {
         if let recent = recentFiles.file(id: id, tenant: tenant) { return recent }
         let generation = recentFiles.generation
         let file = try readOnCallingThread { db in
@@ -72,6 +76,10 @@ public struct SQLiteMetadataStore: MetadataStore {
     }
 
     public func list(_ query: FileListQuery) async throws -> [StoredFile] {
+        try listNow(query)
+    }
+
+    public func listNow(_ query: FileListQuery) throws -> [StoredFile] {
         let (sql, arguments) = Self.listSQL(query)
         return try readOnCallingThread { db in try Self.files(db.cachedStatement(sql: sql), arguments) }
     }
@@ -118,6 +126,10 @@ public struct SQLiteMetadataStore: MetadataStore {
     /// Two statements without a transaction are still right: a delete removes the row and writes
     /// its tombstone in one commit, so the second statement finds what the first one missed.
     public func cursor(ofFileID id: String, tenant: String) async throws -> ListCursor? {
+        try cursorNow(ofFileID: id, tenant: tenant)
+    }
+
+    public func cursorNow(ofFileID id: String, tenant: String) throws -> ListCursor? {
         try readOnCallingThread { db in
             let row =
                 try Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, seq FROM files WHERE id = ? AND tenant = ?"), arguments: [id, tenant])
