@@ -42,10 +42,13 @@ let package = Package(
     targets: [
         // Starts writeback of an upload while it is still arriving (sync_file_range).
         .target(name: "CWriteback"),
+        // zlib's CRC-32, for gzip bodies deflated in slices on several cores (CompressNIO deflates).
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "MockFiles",
             dependencies: [
                 "CWriteback",
+                "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -104,7 +104,7 @@ struct DirectFileReads: Sendable {
         var headers = JSONResponse.headers(of: body)
         let acceptEncoding = head.headerFields[.acceptEncoding]
         if GzipMiddleware.compresses(headers, length: body.readableBytes, acceptEncoding: acceptEncoding, minimumBytes: gzipMinimumBytes) {
-            guard let compressed = try? GzipMiddleware.compress(body, headers: &headers) else { return nil }
+            guard let compressed = try? GzipMiddleware.compressHere(body, headers: &headers) else { return nil }
             body = compressed
         }
         AuthMiddleware.stamp(tenant, on: &headers)

@@ -1,0 +1,2 @@
+// The module is zlib's own header (include/CZlib.h); this file only gives the target a source.
+#include "CZlib.h"
