@@ -72,7 +72,14 @@ struct GzipMiddleware: RouterMiddleware {
         let box: NIOLockedValueBox<ByteBuffer>
         mutating func write(_ buffer: ByteBuffer) async throws {
             var buffer = buffer
-            _ = box.withLockedValue { $0.writeBuffer(&buffer) }
+            box.withLockedValue { collected in
+                // A JSON answer is one buffer: kept as it is, not copied (2 MB for the default page).
+                if collected.readableBytes == 0 {
+                    collected = buffer
+                } else {
+                    collected.writeBuffer(&buffer)
+                }
+            }
         }
         consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
