@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import MockFiles
@@ -170,6 +171,19 @@ import Testing
         #expect(PercentDecoding.decodingUnreserved(inPathOf: "/v1/files/file%2Dabc") == "/v1/files/file-abc")
         #expect(PercentDecoding.decodingUnreserved(inPathOf: "/v1/files/%66ile-x%7e?after=%2D") == "/v1/files/file-x~?after=%2D")
         #expect(PercentDecoding.decodingUnreserved(inPathOf: "/v1/files/a%2Fb%25%2") == "/v1/files/a%2Fb%25%2")
+    }
+
+    @Test func severalHostsAreCountedAsNIOsCanonicalFormCountsThem() {
+        func several(_ values: [String]) -> Bool {
+            HTTP1ConformanceHandler.hasSeveralHosts(HTTPHeaders(values.map { ("Host", $0) } + [("Accept", "a, b")]))
+        }
+        #expect(!several(["localhost:8080"]))
+        #expect(!several(["localhost:8080,"]))
+        #expect(several(["a.example", "b.example"]))
+        #expect(several(["a.example, b.example"]))
+        #expect(several(["a.example,b.example"]))
+        #expect(HTTP1ConformanceHandler.splitAbsoluteForm("/v1/files?limit=2") == nil)
+        #expect(HTTP1ConformanceHandler.splitAbsoluteForm("HTTP://h:1/v1/files")! == ("h:1", "/v1/files"))
     }
 
     @Test func duplicateJSONKeysAreFound() {

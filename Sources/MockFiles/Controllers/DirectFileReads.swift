@@ -31,7 +31,8 @@ struct DirectFileReads: Sendable {
     static let pageRoute = "/v1/files"
 
     let files: FilesController
-    let store: any ImmediateFileReads
+    /// The store's reader for each event loop; `answer` reads through the caller's.
+    let readers: EventLoopReaders
     let controls: TestControls
     let metrics: ServerMetrics
     let requestLog: RequestLogMiddleware
@@ -42,7 +43,7 @@ struct DirectFileReads: Sendable {
     /// Present when the store reads at once and the controls are this instance's own.
     init?(_ server: MockFilesServer) {
         guard let store = server.storage.metadata as? any ImmediateFileReads, !server.storage.isShared else { return nil }
-        self.store = store
+        readers = EventLoopReaders(store: store)
         files = FilesController(service: server.fileService)
         controls = server.controls
         metrics = server.metrics
@@ -80,8 +81,9 @@ struct DirectFileReads: Sendable {
         }
     }
 
-    /// The answer, or nil when it would not be a plain 200 (Hummingbird then answers instead).
-    func answer(_ head: HTTPRequest, _ read: Read) -> (HTTPResponse, ByteBuffer)? {
+    /// The answer, read from `store` (the event loop's reader), or nil when it would not be a
+    /// plain 200 (Hummingbird then answers instead).
+    func answer(_ head: HTTPRequest, _ read: Read, from store: any ImmediateFileReads) -> (HTTPResponse, ByteBuffer)? {
         let started = ContinuousClock.now
         let annotations = RequestAnnotations()
         guard let tenant = try? AuthMiddleware.tenant(of: head.headerFields, resolver: resolver, annotations: annotations) else { return nil }

@@ -21,9 +21,15 @@ final class DirectReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests handed on whose answers have not ended yet.
     private var unansweredHandedOn = 0
     private var answeredSinceFlush = false
+    /// The store's reader for this connection's event loop.
+    private var store: (any ImmediateFileReads)?
 
     init(reads: DirectFileReads) {
         self.reads = reads
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        store = reads.readers.reader(for: context.eventLoop)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -45,7 +51,7 @@ final class DirectReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             guard let held else { return context.fireChannelRead(data) }
             self.held = nil
-            guard let (response, body) = reads.answer(held.head, held.read) else {
+            guard let store, let (response, body) = reads.answer(held.head, held.read, from: store) else {
                 handOn(held.head, context: context)
                 return context.fireChannelRead(data)
             }

@@ -99,7 +99,7 @@ final class HTTP1ConformanceHandler: ChannelDuplexHandler, RemovableChannelHandl
         if head.version.major == 1, head.version.minor >= 1, !head.headers.contains(name: "host") {
             return refuse(context, status: .badRequest, message: "HTTP/1.1 requests need a Host header (RFC 9112, section 3.2).")
         }
-        if head.headers[canonicalForm: "host"].count > 1 {
+        if Self.hasSeveralHosts(head.headers) {
             return refuse(context, status: .badRequest, message: "A request has one Host header (RFC 9112, section 3.2).")
         }
         // RFC 9112 §3.2.2: with an absolute-form target, its host is the one that counts, not Host.
@@ -194,8 +194,17 @@ final class HTTP1ConformanceHandler: ChannelDuplexHandler, RemovableChannelHandl
         written.whenComplete { _ in loopBound.value.close(promise: nil) }
     }
 
+    /// More than one Host, counting the comma-separated values of each as NIO's `canonicalForm`
+    /// does; split only when a second header or a comma makes it possible (every request asks).
+    static func hasSeveralHosts(_ headers: HTTPHeaders) -> Bool {
+        let hosts = headers["host"]
+        guard hosts.count > 1 || hosts.contains(where: { $0.utf8.contains(UInt8(ascii: ",")) }) else { return false }
+        return headers[canonicalForm: "host"].count > 1
+    }
+
     /// `http://host:port/path?q` as (`host:port`, `/path?q`); nil for an origin-form target.
     static func splitAbsoluteForm(_ uri: String) -> (authority: String, originForm: String)? {
+        if uri.utf8.first == UInt8(ascii: "/") { return nil }  // origin form, nearly every request
         let lowered = uri.lowercased()
         guard let scheme = ["http://", "https://"].first(where: lowered.hasPrefix) else { return nil }
         let rest = uri.dropFirst(scheme.count)

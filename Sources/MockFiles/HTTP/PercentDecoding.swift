@@ -4,9 +4,10 @@
 enum PercentDecoding {
     /// `uri` with the unreserved escapes of its path decoded; the query is left as it is.
     static func decodingUnreserved(inPathOf uri: String) -> String {
+        // Most paths have no escape at all: found out without copying the bytes.
+        guard uri.utf8.prefix(while: { $0 != UInt8(ascii: "?") }).contains(UInt8(ascii: "%")) else { return uri }
         let bytes = Array(uri.utf8)
         let queryStart = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
-        guard bytes[..<queryStart].contains(UInt8(ascii: "%")) else { return uri }
         var decoded: [UInt8] = []
         decoded.reserveCapacity(bytes.count)
         var index = 0

@@ -72,6 +72,9 @@ public protocol ImmediateFileReads: Sendable {
     func fileNow(id: String, tenant: String) throws -> StoredFile?
     func listNow(_ query: FileListQuery) throws -> [StoredFile]
     func cursorNow(ofFileID id: String, tenant: String) throws -> ListCursor?
+    /// The same reads for one thread that reads often (an event loop), which keeps it: with a
+    /// connection of its own where the store would otherwise take one from a shared pool per read.
+    func readerForOneThread() throws -> any ImmediateFileReads
 }
 
 /// File metadata. Stores never see HTTP types; kept behind a protocol so another database can

@@ -31,6 +31,15 @@ final class RecentFiles: Sendable {
         state.withLockedValue { $0.rows[Key(id: id, tenant: tenant)] }
     }
 
+    /// The row from here, or else from `read` (remembered, unless a delete came in between).
+    func file(id: String, tenant: String, orRead read: () throws -> StoredFile?) rethrows -> StoredFile? {
+        if let recent = file(id: id, tenant: tenant) { return recent }
+        let generation = self.generation
+        let file = try read()
+        if let file { remember(file, readAt: generation) }
+        return file
+    }
+
     func remember(_ file: StoredFile, readAt generation: Int) {
         state.withLockedValue { state in
             guard state.generation == generation else { return }

@@ -66,13 +66,11 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     public func fileNow(id: String, tenant: String) throws -> StoredFile? {
-        if let recent = recentFiles.file(id: id, tenant: tenant) { return recent }
-        let generation = recentFiles.generation
-        let file = try readOnCallingThread { db in
-            try Self.files(db.cachedStatement(sql: "SELECT \(Self.columns) FROM files WHERE id = ? AND tenant = ?"), [id, tenant]).first
-        }
-        if let file { recentFiles.remember(file, readAt: generation) }
-        return file
+        try recentFiles.file(id: id, tenant: tenant, orRead: { try readOnCallingThread { db in try Self.file(db, id: id, tenant: tenant) } })
+    }
+
+    static func file(_ db: Database, id: String, tenant: String) throws -> StoredFile? {
+        try files(db.cachedStatement(sql: "SELECT \(columns) FROM files WHERE id = ? AND tenant = ?"), [id, tenant]).first
     }
 
     public func list(_ query: FileListQuery) async throws -> [StoredFile] {
@@ -80,8 +78,12 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     public func listNow(_ query: FileListQuery) throws -> [StoredFile] {
-        let (sql, arguments) = Self.listSQL(query)
-        return try readOnCallingThread { db in try Self.files(db.cachedStatement(sql: sql), arguments) }
+        try readOnCallingThread { db in try Self.list(db, query) }
+    }
+
+    static func list(_ db: Database, _ query: FileListQuery) throws -> [StoredFile] {
+        let (sql, arguments) = listSQL(query)
+        return try files(db.cachedStatement(sql: sql), arguments)
     }
 
     /// The files a statement selecting `columns` finds. Through a cursor, whose one row is read in
@@ -89,6 +91,10 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     /// page's SQLite-side CPU).
     static func files(_ statement: Statement, _ arguments: StatementArguments) throws -> [StoredFile] {
         try Array(Row.fetchCursor(statement, arguments: arguments).map(storedFile))
+    }
+
+    public func readerForOneThread() throws -> any ImmediateFileReads {
+        try SQLiteThreadReader(path: database.path, recentFiles: recentFiles)
     }
 
     /// GRDB's `unsafeRead` run where it is called. A synchronous function, because from an async
@@ -130,15 +136,17 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     public func cursorNow(ofFileID id: String, tenant: String) throws -> ListCursor? {
-        try readOnCallingThread { db in
-            let row =
-                try Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, seq FROM files WHERE id = ? AND tenant = ?"), arguments: [id, tenant])
-                ?? Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT created_at, seq FROM file_tombstones WHERE id = ? AND tenant = ?"),
-                    arguments: [id, tenant]
-                )
-            return row.map { ListCursor(createdAt: $0[0], sequence: $0[1]) }  // created_at, seq
-        }
+        try readOnCallingThread { db in try Self.cursor(db, ofFileID: id, tenant: tenant) }
+    }
+
+    static func cursor(_ db: Database, ofFileID id: String, tenant: String) throws -> ListCursor? {
+        let row =
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, seq FROM files WHERE id = ? AND tenant = ?"), arguments: [id, tenant])
+            ?? Row.fetchOne(
+                db.cachedStatement(sql: "SELECT created_at, seq FROM file_tombstones WHERE id = ? AND tenant = ?"),
+                arguments: [id, tenant]
+            )
+        return row.map { ListCursor(createdAt: $0[0], sequence: $0[1]) }  // created_at, seq
     }
 
     public func delete(id: String, tenant: String, at now: Int64) async throws -> StoredFile? {
