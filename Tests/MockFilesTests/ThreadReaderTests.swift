@@ -1,11 +1,12 @@
 import Foundation
+import GRDB
 import NIOCore
 import NIOPosix
 import Testing
 
 @testable import MockFiles
 
-/// The reader an event loop keeps (`SQLiteThreadReader`) reads what the store reads, sees every
+/// The reader an event loop keeps (`SQLiteFileReads` over a connection of its own) reads what the store reads, sees every
 /// later commit, and never serves a deleted file from the recent rows they share.
 @Suite struct ThreadReaderTests {
     func file(_ id: String, createdAt: Int64, tenant: String = "shared") -> StoredFile {
@@ -21,7 +22,7 @@ import Testing
     @Test func itReadsWhatTheStoreReadsAndEveryLaterCommit() async throws {
         try await withStore { store in
             let reader = try store.readerForOneThread()
-            #expect(reader is SQLiteThreadReader)
+            #expect(reader is SQLiteFileReads<DatabaseQueue>)
             for index in 0..<5 { _ = try await store.insert(file("file-\(index)", createdAt: 1_700_000_000 + Int64(index))) }
             var query = FileListQuery(tenant: "shared", order: .desc, limit: 3, now: 1_700_000_100)
             #expect(try reader.listNow(query) == (try store.listNow(query)))
@@ -54,11 +55,11 @@ import Testing
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
             let loops = Array(group.makeIterator())
             let readers = EventLoopReaders(store: store)
-            let first = try #require(readers.reader(for: loops[0]) as? SQLiteThreadReader)
-            let again = try #require(readers.reader(for: loops[0]) as? SQLiteThreadReader)
-            let second = try #require(readers.reader(for: loops[1]) as? SQLiteThreadReader)
-            #expect(first.connection === again.connection)
-            #expect(first.connection !== second.connection)
+            let first = try #require(readers.reader(for: loops[0]) as? SQLiteFileReads<DatabaseQueue>)
+            let again = try #require(readers.reader(for: loops[0]) as? SQLiteFileReads<DatabaseQueue>)
+            let second = try #require(readers.reader(for: loops[1]) as? SQLiteFileReads<DatabaseQueue>)
+            #expect(first.reader === again.reader)
+            #expect(first.reader !== second.reader)
             try await group.shutdownGracefully()
         }
     }

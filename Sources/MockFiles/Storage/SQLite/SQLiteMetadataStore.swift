@@ -56,21 +56,18 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     // The read paths every GET takes are single statements, read on the calling thread without a
-    // transaction (`unsafeRead`): a statement sees one consistent snapshot by itself, and GRDB's
-    // async `read` would hop to the reader's queue and back (two thread wake-ups) and wrap it in
-    // SAVEPOINT and `PRAGMA query_only` statements. In a bare Hummingbird route the lookup cost
-    // ~300 µs of CPU that way, ~180 µs this way. The wait is short and never for a writer (WAL).
+    // transaction (`SQLiteFileReads`): GRDB's async `read` would hop to the reader's queue and
+    // back (two thread wake-ups) and wrap it in SAVEPOINT and `PRAGMA query_only` statements. In a
+    // bare Hummingbird route the lookup cost ~300 µs of CPU that way, ~180 µs this way.
     // Statements are cached: each reader connection prepares them once.
+    var immediateReads: SQLiteFileReads<DatabasePool> { SQLiteFileReads(reader: database, recentFiles: recentFiles) }
+
     public func file(id: String, tenant: String) async throws -> StoredFile? {
         try fileNow(id: id, tenant: tenant)
     }
 
     public func fileNow(id: String, tenant: String) throws -> StoredFile? {
-        try recentFiles.file(id: id, tenant: tenant, orRead: { try readOnCallingThread { db in try Self.file(db, id: id, tenant: tenant) } })
-    }
-
-    static func file(_ db: Database, id: String, tenant: String) throws -> StoredFile? {
-        try files(db.cachedStatement(sql: "SELECT \(columns) FROM files WHERE id = ? AND tenant = ?"), [id, tenant]).first
+        try immediateReads.fileNow(id: id, tenant: tenant)
     }
 
     public func list(_ query: FileListQuery) async throws -> [StoredFile] {
@@ -78,12 +75,7 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     public func listNow(_ query: FileListQuery) throws -> [StoredFile] {
-        try readOnCallingThread { db in try Self.list(db, query) }
-    }
-
-    static func list(_ db: Database, _ query: FileListQuery) throws -> [StoredFile] {
-        let (sql, arguments) = listSQL(query)
-        return try files(db.cachedStatement(sql: sql), arguments)
+        try immediateReads.listNow(query)
     }
 
     /// The files a statement selecting `columns` finds. Through a cursor, whose one row is read in
@@ -94,13 +86,7 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     public func readerForOneThread() throws -> any ImmediateFileReads {
-        try SQLiteThreadReader(path: database.path, recentFiles: recentFiles)
-    }
-
-    /// GRDB's `unsafeRead` run where it is called. A synchronous function, because from an async
-    /// one Swift would choose GRDB's async overload, which hops to the reader's queue.
-    func readOnCallingThread<T>(_ value: (Database) throws -> T) throws -> T {
-        try database.unsafeRead(value)
+        try immediateReads.readerForOneThread()
     }
 
     /// Keyset pagination on (created_at, seq): never OFFSET, never a lossy `created_at < x`.
@@ -129,24 +115,12 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
         return (sql, arguments)
     }
 
-    /// Two statements without a transaction are still right: a delete removes the row and writes
-    /// its tombstone in one commit, so the second statement finds what the first one missed.
     public func cursor(ofFileID id: String, tenant: String) async throws -> ListCursor? {
         try cursorNow(ofFileID: id, tenant: tenant)
     }
 
     public func cursorNow(ofFileID id: String, tenant: String) throws -> ListCursor? {
-        try readOnCallingThread { db in try Self.cursor(db, ofFileID: id, tenant: tenant) }
-    }
-
-    static func cursor(_ db: Database, ofFileID id: String, tenant: String) throws -> ListCursor? {
-        let row =
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, seq FROM files WHERE id = ? AND tenant = ?"), arguments: [id, tenant])
-            ?? Row.fetchOne(
-                db.cachedStatement(sql: "SELECT created_at, seq FROM file_tombstones WHERE id = ? AND tenant = ?"),
-                arguments: [id, tenant]
-            )
-        return row.map { ListCursor(createdAt: $0[0], sequence: $0[1]) }  // created_at, seq
+        try immediateReads.cursorNow(ofFileID: id, tenant: tenant)
     }
 
     public func delete(id: String, tenant: String, at now: Int64) async throws -> StoredFile? {
@@ -237,7 +211,8 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type"
 
     public func tenants(limit: Int) async throws -> [String] {
-        try readOnCallingThread { db in try String.fetchAll(db.cachedStatement(sql: TenantScan.tenantsSQL + " ?"), arguments: [limit]) }
+        try immediateReads.readOnCallingThread { db in try String.fetchAll(db.cachedStatement(sql: TenantScan.tenantsSQL + " ?"), arguments: [limit])
+        }
     }
 
     public func storedTotals() async throws -> [StoredTotals] {
@@ -249,7 +224,7 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     public func storedTotals(tenant: String) async throws -> [StoredTotals] {
-        try readOnCallingThread { db in
+        try immediateReads.readOnCallingThread { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT purpose, files, bytes FROM file_totals WHERE tenant = ? AND files > 0 ORDER BY purpose"),
                 arguments: [tenant]
