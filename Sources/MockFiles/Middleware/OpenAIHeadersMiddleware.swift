@@ -30,10 +30,13 @@ struct OpenAIHeadersMiddleware: RouterMiddleware {
     }
 
     /// `req_` and 32 random hex digits, as the real service's. Written into the string's own
-    /// storage: made for every request, the formatted version showed in profiles.
+    /// storage: made for every request, the formatted version showed in profiles. The 16 bytes
+    /// come from one `arc4random_buf` (one `getrandom` call on Linux); `SystemRandomNumberGenerator`
+    /// makes one call per 8 bytes, and each was 1.2 % of a cached `GET /v1/files/{id}`.
     static func makeRequestID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
+        var random: (high: UInt64, low: UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &random) { arc4random_buf($0.baseAddress!, $0.count) }
+        let (high, low) = random
         return String(unsafeUninitializedCapacity: 36) { buffer in
             for (offset, byte) in "req_".utf8.enumerated() { buffer[offset] = byte }
             for digit in 0..<32 {
