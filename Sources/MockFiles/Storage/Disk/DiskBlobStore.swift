@@ -1,5 +1,7 @@
+import CDispatch  // Glibc's `struct stat` fields are declared in its module (MemberImportVisibility)
 import CWriteback
 import Foundation
+import Glibc
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOFileSystem
@@ -113,9 +115,12 @@ public struct DiskBlobStore: BlobStore {
         (try? FileManager.default.contentsOfDirectory(atPath: directory.string)) ?? []
     }
 
+    /// One `stat` call. The start-up sweep asks this of every blob, and FileManager's
+    /// `attributesOfItem` also looks up the owner's and the group's names for each.
     static func modificationTime(of path: FilePath) -> Double? {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path.string)
-        return (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970
+        var status = stat()
+        guard stat(path.string, &status) == 0 else { return nil }
+        return Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1_000_000_000
     }
 
     /// The shard directory for `id`, created if needed, its entry in `blobs/` durable: a row must
