@@ -207,6 +207,11 @@ import Testing
         #expect(Set(ids).count == ids.count)
         let digits = Set(ids.joined().dropFirst(4).filter(\.isHexDigit))
         #expect(digits.count == 16, "every hex digit shows up: \(digits.sorted())")
+        // All 16 random bytes are used: a digit that never changes would still leave the ids unique.
+        for position in 4..<36 {
+            let seen = Set(ids.map { Array($0.utf8)[position] })
+            #expect(seen.count > 1, "digit \(position - 4) is always \(seen)")
+        }
     }
 
     @Test(arguments: [

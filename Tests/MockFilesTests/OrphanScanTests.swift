@@ -57,6 +57,22 @@ import Testing
         }
     }
 
+    /// The disk store reads each blob's age with one `stat`: a blob last written at a known
+    /// instant is older than a cutoff a tenth of a second after it, and not one before it.
+    @Test func theDiskStoreReadsABlobsModificationTime() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        let id = "file-aged000000000000000001"
+        try await Self.commit("aged", as: id, in: server.service.blobs)
+        let written = 1_700_000_000.5
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSince1970: written)],
+            ofItemAtPath: server.directory + "/blobs/01/" + id
+        )
+        #expect(try await server.service.blobs.blobIDs(modifiedBefore: written + 0.1) == [id])
+        #expect(try await server.service.blobs.blobIDs(modifiedBefore: written - 0.1).isEmpty)
+    }
+
     static func makeFile(_ server: MockFilesServer) async throws -> StoredFile {
         let blob = try await server.fileService.blobs.makeWriter()
         try await blob.write(ByteBuffer(string: "keep me"))

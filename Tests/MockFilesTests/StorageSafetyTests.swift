@@ -57,24 +57,6 @@ import Testing
         #expect(store.durableShardNames == ["01"])
     }
 
-    /// The orphan sweep's age test reads each blob's modification time with one `stat`: a blob
-    /// last written at a known instant is older than a cutoff just after it, not one just before.
-    @Test func theDiskStoreReadsABlobsModificationTime() async throws {
-        let server = try TestServer()
-        defer { server.remove() }
-        try await server.service.blobs.withNewBlob { blob in
-            try await blob.write(ByteBuffer(string: "aged"))
-            try await blob.commit(as: "file-aged000000000000000001")
-        }
-        let written = 1_700_000_000.5
-        try FileManager.default.setAttributes(
-            [.modificationDate: Date(timeIntervalSince1970: written)],
-            ofItemAtPath: server.directory + "/blobs/01/file-aged000000000000000001"
-        )
-        #expect(try await server.service.blobs.blobIDs(modifiedBefore: written + 0.1) == ["file-aged000000000000000001"])
-        #expect(try await server.service.blobs.blobIDs(modifiedBefore: written - 0.1).isEmpty)
-    }
-
     /// A reset must not run between a create's blob commit and its row insert: the reset would
     /// take the blob and the row would arrive after it, pointing at nothing. The insert is held at
     /// that moment (a gate around the real store) while a reset is started.

@@ -8,7 +8,7 @@ enum JSONText {
     static func writeString(_ string: String, to buffer: inout ByteBuffer) {
         var string = string
         string.withUTF8 { bytes in
-            if !bytes.contains(where: needsEscape) {
+            guard let firstEscape = bytes.firstIndex(where: needsEscape) else {
                 // Nearly every string: the quotes and the bytes in one write, not three (a list
                 // page writes five strings per file, and each write checks the buffer's room).
                 buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count + 2) { target in
@@ -21,7 +21,7 @@ enum JSONText {
             }
             buffer.writeInteger(UInt8(ascii: "\""))
             var runStart = 0
-            for index in bytes.indices where needsEscape(bytes[index]) {
+            for index in firstEscape..<bytes.endIndex where needsEscape(bytes[index]) {
                 buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[runStart..<index]))
                 writeEscape(bytes[index], to: &buffer)
                 runStart = index + 1
