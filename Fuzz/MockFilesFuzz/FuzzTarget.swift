@@ -11,12 +11,13 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let selector = bytes.first else { return 0 }
     let input = Array(bytes.dropFirst())
-    switch selector % 5 {
+    switch selector % 6 {
     case 0: fuzzMultipart(input)
     case 1: fuzzRange(input)
     case 2: fuzzContentDisposition(input)
     case 3: fuzzJSONUploadFields(input)
-    default: fuzzListAndExpiryParameters(input)
+    case 4: fuzzListAndExpiryParameters(input)
+    default: fuzzSnapshot(input)
     }
     return 0
 }

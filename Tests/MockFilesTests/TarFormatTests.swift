@@ -71,6 +71,41 @@ import Testing
         #expect(try TarHeader.decode(block) == TarHeader(name: "hello.txt", size: 5, modificationTime: 1_700_000_000))
     }
 
+    /// A header whose checksum is made right after `edit` changed its bytes.
+    static func resealed(_ header: TarHeader, _ edit: (inout [UInt8]) -> Void) throws -> [UInt8] {
+        var block = try header.encoded()
+        edit(&block)
+        block.replaceSubrange(148..<156, with: [UInt8](repeating: 0x20, count: 8))
+        let sum = block.reduce(0) { $0 + Int($1) }
+        block.replaceSubrange(148..<155, with: Array((sixOctalDigits(sum) + "\0").utf8))
+        return block
+    }
+
+    /// Base-256 sizes that do not fit a non-negative Int64 (the low 64 bits all set read as -1
+    /// once, and trapped the reader) are refused as a bad size, in the header and in the stream.
+    @Test(arguments: [
+        [0x80, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8),
+        [0x80, 0, 0, 1] + [UInt8](repeating: 0, count: 8),
+        [0x80, 0, 0, 0, 0x80] + [UInt8](repeating: 0, count: 7),
+        [0x80, 0xFF, 0xFF, 0xFF] + [UInt8](repeating: 0xFF, count: 8),
+    ])
+    func baseTwoFiftySixSizesPastInt64AreRefused(sizeField: [UInt8]) throws {
+        let block = try Self.resealed(TarHeader(name: "blobs/file-a", size: 1)) { $0.replaceSubrange(124..<136, with: sizeField) }
+        #expect(throws: TarHeader.Problem.badField("size")) { try TarHeader.decode(block) }
+        #expect(throws: TarHeader.Problem.badField("size")) { try Self.read(block + [UInt8](repeating: 0, count: 2048), chunk: 700) }
+    }
+
+    /// The largest size base-256 can carry in an Int64 still reads (and then waits for its bytes).
+    @Test func theLargestBaseTwoFiftySixSizeReads() throws {
+        let block = try Self.resealed(TarHeader(name: "blobs/file-a", size: 1)) {
+            $0.replaceSubrange(124..<136, with: [0x80, 0, 0, 0, 0x7F] + [UInt8](repeating: 0xFF, count: 7))
+        }
+        #expect(try TarHeader.decode(block)?.size == Int64.max)
+        var reader = TarReader()
+        _ = try reader.feed(ByteBuffer(bytes: block + [1, 2, 3]))
+        #expect(throws: TarReader.ReadError.truncated) { try reader.finish() }
+    }
+
     static func sixOctalDigits(_ value: Int) -> String {
         let digits = String(value, radix: 8)
         return String(repeating: "0", count: max(0, 6 - digits.count)) + digits

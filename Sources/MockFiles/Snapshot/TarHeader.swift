@@ -78,8 +78,12 @@ struct TarHeader: Equatable {
         guard !nameBytes.isEmpty, let name = String(validating: nameBytes, as: UTF8.self) else { throw Problem.badField("name") }
         let size: Int64
         if bytes[124] & 0x80 != 0 {
-            guard bytes[124] == 0x80, bytes[125] & 0x80 == 0 else { throw Problem.badField("size") }
-            size = bytes[125..<136].reduce(0) { $0 << 8 | Int64($1) }
+            // Eleven bytes of base-256 could hold 88 bits; a size is an Int64 that is not negative,
+            // so only the low 63 may be set (otherwise the shifts below would wrap to a negative size).
+            guard bytes[124] == 0x80, bytes[125..<128].allSatisfy({ $0 == 0 }), bytes[128] & 0x80 == 0 else {
+                throw Problem.badField("size")
+            }
+            size = bytes[128..<136].reduce(0) { $0 << 8 | Int64($1) }
         } else {
             size = try octal(bytes[124..<136], field: "size")
         }

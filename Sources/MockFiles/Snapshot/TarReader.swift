@@ -45,6 +45,9 @@ struct TarReader {
                     events.append(.end)
                     continue
                 }
+                // `TarHeader.decode` never reads a negative size; kept as a check because a
+                // negative count would trap in `readSlice` below.
+                guard header.size >= 0 else { throw TarHeader.Problem.badField("size") }
                 events.append(.entry(header))
                 if header.size == 0 {
                     events.append(.entryEnd)
