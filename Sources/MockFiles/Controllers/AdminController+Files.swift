@@ -11,6 +11,10 @@ extension AdminController {
         query.tenant = parameters["tenant"]
         query.purpose = parameters["purpose"]
         query.filenamePattern = parameters["filename"]
+        // The stores match it in SQL (SQLite refuses a GLOB past 50,000 bytes, with a 500 before this cap).
+        if let pattern = query.filenamePattern, pattern.utf8.count > WildcardPattern.maxBytes {
+            throw APIError.invalid("Invalid value for 'filename': a pattern of at most \(WildcardPattern.maxBytes) bytes.", param: "filename")
+        }
         if let sha256 = parameters["sha256"] {
             guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
                 throw APIError.invalid("Invalid value for 'sha256': 64 lower-case hexadecimal digits.", param: "sha256")

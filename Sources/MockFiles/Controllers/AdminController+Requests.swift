@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOPosix
 
 /// `GET /admin/requests` and `POST /admin/verify`: what the request log says happened.
 extension AdminController {
@@ -13,7 +14,7 @@ extension AdminController {
             throw APIError.invalid("Invalid value for 'order': 'asc' or 'desc'.", param: "order")
         }
         let journal = try await controls.requestJournal()
-        let page = journal.page(filter, limit: limit, after: after, ascending: order == "asc")
+        let page = try await Self.offloaded { journal.page(filter, limit: limit, after: after, ascending: order == "asc") }
         struct Page: Encodable {
             var object = "list"
             var data: [RequestLogEntry]
@@ -35,12 +36,12 @@ extension AdminController {
     func verify(_ request: Request, context: AppRequestContext) async throws -> Response {
         let expectation = try RequestExpectation(json: try await JSONBody.read(request))
         let journal = try await controls.requestJournal()
-        let matches = journal.entries.filter(expectation.filter.matches)
+        let matches = try await Self.offloaded { journal.entries.filter(expectation.filter.matches) }
         guard !expectation.holds(forMatched: matches.count) else {
             return try JSONResponse.make(VerificationPassed(matched: matches.count, dropped: journal.dropped))
         }
         let tooFew = matches.count < expectation.atLeast
-        let nearMisses = tooFew ? journal.nearMisses(expectation.filter, limit: 5) : []
+        let nearMisses = tooFew ? try await Self.offloaded { journal.nearMisses(expectation.filter, limit: 5) } : []
         var message = "Expected \(expectation.wording) request(s) matching \(expectation.filter.summary), found \(matches.count)."
         if let closest = nearMisses.first {
             message +=
@@ -117,5 +118,14 @@ struct VerificationFailed: Encodable {
     enum CodingKeys: String, CodingKey {
         case error, matched, matches, dropped
         case nearMisses = "near_misses"
+    }
+}
+
+extension AdminController {
+    /// Runs a scan of the whole request log on NIO's thread pool for blocking work: the log holds
+    /// thousands of client-chosen paths, and a scan must not hold one of the few threads that
+    /// answer requests (`/health` among them).
+    static func offloaded<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async throws -> Result {
+        try await NIOThreadPool.singleton.runIfActive(work)
     }
 }

@@ -22,7 +22,7 @@ extension DashboardController {
         } catch let error as APIError {
             values["error"] = error.message
         }
-        return views.page("requests", values, keys: keys)
+        return page("requests", values, for: request)
     }
 
     /// Entries newer than `after`, oldest first, as `{seq, summary, detail, failed}` for the script.

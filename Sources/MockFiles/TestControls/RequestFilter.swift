@@ -36,7 +36,7 @@ public struct RequestFilter: Sendable, Equatable {
     public func failures(_ entry: RequestLogEntry) -> [String] {
         var failed: [String] = []
         if let method, method.uppercased() != entry.method { failed.append("method") }
-        if let path, !FaultRule.glob(path, matches: entry.path) { failed.append("path") }
+        if let path, !WildcardPattern(path).matches(entry.path) { failed.append("path") }
         if let status, !status.matches(entry.status) { failed.append("status") }
         if let tenant, !Self.sameBytes(tenant, entry.tenant) { failed.append("tenant") }
         if let apiKeyHint, !Self.sameBytes(apiKeyHint, entry.apiKeyHint) { failed.append("api_key_hint") }
@@ -62,6 +62,9 @@ extension RequestFilter {
         self.init()
         method = parameters["method"]
         path = parameters["path"]
+        if let path, path.utf8.count > WildcardPattern.maxBytes {
+            throw APIError.invalid("Invalid value for 'path': a pattern of at most \(WildcardPattern.maxBytes) bytes.", param: "path")
+        }
         if let raw = parameters["status"] { status = try Self.statusCriterion(raw) }
         tenant = parameters["tenant"]
         apiKeyHint = parameters["api_key_hint"]
