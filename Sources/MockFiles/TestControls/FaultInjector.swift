@@ -22,6 +22,8 @@ public final class FaultInjector: Sendable {
 
     public var rules: [FaultRule] { state.withLockedValue { $0.rules } }
 
+    public var count: Int { state.withLockedValue { $0.rules.count } }
+
     /// No rule in force: a request needs no check.
     public var isEmpty: Bool { state.withLockedValue { $0.rules.isEmpty } }
 
