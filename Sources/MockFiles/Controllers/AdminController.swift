@@ -74,13 +74,7 @@ struct AdminController {
         let now = try Self.clockNumber(body.fields["now"], param: "now", expected: "Unix seconds")
         let advance = try Self.clockNumber(body.fields["advance_seconds"], param: "advance_seconds", expected: "a number")
         // Checked before anything moves, so a refused change leaves the clock as it was.
-        let target = (now ?? files.clock.now) + (advance ?? 0)
-        guard Self.clockRange.contains(target) else {
-            throw APIError.invalid(
-                "The clock must stay between 0 and \(Int64(Self.clockRange.upperBound)) Unix seconds (got \(target)).",
-                param: advance == nil ? "now" : "advance_seconds"
-            )
-        }
+        try ServiceClock.check((now ?? files.clock.now) + (advance ?? 0), param: advance == nil ? "now" : "advance_seconds")
         try await controls.changeClock { clock in
             if frozen as? Bool == true { clock.freeze() }
             if let now { clock.set(to: now) }
@@ -88,9 +82,6 @@ struct AdminController {
             if frozen as? Bool == false { clock.unfreeze() }
         }
     }
-
-    /// 1970 to the end of year 9999: every timestamp the API shows stays a valid Int64 and date.
-    static let clockRange = 0.0...253_402_300_799.0
 
     static func clockNumber(_ raw: Any?, param: String, expected: String) throws -> Double? {
         guard let raw else { return nil }
@@ -102,7 +93,7 @@ struct AdminController {
 
     func clockAnswer() throws -> Response {
         let now = files.clock.now
-        return try Self.json(["now": Int64(now.rounded(.down)), "now_exact": now, "frozen": files.clock.isFrozen])
+        return try Self.json(["now": ServiceClock.wholeSeconds(now), "now_exact": now, "frozen": files.clock.isFrozen])
     }
 
     /// Runs the expiry sweep now (e.g. after moving the clock) instead of waiting for the interval.

@@ -20,18 +20,7 @@ struct UploadsController {
         let rawPurpose = try body.requiredString("purpose")
         guard let purpose = Purpose(rawValue: rawPurpose), purpose.isCreatable else { throw Purpose.notCreatable(rawPurpose) }
         let bytes = try body.requiredInteger("bytes")
-        guard bytes >= 0 else { throw APIError.invalid("Invalid value for 'bytes': \(bytes). It must not be negative.", param: "bytes") }
-        guard bytes <= service.settings.maxUploadBytes else { throw APIError.fileTooLarge }
         let mimeType = try body.requiredString("mime_type")
-        guard purpose.accepts(mimeType: mimeType) else {
-            throw APIError.invalid(
-                "Invalid value for 'mime_type': '\(mimeType)' is not a supported MIME type for purpose '\(purpose.rawValue)'.",
-                param: "mime_type"
-            )
-        }
-        if (purpose == .batch || purpose == .fineTune) && !filename.lowercased().hasSuffix(".jsonl") {
-            throw APIError.invalid("Invalid filename for purpose '\(purpose.rawValue)': it must end in .jsonl.", param: "filename")
-        }
         let expiry = try body.optionalObject("expires_after")
         try expiry?.requireOnly(["anchor", "seconds"])
         let lifetime = try ExpiryPolicy.lifetime(
@@ -40,10 +29,14 @@ struct UploadsController {
             purpose: purpose,
             paramStyle: .json
         )
-        let upload = try await service.create(
-            .init(filename: filename, purpose: purpose, bytes: bytes, mimeType: mimeType, fileLifetimeSeconds: lifetime),
-            tenant: tenant
+        let creation = try service.validatedCreateRequest(
+            filename: filename,
+            purpose: purpose,
+            bytes: bytes,
+            mimeType: mimeType,
+            fileLifetimeSeconds: lifetime
         )
+        let upload = try await service.create(creation, tenant: tenant)
         context.annotations.objectID = upload.id
         return try JSONResponse.make(UploadObject(upload, status: upload.visibleStatus(at: service.files.clock.seconds)))
     }

@@ -31,14 +31,20 @@ public struct ExpiryPolicy: Sendable {
             guard let value = Int64(seconds.trimmingCharacters(in: .whitespaces)) else {
                 throw .invalid("Invalid value for '\(secondsParam)': expected an integer, got '\(seconds)'.", param: secondsParam)
             }
-            guard (minimumSeconds...maximumSeconds).contains(value) else {
-                throw .invalid(
-                    "Invalid value for '\(secondsParam)': \(value). It must be between \(minimumSeconds) (1 hour) and \(maximumSeconds) (30 days).",
-                    param: secondsParam
-                )
-            }
-            return value
+            return try checked(seconds: value, param: secondsParam)
         }
+    }
+
+    /// A lifetime in seconds must lie in 3600…2592000: the check of the API's field, and of a
+    /// lifetime a snapshot carries.
+    public static func checked(seconds value: Int64, param: String) throws(APIError) -> Int64 {
+        guard (minimumSeconds...maximumSeconds).contains(value) else {
+            throw .invalid(
+                "Invalid value for '\(param)': \(value). It must be between \(minimumSeconds) (1 hour) and \(maximumSeconds) (30 days).",
+                param: param
+            )
+        }
+        return value
     }
 
     public enum ParamStyle: Sendable {

@@ -124,9 +124,9 @@ public struct FileService: Sendable {
             filename: filename,
             bytes: bytes,
             createdAt: now,
-            expiresAt: lifetime.map { now + $0 },
+            expiresAt: lifetime.map { now.saturatingAdd($0) },
             processedAtMilliseconds: settings.processingDelaySeconds > 0
-                ? Int64(((clock.now + settings.processingDelaySeconds) * 1000).rounded(.up)) : nil
+                ? Int64(saturating: ((clock.now + settings.processingDelaySeconds) * 1000).rounded(.up)) : nil
         )
     }
 

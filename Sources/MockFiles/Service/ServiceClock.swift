@@ -23,8 +23,33 @@ public final class ServiceClock: Sendable {
         state.withLockedValue { state in state.frozenAt ?? (systemNow() + state.offset) }
     }
 
-    /// Current time in whole Unix seconds, the resolution of every API timestamp.
-    public var seconds: Int64 { Int64(now.rounded(.down)) }
+    /// Current time in whole Unix seconds, the resolution of every API timestamp. Every way to set
+    /// the clock checks `validRange`; the clamp only keeps a conversion from trapping should a
+    /// value ever slip past (a hand-edited database row).
+    public var seconds: Int64 { Self.wholeSeconds(now) }
+
+    /// 1970 to the end of year 9999: every timestamp the API shows stays a valid Int64 and date,
+    /// and milliseconds of it stay exact in a Double.
+    public static let validRange = 0.0...253_402_300_799.0
+
+    /// Refuses a time outside `validRange`: the one check of `POST /admin/clock`, the dashboard's
+    /// clock form and a snapshot's clock. `param` names the field in the 400.
+    public static func check(_ target: Double, param: String?) throws(APIError) {
+        guard target.isFinite, validRange.contains(target) else {
+            throw .invalid("The clock must stay between 0 and \(Int64(validRange.upperBound)) Unix seconds (got \(target)).", param: param)
+        }
+    }
+
+    /// A setting made elsewhere (a snapshot, another instance) checked as if it were set now.
+    public func check(offset: Double, frozenAt: Double?) throws(APIError) {
+        guard offset.isFinite else { throw .invalid("The clock offset must be a finite number (got \(offset)).", param: "clock_offset") }
+        try Self.check(frozenAt ?? (systemNow() + offset), param: frozenAt == nil ? "clock_offset" : "clock_frozen_at")
+    }
+
+    static func wholeSeconds(_ time: Double) -> Int64 {
+        guard time.isFinite else { return 0 }
+        return Int64(min(max(time, validRange.lowerBound), validRange.upperBound).rounded(.down))
+    }
 
     /// Moves the clock forward (or backward, with a negative amount).
     public func advance(by seconds: Double) {

@@ -10,14 +10,15 @@ import NIOFileSystem
 /// are removed before the answer.
 struct SnapshotImporter {
     let files: FileService
-    let uploads: any UploadStore
+    let uploadService: UploadService
+    var uploads: any UploadStore { uploadService.store }
     let controls: TestControls
     let limits: SnapshotStager.Limits
 
     /// Blobs may be as large as anything the server itself accepts.
     init(files: FileService, uploads: UploadService, controls: TestControls) {
         self.files = files
-        self.uploads = uploads.store
+        self.uploadService = uploads
         self.controls = controls
         limits = SnapshotStager.Limits(maxBlobBytes: max(uploads.settings.maxUploadBytes, files.settings.maxFileBytes))
     }
@@ -25,7 +26,7 @@ struct SnapshotImporter {
     /// Reads the archive from `chunks` and swaps it in; returns its counts.
     func importSnapshot<Chunks: AsyncSequence>(from chunks: Chunks) async throws -> SnapshotTrailer where Chunks.Element == ByteBuffer {
         let resetsBefore = files.resetBarrier.resetsBegun
-        var stager = SnapshotStager(blobs: files.blobs, limits: limits, token: IDGenerator().randomString(length: 8))
+        var stager = SnapshotStager(uploads: uploadService, limits: limits, token: IDGenerator().randomString(length: 8))
         do {
             for try await chunk in chunks { try await stager.feed(chunk) }
             try stager.finish()
@@ -98,6 +99,8 @@ extension MockFilesServer {
     /// Writes the state as an archive, chunk by chunk (`mockfiles snapshot export`).
     @discardableResult
     public func exportSnapshot(to write: (ByteBuffer) async throws -> Void) async throws -> (files: Int, uploads: Int, parts: Int) {
+        // Offline, nothing has taken up the directory's clock and rules yet.
+        try await controls.loadSavedControls()
         let counts = try await SnapshotExporter(files: fileService, uploads: uploadService.store, controls: controls).export(to: write)
         return (counts.files, counts.uploads, counts.parts)
     }

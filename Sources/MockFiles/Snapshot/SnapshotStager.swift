@@ -23,6 +23,8 @@ struct SnapshotStager {
 
     let blobs: any BlobStore
     let limits: Limits
+    /// Whose rules an Upload record is checked with, and whose clock a snapshot's clock setting.
+    let uploads: UploadService
     /// Prefix of every staging id of this import, so two imports never share one.
     let stagingPrefix: String
 
@@ -47,8 +49,9 @@ struct SnapshotStager {
         case record(name: String, data: ByteBuffer)
     }
 
-    init(blobs: any BlobStore, limits: Limits, token: String) {
-        self.blobs = blobs
+    init(uploads: UploadService, limits: Limits, token: String) {
+        self.blobs = uploads.files.blobs
+        self.uploads = uploads
         self.limits = limits
         self.stagingPrefix = "snap\(token)_"
     }
@@ -168,8 +171,11 @@ struct SnapshotStager {
                     "format \(decoded.format) version \(decoded.version); this server reads mockfiles-snapshot version \(SnapshotHeader.currentVersion)"
                 )
             }
-            guard decoded.clockOffset.isFinite, decoded.clockFrozenAt?.isFinite ?? true else {
-                throw SnapshotImportError.entry(name, "the clock must be finite numbers")
+            try Self.checked(name) { () throws(APIError) in
+                try uploads.files.clock.check(offset: decoded.clockOffset, frozenAt: decoded.clockFrozenAt)
+                guard decoded.faultRules.count <= FaultRule.maxRules else {
+                    throw APIError.invalid("\(decoded.faultRules.count) fault rules; at most \(FaultRule.maxRules) may be in force", param: "fault_rules")
+                }
             }
             header = decoded
         } else if name == SnapshotTrailer.entryName {
@@ -186,16 +192,14 @@ struct SnapshotStager {
         } else if name.hasPrefix("files/") {
             let record: SnapshotFileRecord = try Self.decode(data, name: name)
             guard name == "files/\(record.id).json" else { throw SnapshotImportError.entry(name, "its id is \(record.id)") }
-            guard Purpose(rawValue: record.purpose) != nil else { throw SnapshotImportError.entry(name, "unknown purpose '\(record.purpose)'") }
-            guard !record.tenant.isEmpty else { throw SnapshotImportError.entry(name, "the tenant is empty") }
+            try Self.checked(name) { () throws(APIError) in try record.validate(limits: limits) }
             try claim("blobs/\(record.id)", bytes: record.bytes, sha256: record.sha256, id: record.id, for: name)
             contents.files.append(record.storedFile)
         } else {
             let record: SnapshotUploadRecord = try Self.decode(data, name: name)
             guard name == "uploads/\(record.id).json" else { throw SnapshotImportError.entry(name, "its id is \(record.id)") }
             guard !seenIDs.contains(record.id) else { throw SnapshotImportError.entry(name, "\(record.id) appears twice") }
-            guard Purpose(rawValue: record.purpose) != nil else { throw SnapshotImportError.entry(name, "unknown purpose '\(record.purpose)'") }
-            guard !record.tenant.isEmpty else { throw SnapshotImportError.entry(name, "the tenant is empty") }
+            try Self.checked(name) { () throws(APIError) in try record.validate(uploads: uploads) }
             seenIDs.insert(record.id)
             for part in record.parts {
                 try claim("parts/\(part.id)", bytes: part.bytes, sha256: part.sha256, id: part.id, for: name)
@@ -216,6 +220,15 @@ struct SnapshotStager {
         }
         seenIDs.insert(id)
         moves.append(BlobMove(from: blob.stagingID, to: id, size: bytes))
+    }
+
+    /// Runs a record's checks; a refusal names the entry.
+    static func checked(_ name: String, _ check: () throws(APIError) -> Void) throws {
+        do {
+            try check()
+        } catch {
+            throw SnapshotImportError.entry(name, error.message)
+        }
     }
 
     /// The id in `<prefix><id><suffix>` when it is server-shaped (it will name a blob).
