@@ -11,6 +11,8 @@ public struct StorageBackends: Sendable {
     public var leases: any LeaseStore
     /// The clock, fault rules and request log several instances share; nil when alone.
     public var sharedControls: (any SharedControlStore)?
+    /// Where a server alone keeps its clock and fault rules; nil when they are shared (or kept nowhere).
+    public var savedControls: (any SavedControlStore)?
     /// Clients the stores need running (a PostgreSQL pool): the first services of the server's
     /// group, so that on shutdown they stop after the HTTP server has drained.
     public var services: [any Service]
@@ -22,6 +24,7 @@ public struct StorageBackends: Sendable {
         blobs: any BlobStore,
         leases: any LeaseStore = LocalLeases(),
         sharedControls: (any SharedControlStore)? = nil,
+        savedControls: (any SavedControlStore)? = nil,
         services: [any Service] = [],
         isShared: Bool = false
     ) {
@@ -29,6 +32,7 @@ public struct StorageBackends: Sendable {
         self.blobs = blobs
         self.leases = leases
         self.sharedControls = sharedControls
+        self.savedControls = sharedControls == nil ? savedControls ?? (metadata as? any SavedControlStore) : nil
         self.services = services
         self.isShared = isShared
     }

@@ -18,7 +18,7 @@ extension TestControls {
     public func changeClock(_ change: (ServiceClock) -> Void) async throws {
         try await synchronize()
         change(files.clock)
-        guard let shared else { return }
+        guard let shared else { return try await save() }
         let setting = files.clock.setting
         try await shared.saveClock(offset: setting.offset, frozenAt: setting.frozenAt)
     }
@@ -28,7 +28,11 @@ extension TestControls {
     public func fireFault(method: String, path: String, apiKey: String?) async throws -> FaultRule? {
         try await synchronize()
         guard let rule = faults.fire(method: method, path: path, apiKey: apiKey) else { return nil }
-        guard let shared else { return rule }
+        guard let shared else {
+            // A rule with a count keeps its count across a restart; an unlimited one has none to keep.
+            if rule.remaining != nil { try await save() }
+            return rule
+        }
         return try await shared.recordFiring(ofRule: rule.id)
     }
 
@@ -38,7 +42,21 @@ extension TestControls {
     }
 
     public func addFault(_ make: (String) throws -> FaultRule) async throws -> FaultRule {
-        guard let shared else { return try faults.add(make) }
+        try await synchronize()
+        // Instances adding at the same moment may each pass this check once: the bound stays
+        // `maxRules` plus the number of instances.
+        guard faults.count < FaultRule.maxRules else {
+            throw APIError.invalid(
+                "There are already \(FaultRule.maxRules) fault rules; remove some (DELETE /admin/faults) before adding more.",
+                param: nil,
+                code: "too_many_fault_rules"
+            )
+        }
+        guard let shared else {
+            let rule = try faults.add(make)
+            try await save()
+            return rule
+        }
         // Validated before the database is touched: a refused rule is a 400, not a rolled-back write.
         let rule = try await shared.insertFaultRule(try make("fault_new"))
         try await synchronize()
@@ -46,22 +64,30 @@ extension TestControls {
     }
 
     public func removeFault(id: String) async throws -> Bool {
-        guard let shared else { return faults.remove(id: id) }
+        guard let shared else {
+            let removed = faults.remove(id: id)
+            try await save()
+            return removed
+        }
         defer { faults.remove(id: id) }
         return try await shared.deleteFaultRule(id: id)
     }
 
     public func removeAllFaults() async throws -> Int {
-        guard let shared else { return faults.removeAll() }
+        guard let shared else {
+            let removed = faults.removeAll()
+            try await save()
+            return removed
+        }
         faults.removeAll()
         return try await shared.deleteAllFaultRules()
     }
 
-    /// Sets the clock and the rules as a snapshot saved them.
+    /// Sets the clock and the rules as a snapshot saved them (checked by the snapshot's reader).
     public func restore(clockOffset: Double, clockFrozenAt: Double?, faultRules: [FaultRule]) async throws {
         files.clock.apply(offset: clockOffset, frozenAt: clockFrozenAt)
         faults.restore(faultRules)
-        guard let shared else { return }
+        guard let shared else { return try await save() }
         try await shared.saveClock(offset: clockOffset, frozenAt: clockFrozenAt)
         try await shared.replaceFaultRules(with: faultRules)
     }
@@ -96,5 +122,23 @@ extension TestControls {
     public func clearRequests() async throws -> Int {
         guard let shared else { return requestLog.clear() }
         return try await shared.clearRequests()
+    }
+}
+
+/// Alone, the clock and rules are written to the database on every change (`SavedControlStore`)
+/// and taken up again when a server starts on the same data directory.
+extension TestControls {
+    /// Takes up what the data directory holds (start-up, and before an offline export).
+    public func loadSavedControls() async throws {
+        guard let saved, let controls = try await saved.savedControls() else { return }
+        try files.clock.check(offset: controls.clockOffset, frozenAt: controls.clockFrozenAt)
+        files.clock.apply(offset: controls.clockOffset, frozenAt: controls.clockFrozenAt)
+        faults.restore(controls.faultRules)
+    }
+
+    private func save() async throws {
+        guard let saved else { return }
+        let setting = files.clock.setting
+        try await saved.saveControls(SavedControls(clockOffset: setting.offset, clockFrozenAt: setting.frozenAt, faultRules: faults.rules))
     }
 }

@@ -17,6 +17,8 @@ public struct TestControls: Sendable {
     let uploads: UploadService
     let resolver: TenantResolver
     let shared: (any SharedControlStore)?
+    /// Alone, where the clock and rules are kept across restarts (nil: in memory only).
+    let saved: (any SavedControlStore)?
     /// The generation of the shared controls this instance's copy reflects.
     let syncedGeneration = NIOLockedValueBox<Int64>(-1)
 
@@ -26,7 +28,8 @@ public struct TestControls: Sendable {
         resolver: TenantResolver,
         fixtures: FixtureManifest?,
         requestLogCapacity: Int,
-        shared: (any SharedControlStore)? = nil
+        shared: (any SharedControlStore)? = nil,
+        saved: (any SavedControlStore)? = nil
     ) {
         self.files = files
         self.uploads = uploads
@@ -34,6 +37,7 @@ public struct TestControls: Sendable {
         self.fixtures = fixtures
         self.requestLog = RequestLog(capacity: requestLogCapacity)
         self.shared = shared
+        self.saved = shared == nil ? saved : nil
     }
 
     /// Loads every fixture whose id is not stored yet; returns how many were loaded.

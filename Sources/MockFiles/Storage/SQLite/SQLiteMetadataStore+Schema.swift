@@ -82,6 +82,19 @@ extension SQLiteMetadataStore {
                     """
             )
         }
+        migrator.registerMigration("v5-controls") { db in
+            // The clock and fault rules of a server alone, so the data directory holds them too.
+            try db.execute(
+                sql: """
+                    CREATE TABLE controls (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        clock_offset REAL NOT NULL,
+                        clock_frozen_at REAL,
+                        fault_rules TEXT NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }
