@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import Mustache
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -240,21 +242,219 @@ import Testing
         try await server.test { client in
             let (status, _, headers) = try await Self.page(client, "/ui/files")
             #expect(status == .seeOther && headers[.location] == "/ui/login")
-            let (_, login, _) = try await Self.page(client, "/ui/login")
-            let csrf = try Self.csrf(in: login)
-            let (wrong, _, noCookie) = try await Self.form(client, "/ui/login", ["token": "guess", "csrf": csrf])
+            let (wrong, _, noCookie) = try await Self.form(client, "/ui/login", ["token": "guess"])
             #expect(wrong == .unauthorized && noCookie[.setCookie] == nil)
-            let (right, _, signedIn) = try await Self.form(client, "/ui/login", ["token": "s3cret-token", "csrf": csrf])
+            let (right, _, signedIn) = try await Self.form(client, "/ui/login", ["token": "s3cret-token"])
             let cookie = try #require(signedIn[.setCookie])
             #expect(right == .seeOther && cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Strict"))
-            #expect(!cookie.contains("s3cret-token"), "the cookie is no copy of the token")
+            #expect(cookie.contains("Path=/ui") && !cookie.contains("s3cret-token"), "the cookie is no copy of the token")
             let session = String(cookie.prefix { $0 != ";" })
+            #expect(session.count == "mockfiles_session=".count + 64, "256 random bits")
+            #expect(try await Self.signIn(client, token: "s3cret-token").cookie != session, "every sign-in a session of its own")
             #expect(try await Self.page(client, "/ui/files", headers: [.cookie: session]).0 == .ok)
             #expect(try await Self.page(client, "/ui/files", headers: [.authorization: "Bearer s3cret-token"]).0 == .ok)
             #expect(try await Self.page(client, "/ui/files", headers: [.cookie: "mockfiles_session=forged"]).0 == .seeOther)
-            let (write, _, _) = try await Self.form(client, "/ui/sweep", ["csrf": csrf])
+            let (write, _, _) = try await Self.form(client, "/ui/sweep", ["csrf": "0"])
             #expect(write == .unauthorized, "a write without a session is refused, not redirected")
+            let (bearer, _, _) = try await Self.form(client, "/ui/sweep", [:], headers: [.authorization: "Bearer s3cret-token"])
+            #expect(bearer == .seeOther, "no page can make a browser send the Bearer header, so it needs no CSRF token")
         }
+    }
+
+    /// The wall clock the dashboard's sessions and sign-in throttle read, moved by the test.
+    final class WallClock: Sendable {
+        private let time = NIOLockedValueBox(Date(timeIntervalSince1970: 1_750_000_000))
+        var now: Date { time.withLockedValue { $0 } }
+        func advance(by seconds: TimeInterval) { time.withLockedValue { $0 += seconds } }
+    }
+
+    /// Runs `body` against a server whose dashboard uses `sessions` (its wall clock the test's).
+    static func test(
+        _ server: TestServer,
+        sessions: DashboardSessions,
+        _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let app = Application(router: buildRouter(server.server, dashboardSessions: sessions), configuration: .init())
+        try await app.test(.router) { client in try await body(client) }
+    }
+
+    /// Signs in with `token`; the session's cookie (`name=value`) and the CSRF token its pages carry.
+    static func signIn(_ client: any TestClientProtocol, token: String) async throws -> (cookie: String, csrf: String) {
+        let (status, _, headers) = try await form(client, "/ui/login", ["token": token])
+        #expect(status == .seeOther)
+        let cookie = String(try #require(headers[.setCookie]).prefix { $0 != ";" })
+        let (_, page, _) = try await Self.page(client, "/ui/controls", headers: [.cookie: cookie])
+        return (cookie, try csrf(in: page))
+    }
+
+    /// The fault rules armed, as the admin API lists them.
+    static func faultCount(_ client: any TestClientProtocol, token: String? = nil) async throws -> Int {
+        let headers: HTTPFields = token.map { [.authorization: "Bearer \($0)"] } ?? [:]
+        return try await client.execute(uri: "/admin/faults", method: .get, headers: headers) { response in
+            (jsonObject(response.body)["data"] as? [Any])?.count ?? -1
+        }
+    }
+
+    @Test func signingOutEndsTheSessionForEveryCopyOfTheCookie() async throws {
+        let server = try TestServer { $0.adminToken = "s3cret-token" }
+        defer { server.remove() }
+        try await server.test { client in
+            let (cookie, csrf) = try await Self.signIn(client, token: "s3cret-token")
+            let other = try await Self.signIn(client, token: "s3cret-token")
+            let (out, _, headers) = try await Self.form(client, "/ui/logout", ["csrf": csrf], headers: [.cookie: cookie])
+            #expect(out == .seeOther && headers[.location] == "/ui/login" && headers[.setCookie]?.contains("Max-Age=0") == true)
+            let (page, _, back) = try await Self.page(client, "/ui/files", headers: [.cookie: cookie])
+            #expect(page == .seeOther && back[.location] == "/ui/login", "the old cookie opens nothing")
+            let (write, _, _) = try await Self.form(
+                client,
+                "/ui/faults",
+                ["path": "/v1/files", "status": "503", "csrf": csrf],
+                headers: [.cookie: cookie]
+            )
+            #expect(write == .unauthorized)
+            #expect(try await Self.faultCount(client, token: "s3cret-token") == 0)
+            #expect(try await Self.page(client, "/ui/files", headers: [.cookie: other.cookie]).0 == .ok, "another sign-in goes on")
+        }
+    }
+
+    /// The issue's attack: a page on another port of localhost (the same site, so the cookie goes
+    /// along) posting with a CSRF token it fetched from the login page.
+    @Test func aCSRFTokenIsTheSessionsOwnAndTheLoginPageHandsOutNone() async throws {
+        let server = try TestServer { $0.adminToken = "s3cret-token" }
+        defer { server.remove() }
+        try await server.test { client in
+            let (_, login, _) = try await Self.page(client, "/ui/login")
+            let marker = "name=\"csrf\" value=\""
+            let offered = login.range(of: marker).map { String(login[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
+            #expect(offered.isEmpty, "the login page offers no token")
+            let (cookie, csrf) = try await Self.signIn(client, token: "s3cret-token")
+            let other = try await Self.signIn(client, token: "s3cret-token")
+            let fault = ["path": "/v1/files", "status": "503"]
+            for token in [offered, other.csrf, "0"] {
+                var fields = fault
+                fields["csrf"] = token
+                let (forged, answer, _) = try await Self.form(client, "/ui/faults", fields, headers: [.cookie: cookie])
+                #expect(forged == .forbidden && answer.contains("csrf_failed"), "\(token)")
+            }
+            #expect(try await Self.faultCount(client, token: "s3cret-token") == 0)
+            var fields = fault
+            fields["csrf"] = csrf
+            #expect(try await Self.form(client, "/ui/faults", fields, headers: [.cookie: cookie]).0 == .seeOther)
+            #expect(try await Self.faultCount(client, token: "s3cret-token") == 1)
+        }
+    }
+
+    /// With a valid session and its token, a write still has to come from the dashboard's own
+    /// origin (the router's test requests are for `localhost`), with a token and without one.
+    @Test(arguments: [true, false]) func writesFromAnotherOriginAreRefused(withToken: Bool) async throws {
+        let server = try TestServer { $0.adminToken = withToken ? "s3cret-token" : nil }
+        defer { server.remove() }
+        try await server.test { client in
+            var session: HTTPFields = [:]
+            let csrf: String
+            if withToken {
+                let signedIn = try await Self.signIn(client, token: "s3cret-token")
+                session[.cookie] = signedIn.cookie
+                csrf = signedIn.csrf
+            } else {
+                csrf = try Self.csrf(in: try await Self.page(client, "/ui/controls").1)
+            }
+            let foreign: [HTTPFields] = [
+                [.origin: "http://localhost:3000"], [.origin: "http://localhost:8080"], [.origin: "https://evil.example"], [.origin: "null"],
+                [.secFetchSite: "same-site"], [.secFetchSite: "cross-site"], [.origin: "http://localhost", .secFetchSite: "same-site"],
+            ]
+            for headers in foreign {
+                var all = session
+                all.append(contentsOf: headers)
+                let (refused, answer, _) = try await Self.form(
+                    client,
+                    "/ui/faults",
+                    ["path": "/v1/files", "status": "503", "csrf": csrf],
+                    headers: all
+                )
+                #expect(refused == .forbidden, "\(headers)")
+                #expect(answer.contains("csrf_failed") || answer.contains("admin_loopback_only"), "\(answer)")
+                var upload = all
+                upload[.csrfToken] = csrf
+                upload[.contentType] = "application/json"
+                let create = ByteBuffer(string: #"{"filename":"a.jsonl","purpose":"batch","bytes":6,"mime_type":"text/jsonl"}"#)
+                let api = try await client.execute(uri: "/ui/api/uploads?tenant=shared", method: .post, headers: upload, body: create) { $0.status }
+                #expect(api == .forbidden, "\(headers)")
+            }
+            #expect(try await Self.faultCount(client, token: withToken ? "s3cret-token" : nil) == 0)
+            var own = session
+            own[.origin] = "http://localhost"
+            own[.secFetchSite] = "same-origin"
+            #expect(try await Self.form(client, "/ui/faults", ["path": "/v1/files", "status": "503", "csrf": csrf], headers: own).0 == .seeOther)
+        }
+    }
+
+    @Test func anOriginIsOursWhenItsHostAndPortAreTheHostHeaders() {
+        let same = [
+            ("http://localhost:8080", "localhost:8080"), ("https://LocalHost:8080", "localhost:8080"), ("http://localhost", "localhost"),
+            ("http://localhost:80", "localhost"), ("https://mockfiles.example", "mockfiles.example"), ("http://[::1]:8080", "[::1]:8080"),
+        ]
+        for (origin, host) in same { #expect(DashboardAccessMiddleware.isSameOrigin(origin, authority: host), "\(origin) \(host)") }
+        let other = [
+            ("http://localhost:3000", "localhost:8080"), ("http://localhost:8080", "localhost"), ("http://localhost", "localhost:8080"),
+            ("http://127.0.0.1:8080", "localhost:8080"), ("null", "localhost"), ("http://localhost:8080/x", "localhost:8080"),
+            ("http://[::1]:3000", "[::1]:8080"), ("https://mockfiles.example", "mockfiles.example:8080"), ("http://", ""),
+        ]
+        for (origin, host) in other { #expect(!DashboardAccessMiddleware.isSameOrigin(origin, authority: host), "\(origin) \(host)") }
+    }
+
+    /// Twelve hours by the wall clock; the service clock, which tests move freely, counts for nothing.
+    @Test func aSessionEndsAfterTwelveHours() async throws {
+        let server = try TestServer { $0.adminToken = "s3cret-token" }
+        defer { server.remove() }
+        let clock = WallClock()
+        let sessions = DashboardSessions(signInRequired: true, now: { clock.now })
+        try await Self.test(server, sessions: sessions) { client in
+            let (cookie, csrf) = try await Self.signIn(client, token: "s3cret-token")
+            server.clock.advance(by: 48 * 3600)
+            clock.advance(by: 12 * 3600 - 1)
+            #expect(try await Self.page(client, "/ui/files", headers: [.cookie: cookie]).0 == .ok)
+            clock.advance(by: 1)
+            let (expired, _, headers) = try await Self.page(client, "/ui/files", headers: [.cookie: cookie])
+            #expect(expired == .seeOther && headers[.location] == "/ui/login")
+            #expect(try await Self.form(client, "/ui/sweep", ["csrf": csrf], headers: [.cookie: cookie]).0 == .unauthorized)
+        }
+    }
+
+    @Test func theSixthWrongTokenWithinAMinuteIsThrottledAndSoIsTheRightOne() async throws {
+        let server = try TestServer { $0.adminToken = "s3cret-token" }
+        defer { server.remove() }
+        let clock = WallClock()
+        let sessions = DashboardSessions(signInRequired: true, now: { clock.now })
+        try await Self.test(server, sessions: sessions) { client in
+            for _ in 0..<5 {
+                #expect(try await Self.form(client, "/ui/login", ["token": "guess"]).0 == .unauthorized)
+                clock.advance(by: 5)
+            }
+            let (sixth, page, headers) = try await Self.form(client, "/ui/login", ["token": "guess"])
+            #expect(sixth == .tooManyRequests && headers[.retryAfter] == "35" && page.contains("Too many wrong tokens"), "\(page)")
+            let (right, _, noCookie) = try await Self.form(client, "/ui/login", ["token": "s3cret-token"])
+            #expect(right == .tooManyRequests && noCookie[.setCookie] == nil, "the right token waits too")
+            clock.advance(by: 35)
+            let (after, _, signedIn) = try await Self.form(client, "/ui/login", ["token": "s3cret-token"])
+            #expect(after == .seeOther && signedIn[.setCookie] != nil, "the window has passed")
+        }
+    }
+
+    @Test func liveSessionsAndThrottledPeersAreBounded() {
+        let clock = WallClock()
+        let sessions = DashboardSessions(signInRequired: true, capacity: 3, throttle: .init(failures: 1, window: 60, peers: 2), now: { clock.now })
+        var cookies: [String] = []
+        for _ in 0..<4 {
+            cookies.append(sessions.open())
+            clock.advance(by: 1)
+        }
+        #expect(sessions.session(cookie: cookies[0]) == nil && cookies[1...].allSatisfy { sessions.session(cookie: $0) != nil }, "the oldest dropped")
+        for peer in ["a", "b", "c"] {
+            sessions.signIns.recordFailure(peer: peer)
+            clock.advance(by: 1)
+        }
+        #expect(sessions.signIns.retryAfter(peer: "a") == nil && sessions.signIns.retryAfter(peer: "c") == 59)
     }
 
     @Test func withoutATokenPagesOfOtherOriginsGetNothing() async throws {

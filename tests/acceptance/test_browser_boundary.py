@@ -10,6 +10,11 @@ boundary, so it also refuses what only a page would send:
   resolving to 127.0.0.1 must not read the request log);
 - with `--admin-token`, the token instead of the Host/Origin rules (the JSON rule stays).
 
+The dashboard (/ui) takes form posts, which any page can send, so every write there, with a token or
+without, must come from the dashboard's own origin (`Origin` and `Sec-Fetch-Site`; a page on another port
+of the same host is the same site, so a SameSite cookie goes along) and carry its session's CSRF token;
+sign-ins are throttled per peer address.
+
 /v1 speaks CORS as the real service does (openai-node with `dangerouslyAllowBrowser`): preflights answered
 without a key, the SDK's headers allowed, ours exposed, on errors too; `--cors-allowed-origins` narrows
 `*` to a list. /admin never gets CORS headers.
@@ -298,3 +303,51 @@ def test_cors_allowed_origins_narrows_to_a_list(start_server: Callable[..., Serv
     refused = preflight(make_raw(server, api_key=None), "/v1/files", origin="https://b.example")
     assert refused.status_code == 204
     assert_no_cors(refused)
+
+
+# ---------------------------------------------------------------- the dashboard's writes (/ui)
+
+
+def dashboard(server: Server) -> httpx2.Client:
+    """A plain client on one instance: the dashboard answers HTML (the wire checker wants envelopes) and
+    its sessions live in the instance that signed in."""
+    return httpx2.Client(base_url=server.root_url, timeout=30.0)
+
+
+def sign_in(http: httpx2.Client, token: str) -> dict[str, str]:
+    """Signs in; the Cookie header of the session (its cookie is Secure, so no jar sends it over http)."""
+    r = http.post("/ui/login", data={"token": token})
+    assert r.status_code == 303, r.text
+    return {"Cookie": r.headers["set-cookie"].split(";")[0]}
+
+
+def page_csrf(http: httpx2.Client, headers: dict[str, str]) -> str:
+    page = http.get("/ui/controls", headers=headers)
+    assert page.status_code == 200, page.text
+    return page.text.split('name="csrf" value="')[1].split('"')[0]
+
+
+@pytest.mark.parametrize("token", ["T0ken", None])
+def test_a_dashboard_write_from_another_port_of_the_host_is_refused(start_server: Callable[..., Server], make_raw: Callable[..., httpx2.Client], token: str | None) -> None:
+    server = start_server(*(["--admin-token", token] if token else []))
+    with dashboard(server) as http:
+        session = sign_in(http, token) if token else {}
+        form = {"path": "/v1/models", "status": "503", "csrf": page_csrf(http, session)}
+        for foreign in ({"Origin": f"http://127.0.0.1:{server.port + 1}"}, {"Origin": f"http://localhost:{server.port}"}, {"Sec-Fetch-Site": "same-site"}):
+            r = http.post("/ui/faults", data=form, headers={**session, **foreign})
+            assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed", (foreign, r.text)
+        own = {"Origin": server.root_url, "Sec-Fetch-Site": "same-origin"}
+        assert http.post("/ui/faults", data=form, headers={**session, **own}).status_code == 303
+    admin = make_raw(server, api_key=token)
+    assert len(admin.get("/admin/faults").json()["data"]) == 1, "only the write from the dashboard's own origin"
+
+
+def test_sign_ins_are_throttled_per_peer_the_right_token_included(start_server: Callable[..., Server]) -> None:
+    server = start_server("--admin-token", "T0ken")
+    with dashboard(server) as http:
+        for _ in range(5):
+            assert http.post("/ui/login", data={"token": "guess"}).status_code == 401
+        for guess in ("guess", "T0ken"):
+            r = http.post("/ui/login", data={"token": guess})
+            assert r.status_code == 429 and "set-cookie" not in r.headers, r.text
+            assert 1 <= int(r.headers["retry-after"]) <= 60 and "Too many wrong tokens" in r.text, r.headers

@@ -4,10 +4,15 @@ Screenshots of each page land in the test's temporary directory (not committed).
 
 from __future__ import annotations
 
+import http.client
+import http.server
 import io
+import json
 import os
+import re
 import shutil
 import socket
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -169,6 +174,75 @@ def test_with_a_token_the_page_asks_for_it_once(browser: webdriver.Chrome, tmp_p
         browser.get(f"{server.root_url}/ui/controls")
         assert browser.find_element(By.TAG_NAME, "h1").text == "Controls"
     finally:
+        browser.delete_all_cookies()
+        assert server.stop() == 0, server.output()
+
+
+def serve_page(html: str) -> http.server.ThreadingHTTPServer:
+    """Another site's page, here on another port of the same host: the same site as the dashboard."""
+    body = html.encode()
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    page = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=page.serve_forever, daemon=True).start()
+    return page
+
+
+def status_with_cookie(server: Server, path: str, cookie: str) -> int:
+    """The status of a GET with the session cookie, redirects not followed."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Cookie": f"mockfiles_session={cookie}"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_a_page_on_another_port_cannot_write_and_signing_out_ends_the_session(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    """Signed in, the operator opens a page served from another port of the same host (the same site, so
+    the SameSite=Strict cookie goes along) that posts a fault rule with whatever the login page hands
+    anyone. Nothing is armed; and after signing out, a copy of the cookie opens nothing."""
+    server = Server.start(tmp_path / "data", tmp_path / "logs", ["--admin-token", "browser-token"])
+    hostile = None
+    try:
+        with urllib.request.urlopen(f"{server.root_url}/ui/login") as answer:
+            offered = re.search(r'name="csrf" value="([^"]*)"', answer.read().decode())
+        browser.get(f"{server.root_url}/ui/login")
+        browser.find_element(By.ID, "token").send_keys("browser-token")
+        submit(browser, "/ui/login")
+        WebDriverWait(browser, 5).until(lambda page: page.current_url.endswith("/ui/files"))
+        hostile = serve_page(
+            f"<form method=post action='{server.root_url}/ui/faults'><input name=path value=/v1/models>"
+            f"<input name=status value=503><input name=csrf value='{offered.group(1) if offered else ''}'>"
+            "<button id=go type=submit>go</button></form>"
+        )
+        browser.get(f"http://127.0.0.1:{hostile.server_port}/")
+        browser.find_element(By.ID, "go").click()
+        WebDriverWait(browser, 5).until(lambda page: "csrf_failed" in page.page_source)
+        listing = urllib.request.Request(f"{server.root_url}/admin/faults", headers={"Authorization": "Bearer browser-token"})
+        with urllib.request.urlopen(listing) as answer:
+            assert json.load(answer)["data"] == [], "no fault armed"
+        cookie = browser.get_cookie("mockfiles_session")
+        assert cookie is not None
+        assert status_with_cookie(server, "/ui/files", cookie["value"]) == 200
+        browser.get(f"{server.root_url}/ui/files")
+        submit(browser, "/ui/logout")
+        WebDriverWait(browser, 5).until(lambda page: page.current_url.endswith("/ui/login"))
+        assert browser.get_cookie("mockfiles_session") is None
+        assert status_with_cookie(server, "/ui/files", cookie["value"]) == 303, "the session is over, not just its cookie"
+    finally:
+        if hostile is not None:
+            hostile.shutdown()
         browser.delete_all_cookies()
         assert server.stop() == 0, server.output()
 

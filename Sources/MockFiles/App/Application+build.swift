@@ -42,7 +42,8 @@ public struct MockFilesServer: Sendable {
             resolver: settings.tenantResolver,
             fixtures: fixtures,
             requestLogCapacity: settings.requestLogCapacity,
-            shared: storage.sharedControls
+            shared: storage.sharedControls,
+            saved: storage.savedControls
         )
     }
 }
@@ -97,6 +98,7 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
         logger: server.logger
     )
     application.beforeServerStarts {
+        try await server.controls.loadSavedControls()
         try await server.controls.loadFixtures()
         if let snapshot = settings.startupSnapshot {
             let counts = try await server.importSnapshot(fromFileAt: snapshot)
@@ -112,6 +114,11 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
 /// Routes and middleware. Middleware added first runs outermost: headers on every answer,
 /// then the error envelope around everything below it.
 public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> {
+    buildRouter(server, dashboardSessions: DashboardSessions(signInRequired: server.settings.adminToken != nil))
+}
+
+/// The routes with the dashboard's sessions given (tests pass theirs, with a wall clock they move).
+func buildRouter(_ server: MockFilesServer, dashboardSessions: DashboardSessions) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: OpenAIHeadersMiddleware(defaultOrganization: server.settings.organization))
     router.add(middleware: CORSMiddleware(allowedOrigins: server.settings.corsAllowedOrigins))
@@ -142,9 +149,8 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
         sweeper: server.sweeper
     )
     adminController.addRoutes(to: router.group("admin").add(middleware: operatorAccess))
-    let keys = DashboardKeys(adminToken: server.settings.adminToken)
-    let dashboardAccess = DashboardAccessMiddleware(operatorAccess: operatorAccess, keys: keys)
-    DashboardController(admin: adminController, keys: keys, views: server.dashboardViews, settings: server.settings)
+    let dashboardAccess = DashboardAccessMiddleware(operatorAccess: operatorAccess, sessions: dashboardSessions)
+    DashboardController(admin: adminController, sessions: dashboardSessions, views: server.dashboardViews, settings: server.settings)
         .addRoutes(to: router.group("ui").add(middleware: dashboardAccess))
     // The Upload page's requests: the API's create and Uploads routes, for the chosen tenant.
     var dashboardAPIAccess = dashboardAccess

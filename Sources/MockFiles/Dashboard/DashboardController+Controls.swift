@@ -8,7 +8,7 @@ extension DashboardController {
         try await controls.synchronize()
         let now = files.clock.now
         var values: [String: Any] = [
-            "now": DashboardViews.time(Int64(now.rounded(.down))), "nowSeconds": Int64(now.rounded(.down)), "frozen": files.clock.isFrozen,
+            "now": DashboardViews.time(ServiceClock.wholeSeconds(now)), "nowSeconds": ServiceClock.wholeSeconds(now), "frozen": files.clock.isFrozen,
             "faults": try await controls.faultRules().map { rule -> [String: Any] in
                 [
                     "id": rule.id, "method": rule.method ?? "any", "path": rule.pathPattern, "status": rule.status.map(String.init) ?? "—",
@@ -19,7 +19,7 @@ extension DashboardController {
             "processingDelay": Int(settings.files.processingDelaySeconds * 1000),
         ]
         if let notice = request.uri.queryParameters["notice"] { values["notice"] = String(notice) }
-        return views.page("controls", values, keys: keys)
+        return page("controls", values, for: request)
     }
 
     func changeClock(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -28,7 +28,7 @@ extension DashboardController {
         if let now = try Self.number(context.form, "now") { fields["now"] = now }
         if let frozen = context.form["frozen"], !frozen.isEmpty { fields["frozen"] = frozen == "true" }
         try await admin.changeClock(JSONBody(fields: fields))
-        return Self.back(to: "/ui/controls", notice: "The clock reads \(Int64(files.clock.now)).")
+        return Self.back(to: "/ui/controls", notice: "The clock reads \(files.clock.seconds).")
     }
 
     func addFault(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -40,7 +40,7 @@ extension DashboardController {
         } catch let error as APIError {
             values["error"] = error.message
         }
-        return views.page("files", values, keys: keys)
+        return page("files", values, for: request)
     }
 
     /// The table's rows, written here rather than by the template: at 100 rows Mustache's dynamic
@@ -82,7 +82,7 @@ extension DashboardController {
         if file.bytes > FilePreview.textLimit {
             values["previewNote"] = "The first \(FilePreview.textLimit / 1024) KiB of \(DashboardViews.size(file.bytes))."
         }
-        return views.page("file", values, keys: keys)
+        return page("file", values, for: request)
     }
 
     /// The bytes, whatever the purpose: the operator sees everything (the snapshot does too).

@@ -13,7 +13,7 @@ extension DashboardController {
             // user_data first chosen: it takes any file.
             "purposes": Purpose.creatable.map { ["name": $0.rawValue, "selected": $0 == .userData] },
         ]
-        return views.page("upload", values, keys: keys)
+        return page("upload", values, for: request)
     }
 
     func uploadsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -44,6 +44,6 @@ extension DashboardController {
         if uploads.count > Self.pageSize, let last = uploads.prefix(Self.pageSize).last {
             values["next"] = "/ui/uploads?tenant=\(Self.percentEncoded(tenant))&before=\(last.createdAt):\(Self.percentEncoded(last.id))"
         }
-        return views.page("uploads", values, keys: keys)
+        return page("uploads", values, for: request)
     }
 }

@@ -8,7 +8,7 @@ import NIOCore
 /// `DashboardAccessMiddleware`) answered with a redirect to the page it came from.
 struct DashboardController {
     let admin: AdminController
-    let keys: DashboardKeys
+    let sessions: DashboardSessions
     let views: DashboardViews
     let settings: ServerSettings
     var files: FileService { admin.files }
@@ -38,22 +38,40 @@ struct DashboardController {
     }
 
     func loginPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard keys.session != nil else { return DashboardAccessMiddleware.redirect(to: "/ui/files") }
-        return views.page("login", [:], keys: keys)
+        guard sessions.signInRequired else { return DashboardAccessMiddleware.redirect(to: "/ui/files") }
+        return page("login", [:], for: request)
     }
 
+    /// A right token opens a session, unless the peer is throttled: then even the right token
+    /// waits, or guessing would go on and only its hits would be told apart.
     func login(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let token = settings.adminToken, let setCookie = keys.setCookie else {
-            return DashboardAccessMiddleware.redirect(to: "/ui/files")
+        guard let token = settings.adminToken else { return DashboardAccessMiddleware.redirect(to: "/ui/files") }
+        let peer = context.channel?.remoteAddress?.ipAddress ?? "local"
+        if let wait = sessions.signIns.retryAfter(peer: peer) {
+            var response = page("login", ["throttled": true, "wait": wait], for: request, status: .tooManyRequests)
+            response.headers[.retryAfter] = String(wait)
+            return response
         }
         guard let presented = context.form["token"], OperatorAccessMiddleware.equalInConstantTime(presented, token) else {
-            return views.page("login", ["failed": true], keys: keys, status: .unauthorized)
+            sessions.signIns.recordFailure(peer: peer)
+            return page("login", ["failed": true], for: request, status: .unauthorized)
         }
-        return DashboardAccessMiddleware.redirect(to: "/ui/files", headers: [.setCookie: setCookie])
+        sessions.signIns.recordSuccess(peer: peer)
+        if let old = DashboardSessions.cookie(in: request.headers[.cookie]) { sessions.close(cookie: old) }
+        return DashboardAccessMiddleware.redirect(to: "/ui/files", headers: [.setCookie: DashboardSessions.setCookie(sessions.open())])
     }
 
+    /// Closes the session, so its cookie opens nothing even where a copy of it survives.
     func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
-        DashboardAccessMiddleware.redirect(to: "/ui/login", headers: [.setCookie: DashboardKeys.clearCookie])
+        if let cookie = DashboardSessions.cookie(in: request.headers[.cookie]) { sessions.close(cookie: cookie) }
+        return DashboardAccessMiddleware.redirect(to: "/ui/login", headers: [.setCookie: DashboardSessions.clearCookie])
+    }
+
+    /// A page as HTML, its forms carrying the request's CSRF token.
+    func page(_ name: String, _ values: [String: Any], for request: Request, status: HTTPResponse.Status = .ok) -> Response {
+        let session = sessions.signInRequired ? sessions.session(of: request) : nil
+        let csrf = sessions.signInRequired ? session?.csrf : sessions.loopbackCSRF
+        return views.page(name, values, csrf: csrf ?? "", signedIn: session != nil, status: status)
     }
 
     static func asset(_ bytes: ByteBuffer, contentType: String) -> Response {

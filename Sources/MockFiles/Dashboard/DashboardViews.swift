@@ -29,10 +29,10 @@ struct DashboardViews: Sendable {
     }
 
     /// A page as HTML; `values` fill the template, with the CSRF token every form carries.
-    func page(_ name: String, _ values: [String: Any], keys: DashboardKeys, status: HTTPResponse.Status = .ok) -> Response {
+    func page(_ name: String, _ values: [String: Any], csrf: String, signedIn: Bool, status: HTTPResponse.Status = .ok) -> Response {
         var values = values
-        values["csrf"] = keys.csrf
-        values["signedIn"] = keys.session != nil
+        values["csrf"] = csrf
+        values["signedIn"] = signedIn
         let html = library.render(values, withTemplate: name) ?? ""
         return Response(
             status: status,
