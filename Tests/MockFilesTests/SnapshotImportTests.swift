@@ -129,6 +129,36 @@ import Testing
             "counts 9 files"
         ),
         ("no header", { Array($0.dropFirst()) }, "must begin with mockfiles-snapshot.json"),
+        // Values the API refuses are refused in an archive too (each once crashed a server).
+        ("a clock past year 9999", { edited($0, "mockfiles-snapshot.json") { $0["clock_frozen_at"] = 1e300 } }, "The clock must stay between"),
+        ("a clock offset past year 9999", { edited($0, "mockfiles-snapshot.json") { $0["clock_offset"] = 1e15; $0["clock_frozen_at"] = nil } }, "The clock must stay between"),
+        ("a fault answering 1000", { editedRule($0) { $0["status"] = 1000 } }, "Invalid value for 'status': 1000"),
+        ("a fault answering -5", { editedRule($0) { $0["status"] = -5 } }, "Invalid value for 'status': -5"),
+        ("a fault answering 101", { editedRule($0) { $0["status"] = 101 } }, "Invalid value for 'status': 101"),
+        ("a fault answering 204", { editedRule($0) { $0["status"] = 204 } }, "Invalid value for 'status': 204"),
+        ("a fault waiting a year", { editedRule($0) { $0["delayMilliseconds"] = 31_536_000_000 } }, "delay_ms"),
+        ("a fault with a header split", { editedRule($0) { $0["headers"] = ["x-a": "1\r\nx-b: 2"] } }, "header 'x-a'"),
+        ("a fault pattern of 3000 bytes", { editedRule($0) { $0["pathPattern"] = String(repeating: "*a", count: 1500) } }, "'path'"),
+        (
+            "1001 fault rules",
+            { entries in
+                edited(entries, "mockfiles-snapshot.json") { header in
+                    let rule = (header["fault_rules"] as! [[String: Any]])[0]
+                    header["fault_rules"] = (1...1001).map { number in rule.merging(["id": "fault_\(number)"]) { $1 } }
+                }
+            }, "1001 fault rules"
+        ),
+        (
+            "an Upload that lives for ever", { edited($0, "uploads/") { $0["file_lifetime_seconds"] = Int64.max - 10 } },
+            "It must be between 3600 (1 hour) and 2592000"
+        ),
+        ("an Upload past the size limit", { edited($0, "uploads/") { $0["bytes"] = 9 << 30 } }, "File is too large"),
+        ("an Upload of a negative size", { edited($0, "uploads/") { $0["bytes"] = -1 } }, "must not be negative"),
+        ("parts past the Upload's bytes", { edited($0, "uploads/") { $0["bytes"] = 2 } }, "more than the 2 the Upload declares"),
+        ("an Upload with a video type", { edited($0, "uploads/") { $0["purpose"] = "vision"; $0["mime_type"] = "video/mp4" } }, "mime_type"),
+        ("a file made in year 10000", { edited($0, "files/") { $0["created_at"] = 253_402_300_800 } }, "'created_at' must be"),
+        ("a file expiring before 1970", { edited($0, "files/") { $0["expires_at"] = -1 } }, "'expires_at' must be"),
+        ("a file without a tenant", { edited($0, "files/") { $0["tenant"] = "" } }, "'tenant' is empty"),
         (
             "another version",
             { entries in
@@ -137,6 +167,27 @@ import Testing
             }, "version 2"
         ),
     ]
+
+    /// The entries with the first JSON entry named `prefix`… changed by `edit`.
+    static func edited(_ entries: [Entry], _ prefix: String, _ edit: (inout [String: Any]) -> Void) -> [Entry] {
+        var done = false
+        return entries.map { entry in
+            guard !done, entry.name.hasPrefix(prefix) else { return entry }
+            done = true
+            var object = try! JSONSerialization.jsonObject(with: Data(entry.data)) as! [String: Any]
+            edit(&object)
+            return (entry.name, Array(try! JSONSerialization.data(withJSONObject: object)))
+        }
+    }
+
+    /// The header's first fault rule changed by `edit`.
+    static func editedRule(_ entries: [Entry], _ edit: @escaping (inout [String: Any]) -> Void) -> [Entry] {
+        edited(entries, "mockfiles-snapshot.json") { header in
+            var rules = header["fault_rules"] as! [[String: Any]]
+            edit(&rules[0])
+            header["fault_rules"] = rules
+        }
+    }
 
     @Test func aBadArchiveChangesNothingAndNamesTheEntry() async throws {
         let source = try TestServer()
@@ -324,5 +375,66 @@ import Testing
             // (the one made in the round the swap happened in may be either side of it).
             #expect(ids.contains(created.last!) && ids.isDisjoint(with: created.dropLast(2)))
         }
+    }
+
+    /// A base-256 size with the low 64 bits set read as -1 once and trapped the reader; the server
+    /// now answers 400 and goes on serving.
+    @Test func aSizeThatDoesNotFitInt64IsA400() async throws {
+        let target = try TestServer()
+        defer { target.remove() }
+        try await target.test { client in
+            let json = Array(#"{"format":"mockfiles-snapshot","version":1,"clock_offset":0,"fault_rules":[]}"#.utf8)
+            var archive = ByteBuffer(bytes: try TarHeader(name: SnapshotHeader.entryName, size: Int64(json.count)).encoded())
+            archive.writeBytes(json)
+            archive.writeRepeatingByte(0, count: TarHeader.padding(after: Int64(json.count)))
+            archive.writeBytes(
+                try TarFormatTests.resealed(TarHeader(name: "blobs/file-x", size: 1)) {
+                    $0.replaceSubrange(124..<136, with: [0x80, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8))
+                }
+            )
+            archive.writeRepeatingByte(0, count: 4096)
+            let (status, answer) = try await Self.restore(client, archive)
+            let message = (answer["error"] as? [String: Any])?["message"] as? String
+            #expect(status == .badRequest && message?.contains("unreadable header field 'size'") == true, "\(answer)")
+            #expect(try await client.getJSON("/v1/files").0 == .ok)
+        }
+    }
+
+    /// `mockfiles snapshot import` (a server's stores with no HTTP) restores the clock and the fault
+    /// rules as `POST /admin/snapshot` does, and a server started on the directory takes them up.
+    @Test func anOfflineImportKeepsTheClockAndRulesForTheNextStart() async throws {
+        let source = try TestServer()
+        let offline = FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-test-\(UUID().uuidString)").path
+        defer {
+            source.remove()
+            try? FileManager.default.removeItem(atPath: offline)
+        }
+        let archive = try await source.test { client in
+            _ = try await Self.populate(client)
+            return try await Self.export(client)
+        }
+        let path = offline + ".tar"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        FileManager.default.createFile(atPath: path, contents: Data(archive.readableBytesView))
+        var settings = ServerSettings()
+        settings.dataDirectory = offline
+        let importing = try MockFilesServer(settings: settings, storage: .embedded(dataDirectory: offline))
+        let counts = try await importing.importSnapshot(fromFileAt: path)
+        #expect(counts.files == 3 && counts.uploads == 1)
+        // A new process on the directory: its clock and rules start as the archive's.
+        let started = try MockFilesServer(settings: settings, storage: .embedded(dataDirectory: offline))
+        #expect(!started.clock.isFrozen || started.clock.seconds != source.clock.seconds)
+        try await started.controls.loadSavedControls()
+        #expect(started.clock.isFrozen && started.clock.seconds == source.clock.seconds)
+        let rules = try await started.controls.faultRules()
+        #expect(rules.map(\.pathPattern) == ["/v1/models"] && rules.first?.remaining == 2 && rules.first?.fired == 1)
+        // And an offline export of that directory carries them again, byte for byte.
+        var exported = ByteBuffer()
+        let again = try MockFilesServer(settings: settings, storage: .embedded(dataDirectory: offline))
+        try await again.exportSnapshot { chunk in
+            var chunk = chunk
+            exported.writeBuffer(&chunk)
+        }
+        #expect(exported == archive)
     }
 }
