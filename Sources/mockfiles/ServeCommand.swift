@@ -114,8 +114,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         LoggingSystem.bootstrap { label in
             switch settings.logFormat {
-            case .text: StreamLogHandler.standardError(label: label)
-            case .json: JSONLogHandler(label: label)
+            case .text: RedactingLogHandler(StreamLogHandler.standardError(label: label))
+            case .json: RedactingLogHandler(JSONLogHandler(label: label))
             }
         }
         let server: MockFilesServer
@@ -151,8 +151,9 @@ struct ServeCommand: AsyncParsableCommand {
     /// `strerror` in lower case, as the rest of the line: "address already in use".
     /// Says what is wrong on stderr and exits with EX_CONFIG, without the usage text a
     /// ValidationError would add (the flags were fine; their content was not).
+    /// Any URL's credentials in it are masked: the message may quote a setting.
     static func startupFailure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("mockfiles: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("mockfiles: \(URLRedaction.redacted(message))\n".utf8))
         return ExitCode(78)
     }
 

@@ -649,6 +649,38 @@ def test_a_closed_port_cannot_connect(tmp_path: Path) -> None:
     assert run.stderr.startswith(f"mockfiles: cannot reach the API: GET {dead}/files: ") and run.stderr.count("\n") == 1, run
 
 
+def test_a_base_url_password_is_never_printed() -> None:
+    refused = Cli("ftp://me:SECRETPW@127.0.0.1/v1")("list", want=64)
+    assert refused.stderr.startswith("Error: The base URL 'ftp://me:***@127.0.0.1/v1' is not an http(s) URL.\n"), refused
+    dead = f"http://me:SECRETPW@127.0.0.1:{free_port()}/v1"
+    unreachable = Cli(dead)("list", want=7, timeout=CONNECT_TIMEOUT)
+    assert unreachable.stderr.startswith("mockfiles: cannot reach the API: GET http://me:***@127.0.0.1:"), unreachable
+    assert "SECRETPW" not in unreachable.stderr and unreachable.stderr.count("\n") == 1, unreachable
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgres:/user:SECRETPW@127.0.0.1:1/db", "postgres:user:SECRETPW@127.0.0.1:1/db", "postgres://user:SECRETPW@127.0.0.1:1/db"],
+    ids=["one-slash", "no-slash", "well-formed"],
+)
+@pytest.mark.parametrize("via", ["flag", "environment"])
+def test_serve_never_prints_a_database_password(tmp_path: Path, url: str, via: str) -> None:
+    """A malformed URL once came back whole in the error, password included."""
+    args = [str(binary_path()), "serve", "--port", "0", "--data-dir", str(tmp_path / "data")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKFILES_")}
+    if via == "flag":
+        args += ["--database-url", url]
+    else:
+        env["MOCKFILES_DATABASE_URL"] = url
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 78, done
+    assert "SECRETPW" not in done.stderr + done.stdout, done
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("mockfiles: ") and "databaseUrl" in last and "user:***@127.0.0.1:1/db" in last, done
+    if "//" not in url:
+        assert done.stderr.count("\n") == 1, done
+
+
 @pytest.mark.parametrize(
     ("key", "args", "first_line"),
     [

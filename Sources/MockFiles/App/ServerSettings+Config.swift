@@ -101,8 +101,8 @@ extension ServerSettings {
     }
 }
 
-/// A setting that cannot be used; the message names it.
+/// A setting that cannot be used; the message names it, and never a URL's credentials.
 public struct SettingsError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = URLRedaction.redacted(description) }
 }

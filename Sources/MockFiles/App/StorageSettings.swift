@@ -27,7 +27,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     /// Parses the URL; the error never repeats the password.
     public init(url text: String) throws {
         let problem = SettingsError(
-            "databaseUrl must look like postgres://USER:PASS@HOST:PORT/DB, got '\(PostgresLocation.redacted(text))'"
+            "databaseUrl must look like postgres://USER:PASS@HOST:PORT/DB, got '\(URLRedaction.redactedRun(text))'"
         )
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), ["postgres", "postgresql"].contains(scheme),
             let host = url.host, !host.isEmpty, let username = url.user, !username.isEmpty
@@ -50,14 +50,6 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         "postgres://\(username)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)"
     }
-
-    /// `text` with anything between `//` and `@` that follows a `:` masked.
-    static func redacted(_ text: String) -> String {
-        guard let at = text.lastIndex(of: "@"), let slashes = text.range(of: "//"), slashes.upperBound < at else { return text }
-        let userInfo = text[slashes.upperBound..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else { return text }
-        return String(text[..<colon]) + ":***" + String(text[at...])
-    }
 }
 
 /// A bucket and key prefix from `s3://BUCKET[/PREFIX]`, with the endpoint, region and credentials
@@ -74,20 +66,24 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     public var sessionToken: String?
 
     public init(url text: String, endpoint: String?, region: String, environment: [String: String]) throws {
-        guard text.hasPrefix("s3://") else { throw SettingsError("blobUrl must look like s3://BUCKET[/PREFIX], got '\(text)'") }
+        guard text.hasPrefix("s3://") else {
+            throw SettingsError("blobUrl must look like s3://BUCKET[/PREFIX], got '\(URLRedaction.redactedRun(text))'")
+        }
         let rest = text.dropFirst("s3://".count)
         let bucket = String(rest.prefix { $0 != "/" })
         // S3's bucket naming rules, so a typo fails here and not at the first upload.
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.-")
         guard (3...63).contains(bucket.count), bucket.allSatisfy(allowed.contains), bucket.first != "-", bucket.first != "." else {
-            throw SettingsError("blobUrl bucket '\(bucket)' is not a valid bucket name (3-63 lower-case letters, digits, '.', '-')")
+            throw SettingsError(
+                "blobUrl bucket '\(URLRedaction.redactedRun(bucket))' is not a valid bucket name (3-63 lower-case letters, digits, '.', '-')"
+            )
         }
         self.bucket = bucket
         let path = rest.dropFirst(bucket.count).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         self.prefix = path.isEmpty ? "" : path + "/"
         if let endpoint {
             guard let url = URL(string: endpoint), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-                throw SettingsError("s3.endpoint must be an http:// or https:// URL, got '\(endpoint)'")
+                throw SettingsError("s3.endpoint must be an http:// or https:// URL, got '\(URLRedaction.redactedRun(endpoint))'")
             }
             self.endpoint = url
         }
@@ -102,6 +98,6 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
 
     /// The location without its credentials, for messages and logs.
     public var description: String {
-        "s3://\(bucket)/\(prefix) (endpoint \(endpoint?.absoluteString ?? "AWS"), region \(region))"
+        "s3://\(bucket)/\(prefix) (endpoint \(endpoint.map { URLRedaction.redactedRun($0.absoluteString) } ?? "AWS"), region \(region))"
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MockFiles
 
 /// `mockfiles files …`: the Files API from a terminal, like the official `openai` CLI. Talks to
 /// `OPENAI_BASE_URL` (mockfiles or the real service) with `OPENAI_API_KEY`.
@@ -67,7 +68,7 @@ extension ClientOptions {
             await client.shutdown()
         } catch let error as FilesClientError {
             await client.shutdown()
-            FileHandle.standardError.write(Data("mockfiles: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("mockfiles: \(URLRedaction.redacted(error.message))\n".utf8))
             throw ExitCode(error.exitCode)
         } catch {
             await client.shutdown()
