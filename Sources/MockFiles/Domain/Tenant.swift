@@ -1,5 +1,3 @@
-import Crypto
-
 /// Who owns a file. Files of one tenant are invisible to every other.
 public struct Tenant: Sendable, Equatable, Hashable {
     /// Stable key stored beside every file; never contains a raw API key.
@@ -85,12 +83,13 @@ public struct TenantResolver: Sendable {
         let project = entry?.project ?? nonEmpty(projectHeader)
         switch mode {
         case .shared:
-            return .tenant(Tenant(key: "shared", organization: organization, project: project))
+            return .tenant(Tenant(key: TenantKey.shared, organization: organization, project: project))
         case .perKey:
-            let material = [apiKey, nonEmpty(organizationHeader) ?? "", nonEmpty(projectHeader) ?? ""].joined(separator: "\u{0}")
-            return .tenant(Tenant(key: "key:" + Self.digest(material), organization: organization, project: project))
+            let key = TenantKey.perKey(apiKey: apiKey, organization: nonEmpty(organizationHeader), project: nonEmpty(projectHeader))
+            return .tenant(Tenant(key: key, organization: organization, project: project))
         case .perProject:
-            return .tenant(Tenant(key: "project:\(organization)/\(project ?? "")", organization: organization, project: project))
+            let key = TenantKey.perProject(organization: organization, project: project)
+            return .tenant(Tenant(key: key, organization: organization, project: project))
         }
     }
 
@@ -112,11 +111,4 @@ public struct TenantResolver: Sendable {
         return value
     }
 
-    /// Raw keys never reach the database: the tenant key is a digest.
-    static func digest(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).prefix(16).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
 }

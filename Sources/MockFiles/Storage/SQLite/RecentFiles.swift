@@ -8,9 +8,26 @@ import NIOConcurrencyHelpers
 /// `forgetAll()` before anyone is answered, and a row read before a delete is kept only if no
 /// delete came in between (`generation`), so a deleted file is never served from here.
 final class RecentFiles: Sendable {
+    /// Compared and hashed as exact bytes: `String`'s `==` takes canonically equivalent text
+    /// (`K` and the Kelvin sign) as equal, and two such tenants must never share a row.
     private struct Key: Hashable {
         let id: String
         let tenant: String
+
+        static func == (left: Key, right: Key) -> Bool {
+            left.id.utf8.elementsEqual(right.id.utf8) && left.tenant.utf8.elementsEqual(right.tenant.utf8)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            Self.combine(id, into: &hasher)
+            Self.combine(tenant, into: &hasher)
+        }
+
+        private static func combine(_ text: String, into hasher: inout Hasher) {
+            hasher.combine(text.utf8.count)
+            let done: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            if done == nil { for byte in text.utf8 { hasher.combine(byte) } }
+        }
     }
 
     private struct State {
