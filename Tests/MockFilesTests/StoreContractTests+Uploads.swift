@@ -6,13 +6,13 @@ import Testing
 /// The Upload rules every backend keeps atomic: a part lands only in an open upload, completion
 /// and cancellation take every part (also one racing them), and expiry frees the parts.
 extension StoreContractTests {
-    static func upload(_ id: String, tenant: String = "acme", expiresAt: Int64 = now + 3600) -> StoredUpload {
+    static func upload(_ id: String, tenant: String = "acme", bytes: Int64 = 30, expiresAt: Int64 = now + 3600) -> StoredUpload {
         StoredUpload(
             id: id,
             tenant: tenant,
             filename: "big.jsonl",
             purpose: "batch",
-            bytes: 30,
+            bytes: bytes,
             mimeType: "application/jsonl",
             createdAt: now,
             expiresAt: expiresAt,
@@ -79,6 +79,42 @@ extension StoreContractTests {
         }
     }
 
+    /// An Upload never holds more than its `bytes`: a part that would pass them is refused, and
+    /// parts arriving together are added up one after another, so exactly as many fit as declared.
+    @Test(arguments: BackendUnderTest.available)
+    func partsNeverPassTheUploadsBytes(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            let store = stores.metadata
+            try await store.insertUpload(Self.upload("upload-1", bytes: 25))
+            func part(_ id: String, bytes: Int64) -> StoredPart { StoredPart(id: id, uploadID: "upload-1", bytes: bytes, createdAt: Self.now) }
+            #expect(try await store.insertPart(part("part-a", bytes: 20), tenant: "acme", now: Self.now))
+            let refused = await #expect(throws: PartExceedsUpload.self) {
+                try await store.insertPart(part("part-b", bytes: 6), tenant: "acme", now: Self.now)
+            }
+            #expect(refused == PartExceedsUpload(declared: 25, received: 20, partBytes: 6))
+            #expect(try await store.insertPart(part("part-c", bytes: 5), tenant: "acme", now: Self.now))
+            #expect(try await store.insertPart(part("part-empty", bytes: 0), tenant: "acme", now: Self.now), "an empty part always fits")
+            await #expect(throws: PartExceedsUpload.self) { try await store.insertPart(part("part-d", bytes: 1), tenant: "acme", now: Self.now) }
+            #expect(try await store.parts(ofUpload: "upload-1").map(\.id) == ["part-a", "part-c", "part-empty"])
+
+            try await store.insertUpload(Self.upload("upload-race", bytes: 7 * 10))
+            let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        do {
+                            return try await store.insertPart(Self.part("part-race-\(index)", of: "upload-race"), tenant: "acme", now: Self.now)
+                        } catch is PartExceedsUpload {
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(accepted == 7)
+            #expect(try await store.parts(ofUpload: "upload-race").map(\.bytes).reduce(0, +) == 70)
+        }
+    }
+
     /// Parts racing a completion: each one is either taken by the completion or refused, never
     /// left behind as a row of a completed upload.
     @Test(arguments: BackendUnderTest.available)
@@ -87,7 +123,7 @@ extension StoreContractTests {
             let store = stores.metadata
             for round in 0..<5 {
                 let uploadID = "upload-r\(round)"
-                try await store.insertUpload(Self.upload(uploadID))
+                try await store.insertUpload(Self.upload(uploadID, bytes: 20 * 10))
                 let (accepted, taken) = try await withThrowingTaskGroup(of: (String?, [StoredPart]?).self) { group in
                     for index in 0..<20 {
                         group.addTask {

@@ -197,6 +197,29 @@ extension TestClientProtocol {
         #expect(server.blobPaths().count == 1 && server.temporaryFiles().isEmpty)
     }
 
+    /// No Upload holds more than its `bytes`: the part that would pass them is a 400 naming
+    /// `data`, and its bytes are gone at once (not kept until the Upload expires).
+    @Test func aPartPastTheUploadsBytesGets400AndLeavesNothing() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            let uploadID = try await client.createUpload(bytes: 1)
+            let (status, answer) = try await client.addPart(uploadID, Array(repeating: 7, count: 64 * 1024))
+            #expect(status == .badRequest)
+            let error = try #require(answer["error"] as? [String: Any])
+            #expect(
+                error["message"] as? String
+                    == "Cannot add a Part of 65536 bytes to Upload \(uploadID): its Parts already hold 0 of the 1 bytes it was created with."
+            )
+            #expect(error["param"] as? String == "data" && error["code"] is NSNull && error["type"] as? String == "invalid_request_error")
+            let one = try #require(try await client.addPart(uploadID, [1]).1["id"] as? String)
+            #expect(try await client.addPart(uploadID, [2]).0 == .badRequest, "1 of 1 bytes held: nothing more fits")
+            let (completed, _) = try await client.postJSON("/v1/uploads/\(uploadID)/complete", ["part_ids": [one]])
+            #expect(completed == .ok)
+        }
+        #expect(server.blobPaths().count == 1 && server.temporaryFiles().isEmpty, "only the completed file's bytes")
+    }
+
     @Test func otherTenantsCannotTouchAnUpload() async throws {
         let server = try TestServer { $0.tenancy = .perKey }
         defer { server.remove() }

@@ -7,6 +7,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2
@@ -168,14 +169,53 @@ def test_part_must_be_multipart(client: openai.OpenAI, raw: httpx2.Client) -> No
 # ---------------------------------------------------------------- complete
 
 
-@pytest.mark.parametrize("declared", [9, 11], ids=["fewer-bytes-than-parts", "more-bytes-than-parts"])
-def test_total_bytes_must_equal_declared_bytes(client: openai.OpenAI, declared: int) -> None:
+@pytest.mark.parametrize(("declared", "listed"), [(10, 1), (11, 2)], ids=["some-parts-left-out", "fewer-bytes-than-declared"])
+def test_total_bytes_must_equal_declared_bytes(client: openai.OpenAI, declared: int, listed: int) -> None:
     upload = new_upload(client, declared)
     ids = add_parts(client, upload.id, b"12345", b"67890")
     with pytest.raises(openai.BadRequestError) as e:
-        client.uploads.complete(upload.id, part_ids=ids)
+        client.uploads.complete(upload.id, part_ids=ids[:listed])
     error = assert_error(e.value, 400)
     assert error["param"] in ("part_ids", "bytes"), error
+
+
+def part_past_bytes(upload_id: str, size: int, held: int, declared: int) -> str:
+    return f"Cannot add a Part of {size} bytes to Upload {upload_id}: its Parts already hold {held} of the {declared} bytes it was created with."
+
+
+def test_a_part_past_the_declared_bytes_is_refused_and_kept_nowhere(client: openai.OpenAI, server: Server) -> None:
+    """An Upload of bytes=1 once took five 64 KiB parts and kept them for an hour."""
+    upload = new_upload(client, 1)
+    for _ in range(5):
+        marker = os.urandom(32)
+        with pytest.raises(openai.BadRequestError) as e:
+            client.uploads.parts.create(upload_id=upload.id, data=marker + b"p" * (64 * 1024 - 32))
+        assert_error(e.value, 400, param="data", code=None, message=part_past_bytes(upload.id, 64 * 1024, 0, 1))
+        assert_no_leftovers(server.data_dir, marker)
+    [one] = add_parts(client, upload.id, b"1")
+    with pytest.raises(openai.BadRequestError) as e:
+        client.uploads.parts.create(upload_id=upload.id, data=b"2")
+    assert_error(e.value, 400, param="data", message=part_past_bytes(upload.id, 1, 1, 1))
+    done = client.uploads.complete(upload.id, part_ids=[one])
+    assert done.file is not None and client.files.content(done.file.id).read() == b"1"
+
+
+def test_parallel_parts_never_add_up_past_the_declared_bytes(client: openai.OpenAI, raw: httpx2.Client) -> None:
+    upload = new_upload(client, 5 * 1000)
+
+    def send(n: int) -> httpx2.Response:
+        return raw.post(f"/v1/uploads/{upload.id}/parts", files={"data": ("blob", bytes([n]) * 1000, OCTETS)})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(send, range(16)))
+    accepted = [r.json()["id"] for r in answers if r.status_code == 200]
+    refused = [r for r in answers if r.status_code != 200]
+    assert len(accepted) == 5, [r.text for r in answers]
+    for r in refused:
+        error = assert_error(r, 400, param="data", code=None)
+        assert error["message"].startswith(f"Cannot add a Part of 1000 bytes to Upload {upload.id}: its Parts already hold "), error
+    done = client.uploads.complete(upload.id, part_ids=accepted)
+    assert done.status == "completed" and done.bytes == 5000
 
 
 def test_unknown_part_id_is_rejected(client: openai.OpenAI) -> None:

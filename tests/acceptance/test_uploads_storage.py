@@ -98,19 +98,29 @@ def test_cancel_removes_the_parts(make_client: Callable[..., openai.OpenAI], own
 def test_unused_parts_do_not_outlive_complete(make_client: Callable[..., openai.OpenAI], own_server: Server) -> None:
     client = make_client(own_server.base_url)
     unused = os.urandom(32)
+    # Parts never hold more than the Upload's bytes, so only what the listed ones leave room for
+    # can be left out: here the bytes of a part that is refused, and an empty part.
     upload = client.uploads.create(bytes=4, filename="pick.bin", mime_type=PNG, purpose="vision")
     used = client.uploads.parts.create(upload_id=upload.id, data=b"used")
-    client.uploads.parts.create(upload_id=upload.id, data=unused + b"left out")
+    with pytest.raises(openai.BadRequestError):
+        client.uploads.parts.create(upload_id=upload.id, data=unused + b"left out")
+    empty = client.uploads.parts.create(upload_id=upload.id, data=b"")
     done = client.uploads.complete(upload.id, part_ids=[used.id])
     assert done.file is not None
     assert client.files.content(done.file.id).read() == b"used"
-    assert wait_for_holders(own_server.data_dir, unused, count=0) == [], "a Part left out of part_ids is dropped on complete"
+    assert wait_for_holders(own_server.data_dir, unused, count=0) == [], "a refused Part's bytes are dropped at once"
+    deadline = time.monotonic() + 5
+    while list(own_server.data_dir.rglob(empty.id)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(own_server.data_dir.rglob(empty.id)) == [], "a Part left out of part_ids is dropped on complete"
 
 
 @pytest.mark.blobs_on_disk
 def test_parts_added_while_complete_runs_do_not_outlive_it(make_client: Callable[..., openai.OpenAI], own_server: Server) -> None:
     """Parts that reach the Upload while `complete` is joining the listed ones are not in the File;
-    once the Upload is completed nothing refers to them, so their bytes must go too."""
+    once the Upload is completed nothing refers to them, so their bytes must go too. (The listed
+    Part already holds the Upload's bytes, so a late one is refused either way: as past the bytes
+    or as too late; its bytes must go all the same.)"""
     client = make_client(own_server.base_url)
     markers: list[bytes] = []
     for _ in range(10):

@@ -40,7 +40,7 @@ public struct UploadService: Sendable {
             bytes: request.bytes,
             mimeType: request.mimeType,
             createdAt: now,
-            expiresAt: now + settings.uploadLifetimeSeconds,
+            expiresAt: now.saturatingAdd(settings.uploadLifetimeSeconds),
             fileLifetimeSeconds: request.fileLifetimeSeconds,
             status: .pending
         )
@@ -59,7 +59,9 @@ public struct UploadService: Sendable {
     }
 
     /// Commits a streamed part: the blob is durable before its row exists, and the row exists
-    /// only if the upload was still open at that moment.
+    /// only if the upload was still open at that moment and its parts stay within its `bytes`
+    /// (checked in the store's transaction, so parallel parts cannot pass it together). A refused
+    /// part's blob goes at once.
     public func addPart(uploadID: String, blob: any BlobWriter, tenant: Tenant) async throws -> StoredPart {
         do {
             _ = try await openUpload(id: uploadID, tenant: tenant, action: "add a Part to")
@@ -79,10 +81,22 @@ public struct UploadService: Sendable {
                 throw APIError.invalid("Cannot add a Part to Upload \(uploadID): it is no longer pending.", param: nil, code: "upload_not_pending")
             }
             return part
+        } catch let exceeded as PartExceedsUpload {
+            await blob.discard()
+            throw Self.partTooLarge(exceeded, uploadID: uploadID)
         } catch {
             await blob.discard()
             throw error
         }
+    }
+
+    /// No Upload holds more than it declared; the real service's answer is unknown (README).
+    static func partTooLarge(_ exceeded: PartExceedsUpload, uploadID: String) -> APIError {
+        APIError.invalid(
+            "Cannot add a Part of \(exceeded.partBytes) bytes to Upload \(uploadID): its Parts already hold \(exceeded.received) "
+                + "of the \(exceeded.declared) bytes it was created with.",
+            param: "data"
+        )
     }
 
     /// Joins the named parts, in order, into a new File. The File row, the upload's new status

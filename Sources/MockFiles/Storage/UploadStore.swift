@@ -2,7 +2,9 @@
 public protocol UploadStore: Sendable {
     func insertUpload(_ upload: StoredUpload) async throws
     func upload(id: String, tenant: String) async throws -> StoredUpload?
-    /// Inserts the part only if its upload is still open at `now`; returns false otherwise.
+    /// Inserts the part only if its upload is still open at `now`; returns false otherwise. Throws
+    /// `PartExceedsUpload` when the upload's parts would then hold more than its `bytes`: the
+    /// check and the insert are one step against concurrent parts of the same upload.
     func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool
     func parts(ofUpload uploadID: String) async throws -> [StoredPart]
     /// Every tenant's Uploads still taking parts (expired ones not yet swept included), oldest first.
@@ -20,4 +22,13 @@ public protocol UploadStore: Sendable {
     func removeExpiredUploadParts(now: Int64, limit: Int) async throws -> [StoredPart]
     /// Of `ids`, those that have a part row.
     func existingPartIDs(among ids: [String]) async throws -> Set<String>
+}
+
+/// A part refused because the upload's parts would hold more than the upload declared.
+public struct PartExceedsUpload: Error, Sendable, Equatable {
+    /// The upload's `bytes`.
+    public var declared: Int64
+    /// What its parts held before this one.
+    public var received: Int64
+    public var partBytes: Int64
 }

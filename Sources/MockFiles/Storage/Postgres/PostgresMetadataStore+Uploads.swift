@@ -2,9 +2,10 @@ import Logging
 import PostgresNIO
 
 /// Uploads and parts. Where SQLite serialises every write, here concurrent transactions on
-/// several instances meet at the upload's row: adding a part takes it `FOR SHARE`, completing
-/// or cancelling takes it `FOR UPDATE`, so a part is either in before the completion reads the
-/// parts, or sees the upload no longer pending and is refused.
+/// several instances meet at the upload's row, taken `FOR UPDATE` by adding a part, completing
+/// and cancelling: a part is either in before the completion reads the parts, or sees the upload
+/// no longer pending and is refused, and two parts of one upload add up what the parts hold one
+/// after the other, so together they never pass the upload's `bytes`.
 extension PostgresMetadataStore: UploadStore {
     static let uploadColumns = "id, tenant, filename, purpose, bytes, mime_type, created_at, expires_at, file_lifetime_seconds, status, file_id"
     typealias UploadRow = (String, String, String, String, Int64, String, Int64, Int64, Int64?, String, String?)
@@ -82,9 +83,18 @@ extension PostgresMetadataStore: UploadStore {
 
     public func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in
-            guard let upload = try await Self.upload(id: part.uploadID, tenant: tenant, lock: "FOR SHARE", on: connection, logger: logger),
+            guard let upload = try await Self.upload(id: part.uploadID, tenant: tenant, lock: "FOR UPDATE", on: connection, logger: logger),
                 upload.isOpen(at: now)
             else { return false }
+            let rows = try await connection.query(
+                "SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM upload_parts WHERE upload_id = \(upload.id)",
+                logger: logger
+            )
+            var received: Int64 = 0
+            for try await sum in rows.decode(Int64.self) { received = sum }
+            guard part.bytes <= upload.bytes - received else {
+                throw PartExceedsUpload(declared: upload.bytes, received: received, partBytes: part.bytes)
+            }
             try await Self.insertPart(part, on: connection, logger: logger)
             return true
         }

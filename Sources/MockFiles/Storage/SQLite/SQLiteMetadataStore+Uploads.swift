@@ -62,6 +62,11 @@ extension SQLiteMetadataStore: UploadStore {
     public func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool {
         try await database.write { db in
             guard let upload = try Self.upload(db, id: part.uploadID, tenant: tenant), upload.isOpen(at: now) else { return false }
+            let received =
+                try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM upload_parts WHERE upload_id = ?", arguments: [upload.id]) ?? 0
+            guard part.bytes <= upload.bytes - received else {
+                throw PartExceedsUpload(declared: upload.bytes, received: received, partBytes: part.bytes)
+            }
             try Self.insertPart(db, part)
             return true
         }
