@@ -21,20 +21,24 @@ struct SnapshotCommand: AsyncParsableCommand {
         @Option(name: [.short, .customLong("output")], help: "Where to write the archive (default: standard output).")
         var output: String?
 
+        /// To a file: under a temporary name, renamed over `output` only when complete, so a failed
+        /// export leaves the previous archive whole.
         func run() async throws {
             let server = try SnapshotCommand.openServer(dataDirectory: dataDir, mustExist: true)
-            let destination: FileHandle
-            if let output {
-                guard FileManager.default.createFile(atPath: output, contents: nil) else {
-                    throw SnapshotCommand.failure("cannot write \(output)")
+            let counts: (files: Int, uploads: Int, parts: Int)
+            do {
+                if let output {
+                    counts = try await AtomicOutputFile(path: output).write { destination in
+                        try await server.exportSnapshot { chunk in try destination.write(contentsOf: chunk.readableBytesView) }
+                    }
+                } else {
+                    counts = try await server.exportSnapshot { chunk in try FileHandle.standardOutput.write(contentsOf: chunk.readableBytesView) }
                 }
-                destination = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-            } else {
-                destination = FileHandle.standardOutput
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                throw SnapshotCommand.failure("export failed: \(error)")
             }
-            let counts = try await server.exportSnapshot { chunk in try destination.write(contentsOf: chunk.readableBytesView) }
-            try destination.synchronize()
-            if output != nil { try destination.close() }
             FileHandle.standardError.write(Data("exported \(counts.files) files, \(counts.uploads) uploads, \(counts.parts) parts\n".utf8))
         }
     }
@@ -71,7 +75,7 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     /// One line on stderr and exit status 1.
     static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("mockfiles: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("mockfiles: \(URLRedaction.redacted(message))\n".utf8))
         return ExitCode(1)
     }
 }

@@ -125,6 +125,10 @@ def test_snapshot_export_and_import_offline_and_serve_from_one(tmp_path: Path) -
         for n in range(3):
             client.files.create(file=(f"n{n}.txt", io.BytesIO(b"offline %d" % n)), purpose="assistants")
         before = [f.model_dump() for f in client.files.list().data]
+        # The clock and the rules are part of the state an offline import carries (it once dropped them).
+        admin = httpx2.Client(base_url=first.root_url)
+        assert admin.post("/admin/clock", json={"now": 1_800_000_000, "frozen": True}).status_code == 200
+        assert admin.post("/admin/faults", json={"path": "/v1/models", "status": 418, "times": 3}).status_code == 200
     finally:
         assert first.stop() == 0, first.output()
 
@@ -145,9 +149,53 @@ def test_snapshot_export_and_import_offline_and_serve_from_one(tmp_path: Path) -
         try:
             client = openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
             assert [f.model_dump() for f in client.files.list().data] == before, server.args
+            admin = httpx2.Client(base_url=server.root_url)
+            clock = admin.get("/admin/clock").json()
+            assert clock["frozen"] is True and clock["now"] == 1_800_000_000, (server.args, clock)
+            rules = admin.get("/admin/faults").json()["data"]
+            assert [(r["path"], r["status"], r["times_remaining"]) for r in rules] == [("/v1/models", 418, 3)], (server.args, rules)
         finally:
             assert server.stop() == 0, server.output()
 
     started = run("serve", "--ephemeral", "--port", "0", "--snapshot", bad)
     last_line = started.stderr.splitlines()[-1]
     assert started.returncode == 78 and last_line.startswith(f"mockfiles: snapshot {bad}: ") and "cut short" in last_line, started
+
+
+def test_a_failed_export_leaves_the_previous_archive_whole(tmp_path: Path) -> None:
+    """`snapshot export -o FILE` once truncated FILE in place and left a cut archive when it failed."""
+    data = tmp_path / "data"
+    server = Server.start(data, tmp_path / "logs")
+    try:
+        client = openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
+        ids = [client.files.create(file=(f"f{n}.txt", io.BytesIO(b"x" * 4096)), purpose="assistants").id for n in range(3)]
+    finally:
+        assert server.stop() == 0, server.output()
+
+    archive = tmp_path / "state.tar"
+    previous = os.urandom(10_000)
+    archive.write_bytes(previous)
+    # The last file's bytes are cut on disk: the export fails after writing the first ones.
+    [blob] = list((data / "blobs").rglob(ids[-1]))
+    blob.write_bytes(b"x" * 10)
+    failed = run("snapshot", "export", "--data-dir", data, "-o", archive)
+    assert failed.returncode == 1 and failed.stderr.startswith("mockfiles: export failed: ") and failed.stderr.count("\n") == 1, failed
+    assert archive.read_bytes() == previous, "the previous archive is untouched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "logs", "state.tar"], "no temporary file is left beside it"
+
+    blob.write_bytes(b"x" * 4096)
+    done = run("snapshot", "export", "--data-dir", data, "-o", archive)
+    assert done.returncode == 0 and "exported 3 files" in done.stderr, done
+    with tarfile.open(archive) as tar:
+        assert {f"blobs/{i}" for i in ids} <= set(tar.getnames())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "logs", "state.tar"]
+
+
+def test_export_refuses_a_directory_and_a_missing_one(tmp_path: Path) -> None:
+    Server.start(tmp_path / "data", tmp_path / "logs").stop()
+    (tmp_path / "out").mkdir()
+    into_directory = run("snapshot", "export", "--data-dir", tmp_path / "data", "-o", tmp_path / "out")
+    assert into_directory.returncode == 1 and into_directory.stderr == f"mockfiles: cannot write {tmp_path / 'out'}: is a directory\n"
+    assert list((tmp_path / "out").iterdir()) == []
+    missing = run("snapshot", "export", "--data-dir", tmp_path / "data", "-o", tmp_path / "nowhere" / "x.tar")
+    assert missing.returncode == 1 and missing.stderr.startswith(f"mockfiles: cannot write {tmp_path / 'nowhere' / 'x.tar'}: "), missing
