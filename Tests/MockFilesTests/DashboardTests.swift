@@ -121,6 +121,27 @@ import Testing
         }
     }
 
+    /// Up to a thousand rules: the Controls page shows 50 at a time, with links to the rest.
+    @Test func theControlsPagePagesTheFaultRules() async throws {
+        let server = try TestServer()
+        defer { server.remove() }
+        try await server.test { client in
+            for index in 0..<120 {
+                _ = try await server.server.controls.addFault { id in
+                    try FaultRule(json: JSONBody(fields: ["path": "/v1/rule-\(index)", "status": 500]), id: id)
+                }
+            }
+            let (_, first, _) = try await Self.page(client, "/ui/controls")
+            #expect(first.contains("/v1/rule-0<") && first.contains("/v1/rule-49<") && !first.contains("/v1/rule-50<"))
+            #expect(first.contains("Rules 1–50 of 120.") && first.contains("href=\"/ui/controls?rules_from=50\"") && !first.contains("rel=\"prev\""))
+            let (_, last, _) = try await Self.page(client, "/ui/controls?rules_from=100")
+            #expect(last.contains("/v1/rule-119<") && !last.contains("/v1/rule-99<") && last.contains("Rules 101–120 of 120."))
+            #expect(last.contains("href=\"/ui/controls?rules_from=50\"") && !last.contains("rel=\"next\""))
+            let (status, _, _) = try await Self.page(client, "/ui/controls?rules_from=99999")
+            #expect(status == .ok)
+        }
+    }
+
     @Test func theRequestsPageAndItsFeedFilterAsTheAdminAPIDoes() async throws {
         let server = try TestServer()
         defer { server.remove() }

@@ -7,9 +7,13 @@ extension DashboardController {
     func controlsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await controls.synchronize()
         let now = files.clock.now
+        // Up to `FaultRule.maxRules` rules: shown a page at a time, `?rules_from=` the first one's index.
+        let rules = try await controls.faultRules()
+        let from = min(max(request.uri.queryParameters["rules_from"].flatMap { Int(String($0)) } ?? 0, 0), rules.count)
+        let shown = rules[from..<min(from + Self.faultRulesShown, rules.count)]
         var values: [String: Any] = [
             "now": DashboardViews.time(ServiceClock.wholeSeconds(now)), "nowSeconds": ServiceClock.wholeSeconds(now), "frozen": files.clock.isFrozen,
-            "faults": try await controls.faultRules().map { rule -> [String: Any] in
+            "faults": shown.map { rule -> [String: Any] in
                 [
                     "id": rule.id, "method": rule.method ?? "any", "path": rule.pathPattern, "status": rule.status.map(String.init) ?? "—",
                     "fired": rule.fired, "remaining": rule.remaining.map(String.init) ?? "∞",
@@ -18,9 +22,16 @@ extension DashboardController {
             "idSeed": settings.idSeed.map(String.init) ?? "none (random ids)",
             "processingDelay": Int(settings.files.processingDelaySeconds * 1000),
         ]
+        if rules.count > Self.faultRulesShown {
+            values["rulesRange"] = "Rules \(from + 1)–\(from + shown.count) of \(rules.count)."
+        }
+        if from > 0 { values["rulesPrevious"] = "/ui/controls?rules_from=\(max(from - Self.faultRulesShown, 0))" }
+        if from + shown.count < rules.count { values["rulesNext"] = "/ui/controls?rules_from=\(from + shown.count)" }
         if let notice = request.uri.queryParameters["notice"] { values["notice"] = String(notice) }
         return page("controls", values, for: request)
     }
+
+    static let faultRulesShown = 50
 
     func changeClock(_ request: Request, context: AppRequestContext) async throws -> Response {
         var fields: [String: Any] = [:]
