@@ -72,6 +72,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (default 60).")
     var sweepInterval: Double?
 
+    @Option(name: .customLong("head-timeout"), help: "Seconds a request head may take to arrive, counted from its start (default 10).")
+    var headTimeout: Double?
+
+    @Option(name: .customLong("max-connections"), help: "Connections held at once (default 1024); /health stays answerable beyond it.")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("max-connections-per-address"), help: "Connections held at once from one IP address (default 256).")
+    var maxConnectionsPerAddress: Int?
+
     @Option(help: "Directory with fixtures.json: files loaded at start and on POST /admin/reset.")
     var fixtures: String?
 
@@ -176,6 +185,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if allowAssistantsDownload { overrides["allowAssistantsDownload"] = .init(.bool(true), isSecret: false) }
         if let sweepInterval { overrides["sweepIntervalSeconds"] = .init(.double(sweepInterval), isSecret: false) }
+        if let headTimeout { overrides["headTimeoutSeconds"] = .init(.double(headTimeout), isSecret: false) }
+        if let maxConnections { overrides["maxConnections"] = .init(.int(maxConnections), isSecret: false) }
+        if let maxConnectionsPerAddress { overrides["maxConnectionsPerAddress"] = .init(.int(maxConnectionsPerAddress), isSecret: false) }
         if let fixtures { overrides["fixturesDir"] = .init(.string(fixtures), isSecret: false) }
         if let snapshot { overrides["snapshotFile"] = .init(.string(snapshot), isSecret: false) }
         if let adminToken { overrides["adminToken"] = .init(.string(adminToken), isSecret: true) }

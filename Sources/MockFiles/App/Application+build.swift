@@ -82,15 +82,17 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
     var application = Application(
         router: buildRouter(server),
         server: .mockFilesHTTP1(
-            idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)),
+            bounds: .init(
+                idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)),
+                headTimeout: .milliseconds(Int64(settings.headTimeoutSeconds * 1000)),
+                gate: ConnectionGate(maxConnections: settings.maxConnections, maxPerAddress: settings.maxConnectionsPerAddress)
+            ),
             defaultOrganization: settings.organization,
             directReads: DirectFileReads(server)
         ),
-        configuration: .init(
-            address: .hostname(settings.host, port: settings.port),
-            serverName: nil,
-            availableConnectionsDelegate: .maximum(settings.maxConnections, logger: server.logger)
-        ),
+        // No `availableConnectionsDelegate`: it stops accepting at its cap, which would leave
+        // `/health` in the listen backlog behind slow clients. `ConnectionGate` keeps the caps.
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
         services: services,
         onServerRunning: { channel in
             server.logger.info("mockfiles is ready", metadata: ["address": "\(channel.localAddress.map(String.init(describing:)) ?? "?")"])

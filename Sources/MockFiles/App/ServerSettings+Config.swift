@@ -48,7 +48,9 @@ extension ServerSettings {
         uploads.maxPartBytes = Int64(config.int(forKey: "maxPartBytes", default: Int(uploads.maxPartBytes)))
         sweepIntervalSeconds = config.double(forKey: "sweepIntervalSeconds", default: sweepIntervalSeconds)
         idleTimeoutSeconds = config.double(forKey: "idleTimeoutSeconds", default: idleTimeoutSeconds)
+        headTimeoutSeconds = config.double(forKey: "headTimeoutSeconds", default: headTimeoutSeconds)
         maxConnections = config.int(forKey: "maxConnections", default: maxConnections)
+        maxConnectionsPerAddress = config.int(forKey: "maxConnectionsPerAddress", default: maxConnectionsPerAddress)
         gzipMinimumBytes = config.int(forKey: "gzipMinimumBytes", default: gzipMinimumBytes)
         adminToken = config.string(forKey: "adminToken", isSecret: true)
         publicHosts = Set(config.stringArray(forKey: "publicHosts", default: []).map { $0.lowercased() })
@@ -95,6 +97,11 @@ extension ServerSettings {
         guard sweepIntervalSeconds > 0 else { throw SettingsError("sweepIntervalSeconds must be positive") }
         guard databaseConnections > 0 else { throw SettingsError("databaseConnections must be positive") }
         guard maxConnections > 0 else { throw SettingsError("maxConnections must be positive") }
+        guard maxConnectionsPerAddress > 0 else { throw SettingsError("maxConnectionsPerAddress must be positive") }
+        // At most a day: the deadline is scheduled in milliseconds, and past that it bounds nothing.
+        guard headTimeoutSeconds > 0, headTimeoutSeconds <= 86_400 else {
+            throw SettingsError("headTimeoutSeconds must be positive and at most 86400, got \(headTimeoutSeconds)")
+        }
         guard requestLogCapacity > 0 else { throw SettingsError("requestLogCapacity must be positive") }
         guard files.processingDelaySeconds >= 0 else { throw SettingsError("processingDelayMs must not be negative") }
         guard idleTimeoutSeconds > 0 else { throw SettingsError("idleTimeoutSeconds must be positive") }

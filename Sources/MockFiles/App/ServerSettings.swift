@@ -25,8 +25,17 @@ public struct ServerSettings: Sendable {
     public var sweepIntervalSeconds: Double = 60
     /// A connection with no traffic for this long is closed (slow or stuck clients).
     public var idleTimeoutSeconds: Double = 120
-    /// Connections served at once; further clients wait in the listen backlog until one closes.
+    /// A request head not complete this long after it began (after accept, for a connection's first)
+    /// is answered 408 and the connection closed; trickled bytes do not extend it.
+    public var headTimeoutSeconds: Double = 10
+    /// Connections held at once. A newcomer over it is still accepted: a connection waiting for a
+    /// request head is closed to make room (`ConnectionGate`), or, when every one is busy, the
+    /// newcomer is answered for `/health` only.
     public var maxConnections = 1024
+    /// Connections from one peer IP address at once, kept as `maxConnections` is. A quarter of
+    /// the total, so no single address (one client, or every client behind one NAT or proxy)
+    /// can hold every slot with requests; far above a client's pool (httpx keeps 100).
+    public var maxConnectionsPerAddress = 256
     /// JSON answers at least this large are gzip-compressed for clients that accept it.
     public var gzipMinimumBytes = 1024
     public var logLevel = Logger.Level.info

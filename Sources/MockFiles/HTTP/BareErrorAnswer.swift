@@ -5,8 +5,8 @@ import NIOHTTP1
 /// An error answer made below the router (the request never reached it), as raw bytes: the same
 /// OpenAI envelope and headers as every other answer, and `Connection: close`.
 enum BareErrorAnswer {
-    static func make(status: HTTPResponseStatus, message: String, organization: String) -> ByteBuffer {
-        let error = APIError(status: .init(code: Int(status.code)), message: message)
+    static func make(status: HTTPResponseStatus, message: String, organization: String, type: String = "invalid_request_error") -> ByteBuffer {
+        let error = APIError(status: .init(code: Int(status.code)), message: message, type: type)
         let body = error.envelopeJSON()
         let head = [
             "HTTP/1.1 \(status.code) \(status.reasonPhrase)",

@@ -1,11 +1,17 @@
 import NIOCore
 import NIOHTTP1
 
-/// What one connection's handlers share: how long the current request line is so far.
+/// What one connection's handlers share: how long the current request line is so far, and
+/// whether a request head is awaited (`HeadDeadlineHandler`).
 final class ConnectionFacts {
     /// Bytes of the current request's first line seen so far (all of it, once `lineEnded`).
     var requestLineBytes = 0
     var lineEnded = false
+    /// Set while no byte of the awaited request head has been read: the next read is its first.
+    var awaitingHeadBytes = false
+    /// An answer made below the router went out and the connection is closing: the decoder's
+    /// complaint about the unfinished head it holds (at the close) is not answered too.
+    var closing = false
 
     func nextRequest() {
         requestLineBytes = 0
@@ -15,9 +21,9 @@ final class ConnectionFacts {
 
 /// First in the pipeline, on raw bytes. It measures each request line, so that a head too large
 /// can be told apart (the decoder reports an overlong request line and overlong headers alike,
-/// but one is a 414 and the other a 431), and it is where answers made below the decoder are
-/// written: straight to the socket, past NIO's encoder, which would drop the body of an answer to
-/// `CONNECT`.
+/// but one is a 414 and the other a 431), it tells `HeadDeadlineHandler` of a head's first bytes
+/// (before the decoder sees them), and it is where answers made below the decoder are written:
+/// straight to the socket, past NIO's encoder, which would drop the body of an answer to `CONNECT`.
 final class RawConnectionEdge: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -28,6 +34,10 @@ final class RawConnectionEdge: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if facts.awaitingHeadBytes {
+            facts.awaitingHeadBytes = false
+            context.fireUserInboundEventTriggered(HeadDeadlineHandler.HeadBytesArrived())
+        }
         if !facts.lineEnded {
             let view = unwrapInboundIn(data).readableBytesView
             if let newline = view.firstIndex(of: UInt8(ascii: "\n")) {
@@ -154,6 +164,7 @@ final class HTTP1ConformanceHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if facts.closing { return }
         // Mid-request errors belong to the request's handler (a body cut short must fail its
         // upload); the answer is checked on its way out.
         if error is HTTPParserError, !exchanges.isEmpty {
