@@ -14,8 +14,9 @@ import NIOCore
 /// byte), so mutations reach the records and the importer instead of stopping at the checksum.
 func fuzzSnapshot(_ input: [UInt8]) {
     guard let first = input.first else { return }
-    var archive = Array(input.dropFirst())
-    if first & 1 == 1 { resealTarChecksums(&archive) }
+    var bytes = Array(input.dropFirst())
+    if first & 1 == 1 { resealTarChecksums(&bytes) }
+    let archive = bytes
     let chunkSize = Int(first >> 1) * 37 + 1
     let fixture = SnapshotFuzzFixture.shared
     let outcome = blockingWait { await fixture.restore(archive, chunkSize: chunkSize) }

@@ -14,7 +14,8 @@ extension SQLiteMetadataStore: SavedControlStore {
     }
 
     public func savedControls() async throws -> SavedControls? {
-        let row = try await database.read { db in
+        // Read once, at start-up: the calling thread may wait for it.
+        let row = try database.read { db in
             try Row.fetchOne(db, sql: "SELECT clock_offset, clock_frozen_at, fault_rules FROM controls WHERE id = 1")
         }
         guard let row else { return nil }
