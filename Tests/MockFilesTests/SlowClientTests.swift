@@ -188,7 +188,7 @@ import Testing
         ])
         #expect(set.headTimeoutSeconds == 2.5 && set.maxConnections == 40 && set.maxConnectionsPerAddress == 12)
         for (key, value) in [
-            ("MOCKFILES_HEAD_TIMEOUT_SECONDS", "0"), ("MOCKFILES_HEAD_TIMEOUT_SECONDS", "1e300"),
+            ("MOCKFILES_HEAD_TIMEOUT_SECONDS", "0"), ("MOCKFILES_HEAD_TIMEOUT_SECONDS", "1e300"), ("MOCKFILES_IDLE_TIMEOUT_SECONDS", "1e300"),
             ("MOCKFILES_MAX_CONNECTIONS_PER_ADDRESS", "0"), ("MOCKFILES_MAX_CONNECTIONS", "-1"),
         ] {
             await #expect(throws: SettingsError.self, "\(key)=\(value)") { try await settings([key: value]) }

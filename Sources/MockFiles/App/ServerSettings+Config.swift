@@ -104,7 +104,10 @@ extension ServerSettings {
         }
         guard requestLogCapacity > 0 else { throw SettingsError("requestLogCapacity must be positive") }
         guard files.processingDelaySeconds >= 0 else { throw SettingsError("processingDelayMs must not be negative") }
-        guard idleTimeoutSeconds > 0 else { throw SettingsError("idleTimeoutSeconds must be positive") }
+        // Bounded like the head deadline: the value becomes milliseconds in an Int64 (1e300 trapped at start).
+        guard idleTimeoutSeconds > 0, idleTimeoutSeconds <= 86_400 else {
+            throw SettingsError("idleTimeoutSeconds must be positive and at most 86400, got \(idleTimeoutSeconds)")
+        }
     }
 }
 
