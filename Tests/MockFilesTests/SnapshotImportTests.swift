@@ -131,7 +131,15 @@ import Testing
         ("no header", { Array($0.dropFirst()) }, "must begin with mockfiles-snapshot.json"),
         // Values the API refuses are refused in an archive too (each once crashed a server).
         ("a clock past year 9999", { edited($0, "mockfiles-snapshot.json") { $0["clock_frozen_at"] = 1e300 } }, "The clock must stay between"),
-        ("a clock offset past year 9999", { edited($0, "mockfiles-snapshot.json") { $0["clock_offset"] = 1e15; $0["clock_frozen_at"] = nil } }, "The clock must stay between"),
+        (
+            "a clock offset past year 9999",
+            {
+                edited($0, "mockfiles-snapshot.json") {
+                    $0["clock_offset"] = 1e15
+                    $0["clock_frozen_at"] = nil
+                }
+            }, "The clock must stay between"
+        ),
         ("a fault answering 1000", { editedRule($0) { $0["status"] = 1000 } }, "Invalid value for 'status': 1000"),
         ("a fault answering -5", { editedRule($0) { $0["status"] = -5 } }, "Invalid value for 'status': -5"),
         ("a fault answering 101", { editedRule($0) { $0["status"] = 101 } }, "Invalid value for 'status': 101"),
@@ -155,7 +163,15 @@ import Testing
         ("an Upload past the size limit", { edited($0, "uploads/") { $0["bytes"] = 9 << 30 } }, "File is too large"),
         ("an Upload of a negative size", { edited($0, "uploads/") { $0["bytes"] = -1 } }, "must not be negative"),
         ("parts past the Upload's bytes", { edited($0, "uploads/") { $0["bytes"] = 2 } }, "more than the 2 the Upload declares"),
-        ("an Upload with a video type", { edited($0, "uploads/") { $0["purpose"] = "vision"; $0["mime_type"] = "video/mp4" } }, "mime_type"),
+        (
+            "an Upload with a video type",
+            {
+                edited($0, "uploads/") {
+                    $0["purpose"] = "vision"
+                    $0["mime_type"] = "video/mp4"
+                }
+            }, "mime_type"
+        ),
         ("a file made in year 10000", { edited($0, "files/") { $0["created_at"] = 253_402_300_800 } }, "'created_at' must be"),
         ("a file expiring before 1970", { edited($0, "files/") { $0["expires_at"] = -1 } }, "'expires_at' must be"),
         ("a file without a tenant", { edited($0, "files/") { $0["tenant"] = "" } }, "'tenant' is empty"),

@@ -174,7 +174,10 @@ struct SnapshotStager {
             try Self.checked(name) { () throws(APIError) in
                 try uploads.files.clock.check(offset: decoded.clockOffset, frozenAt: decoded.clockFrozenAt)
                 guard decoded.faultRules.count <= FaultRule.maxRules else {
-                    throw APIError.invalid("\(decoded.faultRules.count) fault rules; at most \(FaultRule.maxRules) may be in force", param: "fault_rules")
+                    throw APIError.invalid(
+                        "\(decoded.faultRules.count) fault rules; at most \(FaultRule.maxRules) may be in force",
+                        param: "fault_rules"
+                    )
                 }
             }
             header = decoded
