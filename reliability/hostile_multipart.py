@@ -166,7 +166,9 @@ def main() -> None:
     server.spawn()
     client = httpx2.Client(headers=AUTH, timeout=30)
     targets = [("/v1/files", file_cases("file", True))]
-    r = client.post(server.root_url + "/v1/uploads", json={"filename": "h.bin", "purpose": "vision", "bytes": 5, "mime_type": "image/png"})
+    # Room for every part the cases may add: an Upload refuses parts past its declared bytes.
+    upload = {"filename": "h.bin", "purpose": "vision", "bytes": 1 << 30, "mime_type": "image/png"}
+    r = client.post(server.root_url + "/v1/uploads", json=upload)
     if r.status_code == 200:
         upload_id = r.json()["id"]
         targets.append((f"/v1/uploads/{upload_id}/parts", file_cases("data", False)))

@@ -82,10 +82,13 @@ extension PostgresMetadataStore: UploadStore {
     }
 
     public func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool {
-        try await client.withTransaction(logger: logger) { connection in
+        // The refusal is returned, not thrown, from the transaction: postgres-nio wraps an error
+        // thrown there in `PostgresTransactionError`, which the service would not recognise.
+        enum Outcome { case added, notOpen, exceeds(PartExceedsUpload) }
+        let outcome: Outcome = try await client.withTransaction(logger: logger) { connection in
             guard let upload = try await Self.upload(id: part.uploadID, tenant: tenant, lock: "FOR UPDATE", on: connection, logger: logger),
                 upload.isOpen(at: now)
-            else { return false }
+            else { return .notOpen }
             let rows = try await connection.query(
                 "SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM upload_parts WHERE upload_id = \(upload.id)",
                 logger: logger
@@ -93,10 +96,15 @@ extension PostgresMetadataStore: UploadStore {
             var received: Int64 = 0
             for try await sum in rows.decode(Int64.self) { received = sum }
             guard part.bytes <= upload.bytes - received else {
-                throw PartExceedsUpload(declared: upload.bytes, received: received, partBytes: part.bytes)
+                return .exceeds(PartExceedsUpload(declared: upload.bytes, received: received, partBytes: part.bytes))
             }
             try await Self.insertPart(part, on: connection, logger: logger)
-            return true
+            return .added
+        }
+        switch outcome {
+        case .added: return true
+        case .notOpen: return false
+        case .exceeds(let exceeded): throw exceeded
         }
     }
 
