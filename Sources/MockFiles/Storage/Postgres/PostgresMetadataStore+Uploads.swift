@@ -84,7 +84,11 @@ extension PostgresMetadataStore: UploadStore {
     public func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool {
         // The refusal is returned, not thrown, from the transaction: postgres-nio wraps an error
         // thrown there in `PostgresTransactionError`, which the service would not recognise.
-        enum Outcome { case added, notOpen, exceeds(PartExceedsUpload) }
+        enum Outcome {
+            case added
+            case notOpen
+            case exceeds(PartExceedsUpload)
+        }
         let outcome: Outcome = try await client.withTransaction(logger: logger) { connection in
             guard let upload = try await Self.upload(id: part.uploadID, tenant: tenant, lock: "FOR UPDATE", on: connection, logger: logger),
                 upload.isOpen(at: now)
