@@ -117,11 +117,7 @@ func resealTarChecksums(_ archive: inout [UInt8]) {
     while offset + TarHeader.blockSize <= archive.count {
         let block = offset..<offset + TarHeader.blockSize
         guard archive[block].contains(where: { $0 != 0 }) else { return }
-        archive.replaceSubrange(offset + 148..<offset + 156, with: [UInt8](repeating: 0x20, count: 8))
-        let sum = archive[block].reduce(0) { $0 + Int($1) }
-        let digits = Array(String(sum, radix: 8).utf8)
-        let field = [UInt8](repeating: UInt8(ascii: "0"), count: max(0, 6 - digits.count)) + digits.suffix(6) + [0, 0x20]
-        archive.replaceSubrange(offset + 148..<offset + 156, with: field)
+        TarHeader.writeChecksum(into: &archive, at: offset)
         // The size, if it reads as octal; otherwise the next block.
         let sizeField = archive[offset + 124..<offset + 136].prefix { $0 != 0 && $0 != 0x20 }
         let size = sizeField.allSatisfy({ (48...55).contains($0) }) && sizeField.count <= 11 ? sizeField.reduce(0) { $0 * 8 + Int($1 - 48) } : 0

@@ -158,9 +158,13 @@ import Testing
         let server = try TestServer()
         defer { server.remove() }
         try await server.test { client in
+            let uris = ["/health", "/metrics", "/openapi.yaml", "/ui/controls", "/admin/clock"]
+            var before: [HTTPResponse.Status] = []
+            for uri in uris { before.append(try await client.execute(uri: uri, method: .get) { $0.status }) }
             _ = try await client.postJSON("/admin/faults", ["path": "*", "status": 503])
-            for uri in ["/health", "/metrics", "/openapi.yaml", "/ui/controls", "/admin/faults"] {
-                try await client.execute(uri: uri, method: .get) { #expect($0.status != .serviceUnavailable, "\(uri)") }
+            // Each answers exactly as it did before the rule was armed (not merely "not 503").
+            for (uri, status) in zip(uris, before) {
+                try await client.execute(uri: uri, method: .get) { #expect($0.status == status && status != .serviceUnavailable, "\(uri)") }
             }
             try await client.execute(uri: "/v1/files", method: .get, headers: testKeyHeaders) { #expect($0.status == .serviceUnavailable) }
             try await client.execute(uri: "/v1", method: .get, headers: testKeyHeaders) { #expect($0.status == .serviceUnavailable) }

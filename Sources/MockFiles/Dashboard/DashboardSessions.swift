@@ -90,7 +90,7 @@ final class DashboardSessions: Sendable {
     /// 32 bytes from the system's CSPRNG (`SystemRandomNumberGenerator`: getrandom(2) on Linux), as hex.
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in generator.next() as UInt64 }.map { String(format: "%016llx", $0) }.joined()
+        return (0..<4).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }.hexDigits
     }
 
     /// The session cookie from a `Cookie` header, if any.

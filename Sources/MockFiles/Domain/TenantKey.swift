@@ -47,9 +47,6 @@ enum TenantKey {
 
     /// The first 16 bytes of SHA-256, in hex.
     static func digest(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).prefix(16).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        SHA256.hash(data: Array(text.utf8)).prefix(16).hexDigits
     }
 }

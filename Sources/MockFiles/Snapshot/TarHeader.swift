@@ -55,12 +55,19 @@ struct TarHeader: Equatable {
         block[156] = UInt8(ascii: "0")
         block.replaceSubrange(257..<263, with: Array("ustar\0".utf8))
         block.replaceSubrange(263..<265, with: Array("00".utf8))
-        // The checksum is summed with its own field as spaces.
-        block.replaceSubrange(148..<156, with: [UInt8](repeating: 0x20, count: 8))
-        let sum = block.reduce(0) { $0 + Int64($1) }
-        Self.octal(sum, into: &block, at: 148, width: 7)
-        block[155] = 0x20
+        Self.writeChecksum(into: &block)
         return block
+    }
+
+    /// Writes the checksum of the header block at `offset` of `bytes`: the sum of its bytes with
+    /// the checksum field counted as spaces, six octal digits, NUL, space (as GNU tar writes it).
+    static func writeChecksum(into bytes: inout [UInt8], at offset: Int = 0) {
+        bytes.replaceSubrange(offset + 148..<offset + 156, with: [UInt8](repeating: 0x20, count: 8))
+        let sum = bytes[offset..<offset + blockSize].reduce(0) { $0 + Int64($1) }
+        var field = [UInt8](repeating: 0, count: 8)
+        octal(sum, into: &field, at: 0, width: 7)
+        field[7] = 0x20
+        bytes.replaceSubrange(offset + 148..<offset + 156, with: field)
     }
 
     /// Reads a header block; nil for an all-zero block (the end of the archive).
