@@ -21,7 +21,7 @@ import Testing
         try MockFilesHTTP1Channel.addHandlers(
             to: channel,
             bounds: bounds,
-            defaultOrganization: "org-test",
+            defaultScope: DefaultScope(organization: "org-test", project: "proj_test"),
             directReads: nil,
             logger: Logger(label: "test")
         )

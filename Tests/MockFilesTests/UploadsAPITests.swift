@@ -98,7 +98,7 @@ extension TestClientProtocol {
             // Over the limit is the real service's `File is too large.`, with no param.
             let cases: [([String: Any?], String?)] = [
                 (["filename": nil], "filename"), (["purpose": "nope"], "purpose"), (["bytes": 1001], nil), (["bytes": -1], "bytes"),
-                (["bytes": "ten"], "bytes"), (["mime_type": nil], "mime_type"), (["filename": "a.csv"], "filename"),
+                (["bytes": "ten"], "bytes"), (["mime_type": nil], "mime_type"), (["filename": "a.csv"], nil),
                 (["expires_after": ["anchor": "created_at", "seconds": 10]], "expires_after.seconds"), (["colour": "red"], "colour"),
                 (["purpose": "vision", "filename": "a.png", "mime_type": "text/plain"], "mime_type"),
                 (["purpose": "assistants", "filename": "a.bin", "mime_type": "application/octet-stream"], "mime_type"),

@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 
 /// An error the API answers with: renders itself as the OpenAI envelope
-/// `{"error":{"message","type","param","code"}}`.
+/// `{"error": {"message", "type", "param", "code"}, "detail": {"message", "code"}}`.
 public struct APIError: Error, HTTPResponseError, Equatable, Sendable {
     public let status: HTTPResponse.Status
     public let message: String
@@ -37,33 +37,32 @@ public struct APIError: Error, HTTPResponseError, Equatable, Sendable {
     /// The envelope as a complete response; usable outside a router (e.g. in middleware).
     public func response() -> Response {
         var headers = self.headers
+        let body = self.envelopeBody()
         headers[.contentType] = "application/json"
-        let body = ByteBuffer(bytes: self.envelopeJSON())
         headers[.contentLength] = String(body.readableBytes)
         return Response(status: self.status, headers: headers, body: .init(byteBuffer: body))
     }
 
-    func envelopeJSON() -> [UInt8] {
-        struct Envelope: Encodable {
-            struct Body: Encodable {
-                let message: String
-                let type: String
-                let param: String?
-                let code: String?
-                func encode(to encoder: any Encoder) throws {
-                    var container = encoder.container(keyedBy: CodingKeys.self)
-                    try container.encode(self.message, forKey: .message)
-                    try container.encode(self.type, forKey: .type)
-                    // The official schema requires `param` and `code` to be present, null or not.
-                    try container.encode(self.param, forKey: .param)
-                    try container.encode(self.code, forKey: .code)
-                }
-                enum CodingKeys: String, CodingKey { case message, type, param, code }
-            }
-            let error: Body
-        }
-        let envelope = Envelope(error: .init(message: message, type: type, param: param, code: code))
-        return Array((try? JSONEncoder().encode(envelope)) ?? Data())
+    /// The one writer of every error answer, in the service's order and layout (FilesTests
+    /// `*CanParseServiceError`, 2026-05-28): `error` with message, type, param, code (`param` and
+    /// `code` always present, null or not), then `detail` repeating the message and code.
+    func envelopeBody() -> ByteBuffer {
+        var json = JSONWriter(capacity: 2 * message.utf8.count + 192)
+        json.beginObject()
+        json.key("error")
+        json.beginObject()
+        json.field("message", message)
+        json.field("type", type)
+        json.field("param", param)
+        json.field("code", code)
+        json.endObject()
+        json.key("detail")
+        json.beginObject()
+        json.field("message", message)
+        json.field("code", code)
+        json.endObject()
+        json.endObject()
+        return json.finish()
     }
 
     public static func == (lhs: APIError, rhs: APIError) -> Bool {

@@ -1,8 +1,6 @@
-import NIOCore
-
 /// The File object exactly as the OpenAI API shows it; `expires_at` and `status_details`
 /// are always present, `null` when unset, as SDK models expect.
-public struct FileObject: Encodable, Sendable, Equatable {
+public struct FileObject: APIObject, Equatable {
     public var id: String
     public var object = "file"
     public var bytes: Int64
@@ -23,97 +21,55 @@ public struct FileObject: Encodable, Sendable, Equatable {
         self.status = status
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id, object, bytes, filename, purpose, status
-        case createdAt = "created_at"
-        case expiresAt = "expires_at"
-        case statusDetails = "status_details"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(object, forKey: .object)
-        try container.encode(bytes, forKey: .bytes)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(expiresAt, forKey: .expiresAt)
-        try container.encode(filename, forKey: .filename)
-        try container.encode(purpose, forKey: .purpose)
-        try container.encode(status, forKey: .status)
-        try container.encode(statusDetails, forKey: .statusDetails)
-    }
-}
-
-extension FileObject {
-    /// The object as `JSONResponse.encoder` writes it (keys sorted), written directly: a list
+    /// In the service's key order (`FilesTests`, 2025-09 to 2026-05). Written directly: a list
     /// page is up to 10 000 of them, and JSONEncoder spent ~30 % of a list request's CPU on them.
-    func writeJSON(to buffer: inout ByteBuffer) {
-        buffer.writeStaticString(#"{"bytes":"#)
-        JSONText.writeNumber(bytes, to: &buffer)
-        buffer.writeStaticString(#","created_at":"#)
-        JSONText.writeNumber(createdAt, to: &buffer)
-        buffer.writeStaticString(#","expires_at":"#)
-        JSONText.writeNumber(expiresAt, to: &buffer)
-        buffer.writeStaticString(#","filename":"#)
-        JSONText.writeString(filename, to: &buffer)
-        buffer.writeStaticString(#","id":"#)
-        JSONText.writeString(id, to: &buffer)
-        buffer.writeStaticString(#","object":"#)
-        JSONText.writeString(object, to: &buffer)
-        buffer.writeStaticString(#","purpose":"#)
-        JSONText.writeString(purpose, to: &buffer)
-        buffer.writeStaticString(#","status":"#)
-        JSONText.writeString(status, to: &buffer)
-        buffer.writeStaticString(#","status_details":"#)
-        JSONText.writeString(statusDetails, to: &buffer)
-        buffer.writeStaticString("}")
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("object", object)
+        json.field("id", id)
+        json.field("purpose", purpose)
+        json.field("filename", filename)
+        json.field("bytes", bytes)
+        json.field("created_at", createdAt)
+        json.field("expires_at", expiresAt)
+        json.field("status", status)
+        json.field("status_details", statusDetails)
+        json.endObject()
     }
 }
 
 /// `GET /v1/files` answer. `first_id`/`last_id` are `null` on an empty page.
-public struct FileListObject: Encodable, Sendable {
+public struct FileListObject: APIObject {
     public var object = "list"
     public var data: [FileObject]
     public var hasMore: Bool
 
-    enum CodingKeys: String, CodingKey {
-        case object, data
-        case firstID = "first_id"
-        case lastID = "last_id"
-        case hasMore = "has_more"
-    }
+    var capacityHint: Int { 280 * (data.count + 1) }
 
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(object, forKey: .object)
-        try container.encode(data, forKey: .data)
-        try container.encode(data.first?.id, forKey: .firstID)
-        try container.encode(data.last?.id, forKey: .lastID)
-        try container.encode(hasMore, forKey: .hasMore)
-    }
-}
-
-extension FileListObject {
-    /// The page as `JSONResponse.encoder` writes it (keys sorted), written directly.
-    func writeJSON(to buffer: inout ByteBuffer) {
-        buffer.writeStaticString(#"{"data":["#)
-        for (index, file) in data.enumerated() {
-            if index > 0 { buffer.writeStaticString(",") }
-            file.writeJSON(to: &buffer)
-        }
-        buffer.writeStaticString(#"],"first_id":"#)
-        JSONText.writeString(data.first?.id, to: &buffer)
-        buffer.writeStaticString(hasMore ? #","has_more":true,"last_id":"# : #","has_more":false,"last_id":"#)
-        JSONText.writeString(data.last?.id, to: &buffer)
-        buffer.writeStaticString(#","object":"#)
-        JSONText.writeString(object, to: &buffer)
-        buffer.writeStaticString("}")
+    /// The service's order for the Files list: `has_more` before the ids (its Batches list differs).
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("object", object)
+        json.key("data")
+        json.beginArray()
+        for file in data { file.write(to: &json) }
+        json.endArray()
+        json.field("has_more", hasMore)
+        json.field("first_id", data.first?.id)
+        json.field("last_id", data.last?.id)
+        json.endObject()
     }
 }
 
 /// `DELETE /v1/files/{id}` answer.
-public struct DeletedFileObject: Encodable, Sendable {
+public struct DeletedFileObject: APIObject {
     public var id: String
-    public var object = "file"
-    public var deleted = true
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("object", "file")
+        json.field("deleted", true)
+        json.field("id", id)
+        json.endObject()
+    }
 }

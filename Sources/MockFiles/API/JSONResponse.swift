@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Renders an `Encodable` as the `application/json` answer every API endpoint gives.
+/// The `application/json` answers: API objects through `JSONWriter`, the admin API's through JSONEncoder.
 enum JSONResponse {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -11,29 +11,14 @@ enum JSONResponse {
         return encoder
     }()
 
+    /// Our own objects (the admin API), which the real service has no layout for.
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         make(body: ByteBuffer(bytes: try encoder.encode(value)), status: status)
     }
 
-    /// File objects and list pages, which write themselves (the same bytes, without JSONEncoder).
-    static func make(file: FileObject) -> Response {
-        make(body: body(file: file), status: .ok)
-    }
-
-    static func make(page: FileListObject) -> Response {
-        make(body: body(page: page), status: .ok)
-    }
-
-    static func body(file: FileObject) -> ByteBuffer {
-        var body = ByteBuffer()
-        file.writeJSON(to: &body)
-        return body
-    }
-
-    static func body(page: FileListObject) -> ByteBuffer {
-        var body = ByteBufferAllocator().buffer(capacity: 256 * (page.data.count + 1))
-        page.writeJSON(to: &body)
-        return body
+    /// An API object in the service's own layout and key order (`JSONWriter`).
+    static func make(_ object: some APIObject, status: HTTPResponse.Status = .ok) -> Response {
+        make(body: object.jsonBody(), status: status)
     }
 
     static func make(body: ByteBuffer, status: HTTPResponse.Status) -> Response {

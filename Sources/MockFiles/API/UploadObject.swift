@@ -1,5 +1,6 @@
-/// The Upload object; `file` is `null` until the Upload is completed.
-public struct UploadObject: Encodable, Sendable {
+/// The Upload object. `file` is there only once the Upload is completed: a pending, cancelled
+/// or expired Upload has no `file` key at all (`UploadsTests`, 2025-09).
+public struct UploadObject: APIObject {
     public var id: String
     public var object = "upload"
     public var bytes: Int64
@@ -21,28 +22,26 @@ public struct UploadObject: Encodable, Sendable {
         self.file = file
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id, object, bytes, filename, purpose, status, file
-        case createdAt = "created_at"
-        case expiresAt = "expires_at"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(object, forKey: .object)
-        try container.encode(bytes, forKey: .bytes)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(expiresAt, forKey: .expiresAt)
-        try container.encode(filename, forKey: .filename)
-        try container.encode(purpose, forKey: .purpose)
-        try container.encode(status, forKey: .status)
-        try container.encode(file, forKey: .file)
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("id", id)
+        json.field("object", object)
+        json.field("bytes", bytes)
+        json.field("created_at", createdAt)
+        json.field("filename", filename)
+        json.field("purpose", purpose)
+        json.field("status", status)
+        json.field("expires_at", expiresAt)
+        if let file {
+            json.key("file")
+            file.write(to: &json)
+        }
+        json.endObject()
     }
 }
 
 /// The Part object.
-public struct UploadPartObject: Encodable, Sendable {
+public struct UploadPartObject: APIObject {
     public var id: String
     public var object = "upload.part"
     public var createdAt: Int64
@@ -54,9 +53,12 @@ public struct UploadPartObject: Encodable, Sendable {
         uploadID = part.uploadID
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id, object
-        case createdAt = "created_at"
-        case uploadID = "upload_id"
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("id", id)
+        json.field("object", object)
+        json.field("created_at", createdAt)
+        json.field("upload_id", uploadID)
+        json.endObject()
     }
 }

@@ -87,7 +87,7 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
                 headTimeout: .milliseconds(Int64(settings.headTimeoutSeconds * 1000)),
                 gate: ConnectionGate(maxConnections: settings.maxConnections, maxPerAddress: settings.maxConnectionsPerAddress)
             ),
-            defaultOrganization: settings.organization,
+            defaultScope: settings.defaultScope,
             directReads: DirectFileReads(server)
         ),
         // No `availableConnectionsDelegate`: it stops accepting at its cap, which would leave
@@ -122,7 +122,7 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
 /// The routes with the dashboard's sessions given (tests pass theirs, with a wall clock they move).
 func buildRouter(_ server: MockFilesServer, dashboardSessions: DashboardSessions) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: OpenAIHeadersMiddleware(defaultOrganization: server.settings.organization))
+    router.add(middleware: OpenAIHeadersMiddleware(defaultScope: server.settings.defaultScope))
     router.add(middleware: CORSMiddleware(allowedOrigins: server.settings.corsAllowedOrigins))
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))
     router.add(

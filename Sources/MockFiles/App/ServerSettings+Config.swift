@@ -22,6 +22,7 @@ extension ServerSettings {
         }
         tenancy = mode
         organization = config.string(forKey: "organization", default: organization)
+        project = config.string(forKey: "project", default: project)
         apiKeys = try config.stringArray(forKey: "apiKeys", default: []).map { text in
             guard let entry = APIKeyEntry(parsing: text) else {
                 throw SettingsError("apiKeys entry '\(text)' is not KEY, KEY=ORG or KEY=ORG/PROJECT")

@@ -17,6 +17,8 @@ public struct ServerSettings: Sendable {
     public var tenancy = TenancyMode.shared
     /// Sent in `openai-organization` when no key mapping names one.
     public var organization = "org-mockfiles"
+    /// Sent in `openai-project` when the tenant names no project.
+    public var project = "proj_mockfiles"
     public var apiKeys: [APIKeyEntry] = []
     /// When true, only keys listed in `apiKeys` are accepted (others get 401 `invalid_api_key`).
     public var rejectUnknownKeys = false
@@ -65,6 +67,8 @@ public struct ServerSettings: Sendable {
         /// One JSON object per line (`JSONLogHandler`).
         case json
     }
+
+    public var defaultScope: DefaultScope { DefaultScope(organization: organization, project: project) }
 
     public var tenantResolver: TenantResolver {
         TenantResolver(mode: tenancy, keys: apiKeys, rejectUnknownKeys: rejectUnknownKeys, defaultOrganization: organization)

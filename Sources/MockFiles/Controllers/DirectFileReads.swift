@@ -37,7 +37,9 @@ struct DirectFileReads: Sendable {
     let metrics: ServerMetrics
     let requestLog: RequestLogMiddleware
     let resolver: TenantResolver
-    let defaultOrganization: String
+    let defaultScope: DefaultScope
+    /// `corsAllowedOrigins` is `*`: Files answers carry the CORS headers unasked (`CORSMiddleware`).
+    let corsOpenToAll: Bool
     let gzipMinimumBytes: Int
 
     /// Present when the store reads at once and the controls are this instance's own.
@@ -54,7 +56,8 @@ struct DirectFileReads: Sendable {
             logger: server.logger
         )
         resolver = server.settings.tenantResolver
-        defaultOrganization = server.settings.organization
+        defaultScope = server.settings.defaultScope
+        corsOpenToAll = server.settings.corsAllowedOrigins.contains("*")
         gzipMinimumBytes = server.settings.gzipMinimumBytes
     }
 
@@ -93,14 +96,14 @@ struct DirectFileReads: Sendable {
         switch read {
         case .file(let id):
             guard let file = try? files.service.retrieve(id: id, tenant: tenant, from: store) else { return nil }
-            body = JSONResponse.body(file: files.fileObject(file))
+            body = files.fileObject(file).jsonBody()
             annotations.objectID = id  // what the request log would find in the path, without the walk
             (route, path) = (Self.fileRoute, head.path ?? "")
         case .page(let uri):
             guard let parameters = try? FilesController.listParameters(uri), parameters.limit <= Self.largestPage,
                 let page = try? files.service.list(parameters, tenant: tenant, from: store)
             else { return nil }
-            body = JSONResponse.body(page: files.pageObject(page))
+            body = files.pageObject(page).jsonBody()
             (route, path) = (Self.pageRoute, uri.path)
         }
         var headers = JSONResponse.headers(of: body)
@@ -111,7 +114,8 @@ struct DirectFileReads: Sendable {
         }
         AuthMiddleware.stamp(tenant, on: &headers)
         let requestID = OpenAIHeadersMiddleware.makeRequestID()
-        OpenAIHeadersMiddleware.stamp(&headers, requestID: requestID, since: started, defaultOrganization: defaultOrganization)
+        OpenAIHeadersMiddleware.stamp(&headers, requestID: requestID, since: started, scope: defaultScope)
+        if corsOpenToAll { CORSMiddleware.stampUnasked(&headers) }
         // Last, as Hummingbird adds it to every answer of its own.
         headers[.date] = HTTPDate.now
         metrics.recordDirectAnswer()

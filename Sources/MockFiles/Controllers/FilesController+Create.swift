@@ -34,7 +34,7 @@ extension FilesController {
             return try await service.create(await form.createRequest(), tenant: tenant)
         }
         context.annotations.objectID = file.id
-        return JSONResponse.make(file: fileObject(file))
+        return JSONResponse.make(fileObject(file))
     }
 
     static func multipartBoundary(_ request: Request) throws -> String {

@@ -20,7 +20,7 @@ struct FilesController {
     func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let tenant = try context.requireTenant
         let page = try await service.list(try Self.listParameters(request.uri), tenant: tenant)
-        return JSONResponse.make(page: pageObject(page))
+        return JSONResponse.make(pageObject(page))
     }
 
     /// The list's query parameters, parsed.
@@ -32,12 +32,12 @@ struct FilesController {
 
     func retrieve(_ request: Request, context: AppRequestContext) async throws -> Response {
         let file = try await service.retrieve(id: try fileID(context), tenant: try context.requireTenant)
-        return JSONResponse.make(file: fileObject(file))
+        return JSONResponse.make(fileObject(file))
     }
 
     func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let file = try await service.delete(id: try fileID(context), tenant: try context.requireTenant)
-        return try JSONResponse.make(DeletedFileObject(id: file.id))
+        return JSONResponse.make(DeletedFileObject(id: file.id))
     }
 
     func pageObject(_ page: FilePage) -> FileListObject {

@@ -38,7 +38,7 @@ struct UploadsController {
         )
         let upload = try await service.create(creation, tenant: tenant)
         context.annotations.objectID = upload.id
-        return try JSONResponse.make(UploadObject(upload, status: upload.visibleStatus(at: service.files.clock.seconds)))
+        return JSONResponse.make(UploadObject(upload, status: upload.visibleStatus(at: service.files.clock.seconds)))
     }
 
     /// The `data` field streams to a blob; 413 as soon as it passes the part limit.
@@ -69,7 +69,7 @@ struct UploadsController {
             guard form.hasData else { throw APIError.requiredProperty("data") }
             return try await service.addPart(uploadID: uploadID, blob: blob, tenant: tenant)
         }
-        return try JSONResponse.make(UploadPartObject(part))
+        return JSONResponse.make(UploadPartObject(part))
     }
 
     func complete(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -85,12 +85,12 @@ struct UploadsController {
         let (upload, file) = try await service.complete(uploadID: uploadID, partIDs: partIDs, md5: md5, tenant: tenant)
         context.annotations.objectID = file.id
         let fileObject = FileObject(file, status: service.files.status(of: file))
-        return try JSONResponse.make(UploadObject(upload, status: "completed", file: fileObject))
+        return JSONResponse.make(UploadObject(upload, status: "completed", file: fileObject))
     }
 
     func cancel(_ request: Request, context: AppRequestContext) async throws -> Response {
         let upload = try await service.cancel(uploadID: try context.parameters.require("id"), tenant: try context.requireTenant)
-        return try JSONResponse.make(UploadObject(upload, status: "cancelled"))
+        return JSONResponse.make(UploadObject(upload, status: "cancelled"))
     }
 }
 

@@ -67,7 +67,7 @@ extension DashboardController {
         let (file, tenant) = try await lookUp(request, context)
         var values: [String: Any] = [
             "id": file.id, "filename": file.filename, "tenant": tenant.key, "tenantQuery": Self.percentEncoded(tenant.key),
-            "json": try Self.prettyJSON(FileObject(file, status: files.status(of: file))),
+            "json": String(buffer: FileObject(file, status: files.status(of: file)).jsonBody()),  // as the API answers it
         ]
         if let notice = request.uri.queryParameters["notice"] { values["notice"] = String(notice) }
         let head = try await readHead(of: file)

@@ -29,12 +29,12 @@ struct MockFilesHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let bounds: Bounds
-    let defaultOrganization: String
+    let defaultScope: DefaultScope
     let directReads: DirectFileReads?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try Self.addHandlers(to: channel, bounds: bounds, defaultOrganization: defaultOrganization, directReads: directReads, logger: logger)
+            try Self.addHandlers(to: channel, bounds: bounds, defaultScope: defaultScope, directReads: directReads, logger: logger)
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
     }
@@ -43,7 +43,7 @@ struct MockFilesHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     static func addHandlers(
         to channel: any Channel,
         bounds: Bounds,
-        defaultOrganization: String,
+        defaultScope: DefaultScope,
         directReads: DirectFileReads?,
         logger: Logger
     ) throws {
@@ -51,14 +51,14 @@ struct MockFilesHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         try HTTP1Codec.add(to: pipeline, position: .last)
         let facts = ConnectionFacts()
         try pipeline.addHandler(RawConnectionEdge(facts: facts), position: .first)
-        try pipeline.addHandler(HTTP1ConformanceHandler(facts: facts, defaultOrganization: defaultOrganization))
+        try pipeline.addHandler(HTTP1ConformanceHandler(facts: facts, defaultScope: defaultScope))
         try pipeline.addHandler(
             HeadDeadlineHandler(
                 timeout: bounds.headTimeout,
                 facts: facts,
                 gate: bounds.gate,
                 address: HeadDeadlineHandler.addressKey(of: channel),
-                organization: defaultOrganization
+                scope: defaultScope
             )
         )
         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
@@ -76,14 +76,14 @@ extension HTTPServerBuilder {
     /// HTTP/1.1 as mockfiles serves it (`MockFilesHTTP1Channel`).
     static func mockFilesHTTP1(
         bounds: MockFilesHTTP1Channel.Bounds,
-        defaultOrganization: String,
+        defaultScope: DefaultScope,
         directReads: DirectFileReads?
     ) -> HTTPServerBuilder {
         .init { responder in
             MockFilesHTTP1Channel(
                 responder: responder,
                 bounds: bounds,
-                defaultOrganization: defaultOrganization,
+                defaultScope: defaultScope,
                 directReads: directReads
             )
         }

@@ -89,11 +89,11 @@ final class HTTP1ConformanceHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// while the answer to the one before is still being written (after a streamed body, or pipelined).
     private var exchanges = CircularBuffer<Exchange>()
     private let facts: ConnectionFacts
-    private let defaultOrganization: String
+    private let defaultScope: DefaultScope
 
-    init(facts: ConnectionFacts, defaultOrganization: String) {
+    init(facts: ConnectionFacts, defaultScope: DefaultScope) {
         self.facts = facts
-        self.defaultOrganization = defaultOrganization
+        self.defaultScope = defaultScope
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -194,7 +194,7 @@ final class HTTP1ConformanceHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// The envelope as raw bytes, past NIO's encoder (`RawConnectionEdge`).
     private func writeRaw(_ context: ChannelHandlerContext, status: HTTPResponseStatus, message: String, thenClose: Bool) {
-        let answer = BareErrorAnswer.make(status: status, message: message, organization: defaultOrganization)
+        let answer = BareErrorAnswer.make(status: status, message: message, scope: defaultScope)
         guard let edge = try? context.pipeline.syncOperations.context(handlerType: RawConnectionEdge.self) else {
             context.close(promise: nil)
             return

@@ -31,7 +31,7 @@ final class HeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let facts: ConnectionFacts
     private let gate: ConnectionGate
     private let address: String
-    private let organization: String
+    private let scope: DefaultScope
 
     private var admission: ConnectionGate.Admission?
     /// A head arrived and the end of its request has not.
@@ -44,12 +44,12 @@ final class HeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var deadline: Scheduled<Void>?
     private var refused = false
 
-    init(timeout: TimeAmount, facts: ConnectionFacts, gate: ConnectionGate, address: String, organization: String) {
+    init(timeout: TimeAmount, facts: ConnectionFacts, gate: ConnectionGate, address: String, scope: DefaultScope) {
         self.timeout = timeout
         self.facts = facts
         self.gate = gate
         self.address = address
-        self.organization = organization
+        self.scope = scope
     }
 
     /// The key `maxConnectionsPerAddress` counts by: the peer's IP address.
@@ -120,7 +120,7 @@ final class HeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 refused = true
                 facts.closing = true
                 let message = "The server is at its connection limit and answers only GET /health on this connection; retry later."
-                return Self.answerAndClose(context, status: .serviceUnavailable, message: message, type: "server_error", organization: organization)
+                return Self.answerAndClose(context, status: .serviceUnavailable, message: message, type: "server_error", scope: scope)
             }
         case .body:
             break
@@ -184,7 +184,7 @@ final class HeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         facts.closing = true
         let message = "The request head did not arrive in time."
-        Self.answerAndClose(context, status: .requestTimeout, message: message, type: "invalid_request_error", organization: organization)
+        Self.answerAndClose(context, status: .requestTimeout, message: message, type: "invalid_request_error", scope: scope)
     }
 
     static func asksForHealth(_ head: HTTPRequestHead) -> Bool {
@@ -200,9 +200,9 @@ final class HeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
         status: HTTPResponseStatus,
         message: String,
         type: String,
-        organization: String
+        scope: DefaultScope
     ) {
-        let answer = BareErrorAnswer.make(status: status, message: message, organization: organization, type: type)
+        let answer = BareErrorAnswer.make(status: status, message: message, scope: scope, type: type)
         guard let edge = try? context.pipeline.syncOperations.context(handlerType: RawConnectionEdge.self) else {
             context.close(promise: nil)
             return

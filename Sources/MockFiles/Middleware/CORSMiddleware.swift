@@ -4,7 +4,10 @@ import Hummingbird
 
 /// CORS on `/v1`, as the real service does it (openai-node's `dangerouslyAllowBrowser` talks to it
 /// from pages): preflights are answered before authentication, and answers to a request with
-/// an `Origin` allow it and expose the headers the SDKs read. Never on `/admin` or the dashboard.
+/// an `Origin` allow it and expose the headers the SDKs read. Files and Uploads answers carry
+/// `Access-Control-Allow-Origin: *` and the exposed headers even unasked, as every recorded
+/// answer of theirs does (the .NET SDK's recordings, 2025-09 to 2026-05, none with an `Origin`);
+/// the recorded Batches answers do not. Never on `/admin` or the dashboard.
 struct CORSMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     /// `*`, or the exact origins allowed (`corsAllowedOrigins`).
@@ -16,13 +19,18 @@ struct CORSMiddleware: RouterMiddleware {
     ]
     static let exposedHeaders =
         "x-request-id, openai-organization, openai-project, openai-processing-ms, openai-version, retry-after, retry-after-ms, x-should-retry"
+    /// The paths whose answers allow every origin unasked.
+    static let openPathPrefixes = ["/v1/files", "/v1/uploads"]
     static let allowedMethods = "GET, HEAD, POST, DELETE, OPTIONS"
     static let preflightMaxAgeSeconds = "600"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard path == "/v1" || path.hasPrefix("/v1/"), let origin = request.headers[.origin] else {
-            return try await next(request, context)
+        guard path == "/v1" || path.hasPrefix("/v1/") else { return try await next(request, context) }
+        guard let origin = request.headers[.origin] else {
+            var response = try await next(request, context)
+            if allowedOrigins.contains("*"), Self.isOpenPath(path) { Self.stampUnasked(&response.headers) }
+            return response
         }
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
             return preflight(request, origin: origin)
@@ -51,6 +59,18 @@ struct CORSMiddleware: RouterMiddleware {
             if allowed != "*" { headers[.vary] = "Origin" }
         }
         return Response(status: .noContent, headers: headers)
+    }
+
+    /// What a Files or Uploads answer carries without an `Origin` (when every origin is allowed).
+    static func stampUnasked(_ headers: inout HTTPFields) {
+        headers[.accessControlAllowOrigin] = "*"
+        headers[.accessControlExposeHeaders] = exposedHeaders
+    }
+
+    static func isOpenPath(_ path: String) -> Bool {
+        openPathPrefixes.contains { prefix in
+            path.hasPrefix(prefix) && (path.utf8.count == prefix.utf8.count || path.utf8.dropFirst(prefix.utf8.count).first == UInt8(ascii: "/"))
+        }
     }
 
     func allowOrigin(for origin: String) -> String? {

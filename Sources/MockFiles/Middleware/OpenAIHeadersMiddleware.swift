@@ -2,31 +2,37 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Stamps every answer with the headers the real service sends: `x-request-id`,
-/// `openai-version`, `openai-processing-ms` and `openai-organization`.
+/// Stamps every answer with the headers the real service sends on all of its answers (the .NET
+/// SDK's recordings, 2025-09 to 2026-05): `x-request-id`, `openai-version`,
+/// `openai-processing-ms`, `openai-organization`, `openai-project` and
+/// `x-content-type-options: nosniff`.
 struct OpenAIHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let defaultOrganization: String
+    let defaultScope: DefaultScope
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         var context = context
         context.requestID = Self.makeRequestID()
         var response = try await next(request, context)
-        Self.stamp(&response.headers, requestID: context.requestID, since: started, defaultOrganization: defaultOrganization)
+        Self.stamp(&response.headers, requestID: context.requestID, since: started, scope: defaultScope)
         return response
     }
 
     /// The headers on an answer begun at `started` (also the rule of `DirectFileReads`).
-    static func stamp(_ headers: inout HTTPFields, requestID: String, since started: ContinuousClock.Instant, defaultOrganization: String) {
+    static func stamp(_ headers: inout HTTPFields, requestID: String, since started: ContinuousClock.Instant, scope: DefaultScope) {
         let elapsed = ContinuousClock.now - started
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         headers[.xRequestID] = requestID
         headers[.openAIVersion] = "2020-10-01"
         headers[.openAIProcessingMS] = String(milliseconds)
         if headers[.openAIOrganization] == nil {
-            headers[.openAIOrganization] = defaultOrganization
+            headers[.openAIOrganization] = scope.organization
         }
+        if headers[.openAIProject] == nil {
+            headers[.openAIProject] = scope.project
+        }
+        headers[.xContentTypeOptions] = "nosniff"
     }
 
     /// `req_` and 32 random hex digits, as the real service's. Written into the string's own
@@ -36,15 +42,7 @@ struct OpenAIHeadersMiddleware: RouterMiddleware {
     static func makeRequestID() -> String {
         var random: (high: UInt64, low: UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &random) { arc4random_buf($0.baseAddress!, $0.count) }
-        let (high, low) = random
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            for (offset, byte) in "req_".utf8.enumerated() { buffer[offset] = byte }
-            for digit in 0..<32 {
-                let nibble = (digit < 16 ? high : low) >> (60 - 4 * UInt64(digit % 16)) & 0xF
-                buffer[4 + digit] = nibble < 10 ? UInt8(ascii: "0") + UInt8(nibble) : UInt8(ascii: "a") + UInt8(nibble - 10)
-            }
-            return 36
-        }
+        return IDGenerator.prefixedHex("req_", random.high, random.low)
     }
 }
 
@@ -54,4 +52,5 @@ extension HTTPField.Name {
     static let openAIProcessingMS = Self("openai-processing-ms")!
     static let openAIOrganization = Self("openai-organization")!
     static let openAIProject = Self("openai-project")!
+    static let xContentTypeOptions = Self("x-content-type-options")!
 }

@@ -144,38 +144,13 @@ public struct FileService: Sendable {
             seconds: request.expiresAfterSeconds,
             purpose: purpose
         )
+        try purpose.checkFilename(filename)
         switch purpose {
-        case .batch, .fineTune:
-            guard filename.lowercased().hasSuffix(".jsonl") else {
-                throw APIError.invalid(
-                    "Invalid file format for \(purpose == .batch ? "Batch API" : "Fine-Tuning API"). Must be .jsonl",
-                    param: nil
-                )
-            }
-            if purpose == .fineTune { try await validateJSONLines(blob) }
-        default:
-            break
+        case .fineTune: try await validateJSONLines(blob)
+        case .batch: try await validateFirstBatchLine(blob)
+        default: break
         }
         return (purpose, filename, lifetime, blob)
-    }
-
-    func validateJSONLines(_ blob: any BlobWriter) async throws {
-        var validator = JSONLValidator()
-        do {
-            try await blob.readBack(chunkSize: 1 << 20) { chunk in try validator.feed(chunk) }
-            try validator.finish()
-        } catch let failure as JSONLValidator.Failure {
-            switch failure {
-            case .notAnObject(let line, let start):
-                throw APIError.invalid(
-                    "Expected file to have JSONL format, where every line is a JSON dictionary. "
-                        + "Line \(line) is not a dictionary (HINT: line starts with: \"\(start)...\").",
-                    param: nil
-                )
-            case .lineTooLong(let line, let limit):
-                throw APIError.invalid("Invalid file format for Fine-Tuning API: line \(line) is longer than \(limit) bytes.", param: nil)
-            }
-        }
     }
 
     /// A visible file of this tenant, or 404.

@@ -14,6 +14,8 @@ public struct JSONLValidator {
     static let hintCharacters = 4
 
     public let maxLineBytes: Int
+    /// Lines checked so far that were not blank.
+    public private(set) var linesChecked = 0
     private var currentLine: [UInt8] = []
     private var lineNumber = 1
     private var overlong = false
@@ -57,6 +59,7 @@ public struct JSONLValidator {
         let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
         let object = currentLine.starts(with: byteOrderMark) ? nil : try? JSONSerialization.jsonObject(with: Data(currentLine), options: [])
         guard object is [String: Any] else { throw .notAnObject(line: lineNumber, start: Self.hint(currentLine)) }
+        linesChecked += 1
     }
 
     /// The start of a bad line as the real service quotes it: its first four characters, or, when

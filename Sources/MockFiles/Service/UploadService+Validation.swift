@@ -18,9 +18,7 @@ extension UploadService {
                 param: "mime_type"
             )
         }
-        if (purpose == .batch || purpose == .fineTune) && !filename.lowercased().hasSuffix(".jsonl") {
-            throw .invalid("Invalid filename for purpose '\(purpose.rawValue)': it must end in .jsonl.", param: "filename")
-        }
+        try purpose.checkFilename(filename)
         let lifetime = try fileLifetimeSeconds.map { seconds throws(APIError) in
             try ExpiryPolicy.checked(seconds: seconds, param: "expires_after.seconds")
         }

@@ -33,7 +33,7 @@ public struct UploadService: Sendable {
     public func create(_ request: CreateRequest, tenant: Tenant) async throws -> StoredUpload {
         let now = clock.seconds
         let upload = StoredUpload(
-            id: files.ids.uploadID(),
+            id: files.ids.uploadID(createdAt: now),
             tenant: tenant.key,
             filename: request.filename,
             purpose: request.purpose.rawValue,
@@ -65,7 +65,8 @@ public struct UploadService: Sendable {
     public func addPart(uploadID: String, blob: any BlobWriter, tenant: Tenant) async throws -> StoredPart {
         do {
             _ = try await openUpload(id: uploadID, tenant: tenant, action: "add a Part to")
-            let part = StoredPart(id: files.ids.partID(), uploadID: uploadID, bytes: await blob.bytesWritten, createdAt: clock.seconds)
+            let now = clock.seconds
+            let part = StoredPart(id: files.ids.partID(createdAt: now), uploadID: uploadID, bytes: await blob.bytesWritten, createdAt: now)
             let accepted: Bool = try await files.resetBarrier.write {
                 try await blob.commit(as: part.id)
                 do {
@@ -127,7 +128,8 @@ public struct UploadService: Sendable {
                 if let md5, md5.lowercased() != digests.md5 {
                     throw APIError.invalid("The md5 checksum '\(md5)' does not match the uploaded bytes (md5 \(digests.md5 ?? "?")).", param: "md5")
                 }
-                if upload.purpose == Purpose.fineTune.rawValue { try await files.validateJSONLines(blob) }
+                // No check of the bytes themselves: the service completed a `fine-tune` Upload of
+                // the bytes 1...8 (UploadsTests, 2025-09), where `POST /v1/files` refuses non-JSONL.
                 return try await commitCompletion(of: upload, blob: blob, bytes: total, sha256: digests.sha256, tenant: tenant)
             }
         } catch BlobStoreError.missingBlob {
@@ -143,7 +145,9 @@ public struct UploadService: Sendable {
     }
 
     /// Names the joined blob as the new File, then commits the File row, the Upload's new status
-    /// and the removal of its part rows in one transaction.
+    /// and the removal of its part rows in one transaction. The File is dated when the Upload was
+    /// created, as the service's are (`CompleteUploadWorks`, 2025-09: `file.created_at` is the
+    /// Upload's), and its expiry counts from then.
     private func commitCompletion(
         of upload: StoredUpload,
         blob: any BlobWriter,
@@ -160,7 +164,7 @@ public struct UploadService: Sendable {
             filename: upload.filename,
             bytes: bytes,
             lifetime: upload.fileLifetimeSeconds,
-            now: now
+            now: upload.createdAt
         )
         draft.sha256 = sha256
         draft.contentType = upload.mimeType

@@ -1,0 +1,134 @@
+import NIOCore
+
+/// Writes the API's JSON answers, in the order the keys are given and in the real service's
+/// layout: its answers are Python's `json.dumps(value, indent=2, ensure_ascii=False)` (the .NET
+/// SDK's recordings match that byte for byte, `Content-Length` included), plus a final newline
+/// on Files and Uploads answers. One writer for every object, so key order and layout never
+/// depend on a dictionary's hashing.
+struct JSONWriter {
+    enum Layout {
+        /// Two spaces per level, `": "` after keys, one final newline.
+        case indented
+        /// No whitespace at all (the service's Batches cancel answer).
+        case compact
+    }
+
+    private(set) var buffer: ByteBuffer
+    private let layout: Layout
+    private var depth = 0
+    /// Bit `n`: the container at depth `n + 1` has an item already (so the next needs a comma).
+    private var containersWithItems: UInt64 = 0
+    /// A key was written and its value is next (no separator before it).
+    private var valueFollowsKey = false
+
+    init(layout: Layout = .indented, capacity: Int = 256) {
+        self.buffer = ByteBufferAllocator().buffer(capacity: capacity)
+        self.layout = layout
+    }
+
+    /// The finished text: with the final newline in the indented layout.
+    consuming func finish() -> ByteBuffer {
+        if layout == .indented { buffer.writeInteger(UInt8(ascii: "\n")) }
+        return buffer
+    }
+
+    mutating func beginObject() {
+        beginValue()
+        buffer.writeInteger(UInt8(ascii: "{"))
+        open()
+    }
+
+    mutating func endObject() {
+        close()
+        buffer.writeInteger(UInt8(ascii: "}"))
+    }
+
+    mutating func beginArray() {
+        beginValue()
+        buffer.writeInteger(UInt8(ascii: "["))
+        open()
+    }
+
+    mutating func endArray() {
+        close()
+        buffer.writeInteger(UInt8(ascii: "]"))
+    }
+
+    /// A key of the object being written; its value is the next thing written.
+    mutating func key(_ name: StaticString) {
+        beginItem()
+        buffer.writeInteger(UInt8(ascii: "\""))
+        buffer.writeStaticString(name)
+        buffer.writeStaticString(layout == .indented ? "\": " : "\":")
+        valueFollowsKey = true
+    }
+
+    mutating func string(_ value: String?) {
+        beginValue()
+        JSONText.writeString(value, to: &buffer)
+    }
+
+    mutating func number(_ value: Int64?) {
+        beginValue()
+        JSONText.writeNumber(value, to: &buffer)
+    }
+
+    mutating func bool(_ value: Bool) {
+        beginValue()
+        buffer.writeStaticString(value ? "true" : "false")
+    }
+
+    /// `key` and a string value.
+    mutating func field(_ name: StaticString, _ value: String?) {
+        key(name)
+        string(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: Int64?) {
+        key(name)
+        number(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: Bool) {
+        key(name)
+        bool(value)
+    }
+
+    // MARK: Separators
+
+    private mutating func beginValue() {
+        if valueFollowsKey {
+            valueFollowsKey = false
+        } else {
+            beginItem()
+        }
+    }
+
+    /// The comma before every item but a container's first, then the line and indent.
+    private mutating func beginItem() {
+        guard depth > 0 else { return }
+        let bit: UInt64 = 1 << (depth - 1)
+        if containersWithItems & bit != 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+        containersWithItems |= bit
+        newLine(indent: depth)
+    }
+
+    private mutating func open() {
+        depth += 1
+        precondition(depth <= 64, "JSON nested deeper than the writer tracks")
+        containersWithItems &= ~(1 << (depth - 1))
+    }
+
+    /// An empty container stays `{}`/`[]`, as Python writes it.
+    private mutating func close() {
+        let hadItems = containersWithItems & (1 << (depth - 1)) != 0
+        depth -= 1
+        if hadItems { newLine(indent: depth) }
+    }
+
+    private mutating func newLine(indent: Int) {
+        guard layout == .indented else { return }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        buffer.writeRepeatingByte(UInt8(ascii: " "), count: 2 * indent)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import MockFiles
+
+/// The API's answers are written as the real service writes them: Python's
+/// `json.dumps(value, indent=2, ensure_ascii=False)` and a newline. The expected texts below were
+/// made with Python 3.11's `json` from the same values.
+@Suite struct JSONWriterTests {
+    static func file(filename: String = "a.txt", expiresAt: Int64? = nil) -> FileObject {
+        FileObject(
+            StoredFile(
+                id: "file-2mRkT7Yq9cVbXw4NpL8sDe",
+                tenant: "t",
+                purpose: "assistants",
+                filename: filename,
+                bytes: 50,
+                createdAt: 1_780_006_003,
+                expiresAt: expiresAt
+            ),
+            status: "processed"
+        )
+    }
+
+    static func text(_ object: some APIObject, layout: JSONWriter.Layout = .indented) -> String {
+        String(buffer: object.jsonBody(layout: layout))
+    }
+
+    @Test func aFileInTheServiceKeyOrderWithEscapesAndRawUTF8() {
+        let expected = """
+            {
+              "object": "file",
+              "id": "file-2mRkT7Yq9cVbXw4NpL8sDe",
+              "purpose": "assistants",
+              "filename": "naïve \\"quote\\"\\\\\\n.txt",
+              "bytes": 50,
+              "created_at": 1780006003,
+              "expires_at": null,
+              "status": "processed",
+              "status_details": null
+            }
+
+            """
+        #expect(Self.text(Self.file(filename: "naïve \"quote\"\\\n.txt")) == expected)
+    }
+
+    @Test func anEmptyListPageKeepsEmptyBracketsAndNullIds() {
+        let expected = """
+            {
+              "object": "list",
+              "data": [],
+              "has_more": false,
+              "first_id": null,
+              "last_id": null
+            }
+
+            """
+        #expect(Self.text(FileListObject(data: [], hasMore: false)) == expected)
+    }
+
+    @Test func listItemsAreIndentedOneLevelDeeper() throws {
+        let page = FileListObject(data: [Self.file(), Self.file(expiresAt: 7)], hasMore: true)
+        let text = Self.text(page)
+        #expect(text.hasPrefix("{\n  \"object\": \"list\",\n  \"data\": [\n    {\n      \"object\": \"file\",\n"))
+        #expect(text.contains("      \"status_details\": null\n    },\n    {\n      \"object\": \"file\","))
+        let id = "file-2mRkT7Yq9cVbXw4NpL8sDe"
+        #expect(text.hasSuffix("    }\n  ],\n  \"has_more\": true,\n  \"first_id\": \"\(id)\",\n  \"last_id\": \"\(id)\"\n}\n"))
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect((object?["data"] as? [[String: Any]])?.last?["expires_at"] as? Int == 7)
+    }
+
+    /// 224 bytes, the `Content-Length` of the service's 404 in FilesTests (2026-05-28).
+    @Test func anErrorHasItsDetailAndTheServiceKeyOrder() {
+        let body = String(buffer: APIError.fileNotFound("fake_id").envelopeBody())
+        let expected = """
+            {
+              "error": {
+                "message": "No such File object: fake_id",
+                "type": "invalid_request_error",
+                "param": "id",
+                "code": null
+              },
+              "detail": {
+                "message": "No such File object: fake_id",
+                "code": null
+              }
+            }
+
+            """
+        #expect(body == expected)
+        #expect(body.utf8.count == 224)
+    }
+
+    @Test func aCompletedUploadEndsWithItsFileAndAPendingOneHasNoFileKey() throws {
+        let stored = StoredUpload(
+            id: "upload_68cb2a7db1008191a9fc811a39b4a95b",
+            tenant: "t",
+            filename: "u.jsonl",
+            purpose: "fine-tune",
+            bytes: 8,
+            mimeType: "text/jsonl",
+            createdAt: 1_758_145_149,
+            expiresAt: 1_758_148_749,
+            fileLifetimeSeconds: nil,
+            status: .pending
+        )
+        let pending = Self.text(UploadObject(stored, status: "pending"))
+        #expect(!pending.contains("\"file\""))
+        #expect(pending.hasSuffix("  \"status\": \"pending\",\n  \"expires_at\": 1758148749\n}\n"))
+        var file = Self.file(filename: "u.jsonl")
+        (file.id, file.purpose, file.bytes, file.createdAt) = ("file-A", "fine-tune", 8, 1_758_145_149)
+        let expected = """
+            {
+              "id": "upload_68cb2a7db1008191a9fc811a39b4a95b",
+              "object": "upload",
+              "bytes": 8,
+              "created_at": 1758145149,
+              "filename": "u.jsonl",
+              "purpose": "fine-tune",
+              "status": "completed",
+              "expires_at": 1758148749,
+              "file": {
+                "object": "file",
+                "id": "file-A",
+                "purpose": "fine-tune",
+                "filename": "u.jsonl",
+                "bytes": 8,
+                "created_at": 1758145149,
+                "expires_at": null,
+                "status": "processed",
+                "status_details": null
+              }
+            }
+
+            """
+        #expect(Self.text(UploadObject(stored, status: "completed", file: file)) == expected)
+    }
+
+    @Test func theCompactLayoutHasNoWhitespaceAndNoFinalNewline() {
+        var json = JSONWriter(layout: .compact)
+        json.beginObject()
+        json.key("a")
+        json.beginArray()
+        json.number(1)
+        json.beginObject()
+        json.key("b")
+        json.beginArray()
+        json.endArray()
+        json.endObject()
+        json.beginObject()
+        json.endObject()
+        json.endArray()
+        json.endObject()
+        #expect(String(buffer: json.finish()) == #"{"a":[1,{"b":[]},{}]}"#)
+    }
+
+    /// Every ASCII byte (control characters, quotes, backslash, slash), and multi-byte UTF-8.
+    static let alphabet: [Character] = (0..<128).map { Character(Unicode.Scalar(UInt8($0))) } + ["é", "ü", "😀", "\u{2028}", "中", "\u{7F}"]
+
+    @Test(arguments: [1, 2, 3])
+    func anyFilenameReadsBack(seed: UInt64) throws {
+        var generator = SplitMix64(seed: seed)
+        for _ in 0..<200 {
+            let length = Int(generator.next() % 40)
+            let filename = String((0..<length).map { _ in Self.alphabet[Int(generator.next() % UInt64(Self.alphabet.count))] })
+            let body = Self.text(Self.file(filename: filename))
+            let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            #expect(object?["filename"] as? String == filename)
+            #expect(object?["expires_at"] is NSNull)
+        }
+    }
+}
