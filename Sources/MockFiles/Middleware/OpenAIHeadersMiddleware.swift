@@ -52,5 +52,4 @@ extension HTTPField.Name {
     static let openAIProcessingMS = Self("openai-processing-ms")!
     static let openAIOrganization = Self("openai-organization")!
     static let openAIProject = Self("openai-project")!
-    static let xContentTypeOptions = Self("x-content-type-options")!
 }
