@@ -27,8 +27,7 @@ def test_example_config_starts_the_server(start_server: Callable[..., Server], c
 
 def test_per_project_keys_share_files_within_a_project(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI]) -> None:
     config = REPO_ROOT / "config" / "per-project-keys.json"
-    if not config.exists():
-        pytest.skip("config/per-project-keys.json is gone")
+    assert config.exists(), "config/per-project-keys.json is the README's example of per-project keys; this test needs it"
     settings = json.loads(config.read_text())
     projects: dict[str, list[str]] = defaultdict(list)
     for entry in settings["apiKeys"]:
