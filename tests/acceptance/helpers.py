@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from types import EllipsisType
 from typing import Any
@@ -9,16 +11,57 @@ from typing import Any
 import httpx2
 import openai
 
-FILE_KEYS = {"id", "object", "bytes", "created_at", "expires_at", "filename", "purpose", "status", "status_details"}
+# Key orders as the real service writes them (openai/openai-dotnet tests/SessionRecords: FilesTests
+# 2026-05-28, UploadsTests 2025-09-29); the body bytes are checked against them, not just the key sets.
+FILE_ORDER = ["object", "id", "purpose", "filename", "bytes", "created_at", "expires_at", "status", "status_details"]
+FILE_LIST_ORDER = ["object", "data", "has_more", "first_id", "last_id"]
+DELETED_ORDER = ["object", "deleted", "id"]
+UPLOAD_ORDER = ["id", "object", "bytes", "created_at", "filename", "purpose", "status", "expires_at"]  # + "file", last, once completed
+PART_ORDER = ["id", "object", "created_at", "upload_id"]
+ERROR_ORDER = ["message", "type", "param", "code"]
+DETAIL_ORDER = ["message", "code"]
+FILE_KEYS = set(FILE_ORDER)
+
+# Id shapes: `file-` and 22 of the base58 alphabet (FilesTests/ListFiles, 2026-05-28: every file made since
+# late 2024); `upload_`/`part_` and 32 lowercase hex (UploadsTests, 2025-09-29).
+FILE_ID = re.compile(r"file-[1-9A-HJ-NP-Za-km-z]{22}")
+UPLOAD_ID = re.compile(r"upload_[0-9a-f]{32}")
+PART_ID = re.compile(r"part_[0-9a-f]{32}")
+
+
+def service_json(value: Any) -> bytes:
+    """`value` in the real service's layout: Python's `json.dumps(value, indent=2, ensure_ascii=False)` and
+    a final newline (every Files and Uploads answer's Content-Length in the recordings matches it exactly)."""
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def envelope(message: str, *, type: str = "invalid_request_error", param: str | None = None, code: str | None = None) -> dict[str, Any]:
+    """The error envelope since 2026-05 (FilesTests *CanParseServiceError): `detail` repeats message and code."""
+    return {"error": {"message": message, "type": type, "param": param, "code": code}, "detail": {"message": message, "code": code}}
+
+
+def error_bytes(message: str, **fields: Any) -> bytes:
+    """The exact bytes of an error answer."""
+    return service_json(envelope(message, **fields))
+
+
+def laid_out(content: bytes) -> Any:
+    """The JSON of an answer, asserted to be in the service's layout (indent 2, raw UTF-8, final newline);
+    dicts keep the order the keys came in."""
+    value = json.loads(content)
+    assert content == service_json(value), f"not the service's JSON layout (indent 2, raw UTF-8, one final newline):\n{content[:600]!r}"
+    return value
 
 
 def error_envelope(answer: httpx2.Response | openai.APIStatusError) -> dict[str, Any]:
-    """The `error` object of an error answer (raw response or SDK exception)."""
+    """The `error` object of an error answer (raw response or SDK exception): exactly `error` then
+    `detail`, in the service's key order, `detail` repeating the message and code."""
     response = answer.response if isinstance(answer, openai.APIStatusError) else answer
     body = response.json()
-    assert set(body) == {"error"}, f"error answer must be exactly {{'error': ...}}, got {body!r}"
-    error = body["error"]
-    assert set(error) >= {"message", "type", "param", "code"}, error
+    assert list(body) == ["error", "detail"], f"error answer must be exactly {{'error': ..., 'detail': ...}}, got {body!r}"
+    error, detail = body["error"], body["detail"]
+    assert list(error) == ERROR_ORDER, f"error keys {list(error)}, want {ERROR_ORDER}"
+    assert list(detail) == DETAIL_ORDER and detail == {"message": error["message"], "code": error["code"]}, body
     return error
 
 
@@ -49,10 +92,14 @@ def assert_error(
     return error
 
 
-def assert_file_object(f: dict[str, Any], *, filename: str, purpose: str, size: int) -> None:
-    """The File object as the real service shapes it, created just now."""
-    assert set(f) == FILE_KEYS, f"File object keys {sorted(f)}, want {sorted(FILE_KEYS)}"
-    assert isinstance(f["id"], str) and f["id"].startswith("file-") and len(f["id"]) > len("file-"), f
+def assert_file_object(f: dict[str, Any], *, filename: str, purpose: str, size: int, wire: bool = True) -> None:
+    """The File object as the real service shapes it, created just now. `wire`: as answered, keys in the
+    service's order; False for a copy written again elsewhere (the CLI's `--json` sorts its keys)."""
+    if wire:
+        assert list(f) == FILE_ORDER, f"File object keys {list(f)}, want {FILE_ORDER}"
+    else:
+        assert set(f) == FILE_KEYS, f"File object keys {sorted(f)}, want {sorted(FILE_KEYS)}"
+    assert isinstance(f["id"], str) and FILE_ID.fullmatch(f["id"]), f
     assert f["object"] == "file"
     assert f["bytes"] == size
     assert type(f["created_at"]) is int and abs(f["created_at"] - time.time()) < 120, f
@@ -62,15 +109,16 @@ def assert_file_object(f: dict[str, Any], *, filename: str, purpose: str, size: 
     assert f["status_details"] is None
 
 
-UPLOAD_KEYS = {"id", "object", "bytes", "created_at", "expires_at", "filename", "purpose", "status", "file"}
-UPLOAD_PART_KEYS = {"id", "object", "created_at", "upload_id"}
+UPLOAD_PART_KEYS = set(PART_ORDER)
 UPLOAD_LIFETIME = 3600
 
 
 def assert_upload_object(u: dict[str, Any], *, status: str, filename: str, purpose: str, size: int) -> None:
-    """The Upload object as it travels on the wire (JSON): `file` is present, `null` unless completed."""
-    assert set(u) == UPLOAD_KEYS, f"Upload object keys {sorted(u)}, want {sorted(UPLOAD_KEYS)}"
-    assert isinstance(u["id"], str) and u["id"].startswith("upload_") and len(u["id"]) > len("upload_"), u
+    """The Upload object as it travels on the wire (JSON): a pending or cancelled Upload has no `file` key
+    at all; a completed one has it last (UploadsTests, 2025-09-29)."""
+    want = UPLOAD_ORDER + ["file"] if status == "completed" else UPLOAD_ORDER
+    assert list(u) == want, f"Upload object keys {list(u)}, want {want}"
+    assert isinstance(u["id"], str) and UPLOAD_ID.fullmatch(u["id"]), u
     assert u["object"] == "upload"
     assert u["bytes"] == size
     assert type(u["created_at"]) is int and abs(u["created_at"] - time.time()) < 120, u
@@ -80,13 +128,11 @@ def assert_upload_object(u: dict[str, Any], *, status: str, filename: str, purpo
     assert u["status"] == status
     if status == "completed":
         assert_file_object(u["file"], filename=filename, purpose=purpose, size=size)
-    else:
-        assert u["file"] is None, f"a {status} Upload has no File: {u!r}"
 
 
 def assert_part_object(p: dict[str, Any], *, upload_id: str) -> None:
-    assert set(p) == UPLOAD_PART_KEYS, f"UploadPart keys {sorted(p)}, want {sorted(UPLOAD_PART_KEYS)}"
-    assert isinstance(p["id"], str) and p["id"].startswith("part_") and len(p["id"]) > len("part_"), p
+    assert list(p) == PART_ORDER, f"UploadPart keys {list(p)}, want {PART_ORDER}"
+    assert isinstance(p["id"], str) and PART_ID.fullmatch(p["id"]), p
     assert p["object"] == "upload.part"
     assert type(p["created_at"]) is int and abs(p["created_at"] - time.time()) < 120, p
     assert p["upload_id"] == upload_id

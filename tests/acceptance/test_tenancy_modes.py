@@ -134,8 +134,9 @@ def test_other_tenant_cannot_touch_files_or_uploads(
     assert a.files.content(mine.id).read() == content
     assert mine.id in {f.id for f in a.files.list()}
     second = a.uploads.parts.create(upload_id=upload.id, data=b"def")
-    done = a.uploads.complete(upload_id=upload.id, part_ids=[first.id, second.id])
-    assert_upload_object(done.to_dict(), status="completed", filename="up.bin", purpose="vision", size=6)
+    completed = a.uploads.with_raw_response.complete(upload_id=upload.id, part_ids=[first.id, second.id])
+    assert_upload_object(completed.http_response.json(), status="completed", filename="up.bin", purpose="vision", size=6)  # as on the wire
+    done = completed.parse()
     assert done.file is not None
     assert a.files.content(done.file.id).read() == b"abcdef"
     assert done.file.id not in {f.id for f in b.files.list()}

@@ -31,11 +31,14 @@ class Answer:
         return json.loads(self.body)
 
     def error(self) -> dict[str, Any]:
-        """The `error` object of an error answer, checked to be exactly the envelope."""
+        """The `error` object of an error answer, checked to be exactly the envelope the service writes:
+        `error` (message, type, param, code) then `detail` (message, code: the same two again)."""
         body = self.json()
-        assert set(body) == {"error"}, f"error answer must be exactly {{'error': ...}}, got {body!r}"
-        assert set(body["error"]) == {"message", "type", "param", "code"}, body
-        return body["error"]
+        assert list(body) == ["error", "detail"], f"error answer must be exactly {{'error': ..., 'detail': ...}}, got {body!r}"
+        error = body["error"]
+        assert list(error) == ["message", "type", "param", "code"], body
+        assert body["detail"] == {"message": error["message"], "code": error["code"]} and list(body["detail"]) == ["message", "code"], body
+        return error
 
 
 # Called with the server, the request's method and path, and the whole answer read.
