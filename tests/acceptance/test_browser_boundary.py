@@ -269,13 +269,17 @@ def test_the_sdk_reads_headers_across_origins(guarded: Server, make_client: Call
     assert EXPOSED <= {h.strip() for h in response.headers["access-control-expose-headers"].split(",")}
 
 
-def test_no_origin_no_cors_headers(guarded: Server, make_raw: Callable[..., httpx2.Client]) -> None:
+def test_no_origin_no_cors_headers_but_on_files_and_uploads(guarded: Server, make_raw: Callable[..., httpx2.Client]) -> None:
+    """Files and Uploads answers allow any origin unasked, as every recorded one does (openai/openai-dotnet
+    SessionRecords, 2025-09 to 2026-05, no request with an Origin); other paths only when asked."""
     http = make_raw(guarded)
-    for r in (http.get("/v1/files"), make_raw(guarded, api_key=None).get("/v1/files"), http.get("/v1/nothing"), http.get("/health")):
+    for r in (http.get("/v1/nothing"), http.get("/health"), make_raw(guarded, api_key=None).get("/admin/faults")):
         assert_no_cors(r)
     r = http.options("/v1/files")
-    assert_no_cors(r)
     assert_error(r, 404, message="Invalid URL (OPTIONS /v1/files)")
+    for r in (r, http.get("/v1/files"), make_raw(guarded, api_key=None).get("/v1/files"), http.post("/v1/uploads/upload_x/cancel")):
+        assert r.headers["access-control-allow-origin"] == "*", (r.request.url, r.headers)
+        assert EXPOSED <= exposed(r), r.headers
 
 
 def test_health_and_metrics_get_no_cors(guarded: Server, make_raw: Callable[..., httpx2.Client]) -> None:
@@ -300,6 +304,7 @@ def test_cors_allowed_origins_narrows_to_a_list(start_server: Callable[..., Serv
     other = http.get("/v1/files", headers={"Origin": "https://b.example"})
     assert other.status_code == 200, "the request is served; the browser withholds the answer"
     assert_no_cors(other)
+    assert_no_cors(http.get("/v1/files"))  # with a list, no Origin is not an allowed one
     refused = preflight(make_raw(server, api_key=None), "/v1/files", origin="https://b.example")
     assert refused.status_code == 204
     assert_no_cors(refused)

@@ -60,7 +60,7 @@ def exchange(raw: httpx2.Client, path: str, headers: dict[str, str]) -> dict[str
         "status": r.status_code,
         "header_names": [name for name, _ in raw_headers],
         "headers": [(name, value) for name, value in raw_headers if name not in VOLATILE_HEADERS],
-        "body": r.json(),  # parsed: the key order of error envelopes varies from answer to answer
+        "body": r.content,  # bytes: one writer lays out every answer, errors included, in one key order
         "request_id": r.headers["x-request-id"],
     }
 

@@ -25,13 +25,15 @@ def assert_openai_headers(r: httpx2.Response) -> None:
     assert r.headers.get("openai-version") == "2020-10-01"
     assert re.fullmatch(r"\d+", r.headers.get("openai-processing-ms", "")), r.headers.get("openai-processing-ms")
     assert r.headers.get("openai-organization")
+    assert r.headers.get("openai-project") == "proj_mockfiles", "the default project, as the default organization"
+    assert r.headers.get("x-content-type-options") == "nosniff"
 
 
 @pytest.mark.parametrize(("method", "path", "kwargs"), CASES, ids=[f"{m} {p}" for m, p, _ in CASES])
 def test_openai_headers_on_answers(raw: httpx2.Client, method: str, path: str, kwargs: dict) -> None:
     r = raw.request(method, path, **kwargs)
     assert_openai_headers(r)
-    assert r.headers["content-type"].startswith("application/json")
+    assert r.headers["content-type"] == "application/json"
 
 
 def test_openai_headers_on_401(make_raw: Callable[..., httpx2.Client], server: Server) -> None:

@@ -256,13 +256,18 @@ def test_batch_upload_file_expires_after_30_days_by_default(client: openai.OpenA
     assert upload.file.expires_at == upload.file.created_at + THIRTY_DAYS
 
 
-def test_fine_tune_upload_is_validated_on_complete(client: openai.OpenAI) -> None:
+def test_fine_tune_upload_is_not_validated_on_complete(client: openai.OpenAI) -> None:
+    """The service completes a fine-tune Upload whatever its bytes (UploadsTests/CompleteUploadWorks, 2025-09-29:
+    the bytes 1..8, status completed, the File processed); POST /v1/files still checks the lines."""
     good = json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}).encode() + b"\n"
     payload = good * 2 + b"this is not json\n" + good
     upload = client.uploads.create(bytes=len(payload), filename="train.jsonl", mime_type="text/jsonl", purpose="fine-tune")
     part = client.uploads.parts.create(upload_id=upload.id, data=payload)
+    done = client.uploads.complete(upload.id, part_ids=[part.id])
+    assert done.status == "completed" and done.file is not None
+    assert (done.file.status, done.file.purpose, done.file.bytes) == ("processed", "fine-tune", len(payload))
     with pytest.raises(openai.BadRequestError) as e:
-        client.uploads.complete(upload.id, part_ids=[part.id])
+        client.files.create(file=("train.jsonl", payload), purpose="fine-tune")
     assert_error(
         e.value,
         400,
