@@ -54,6 +54,12 @@ struct ServeCommand: AsyncParsableCommand {
     var maxPartBytes: Int?
 
     @Option(
+        name: .customLong("storage-quota-bytes"),
+        help: "Bytes one tenant's files may hold together; past it a new file or Upload gets the real service's quota 400 (default: no quota)."
+    )
+    var storageQuotaBytes: Int?
+
+    @Option(
         name: .customLong("downloadable-purposes"),
         help:
             "Purposes whose content may be downloaded: 'all' or a comma-separated list (default: all but assistants, user_data, fine-tune and evals, as the real service)."
@@ -180,6 +186,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxFileBytes { overrides["maxFileBytes"] = .init(.int(maxFileBytes), isSecret: false) }
         if let maxUploadBytes { overrides["maxUploadBytes"] = .init(.int(maxUploadBytes), isSecret: false) }
         if let maxPartBytes { overrides["maxPartBytes"] = .init(.int(maxPartBytes), isSecret: false) }
+        if let storageQuotaBytes { overrides["storageQuotaBytes"] = .init(.int(storageQuotaBytes), isSecret: false) }
         if let downloadablePurposes {
             overrides["downloadablePurposes"] = .init(.stringArray(Self.list(downloadablePurposes)), isSecret: false)
         }

@@ -143,6 +143,7 @@ struct GatedMetadataStore: MetadataStore {
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int { try await base.pruneTombstones(deletedBefore: cutoff) }
     func storedTotals() async throws -> [StoredTotals] { try await base.storedTotals() }
     func storedTotals(tenant: String) async throws -> [StoredTotals] { try await base.storedTotals(tenant: tenant) }
+    func visibleBytes(tenant: String, at now: Int64) async throws -> Int64 { try await base.visibleBytes(tenant: tenant, at: now) }
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile] { try await base.adminFiles(query) }
 }
 

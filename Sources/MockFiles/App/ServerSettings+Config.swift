@@ -61,6 +61,12 @@ extension ServerSettings {
         requestLogCapacity = config.int(forKey: "requestLogCapacity", default: requestLogCapacity)
         files.processingDelaySeconds = Double(config.int(forKey: "processingDelayMs", default: 0)) / 1000
         files.hashesUploads = config.bool(forKey: "fileDigests", default: files.hashesUploads)
+        let quota = config.int(forKey: "storageQuotaBytes")
+        // A value that is not a number would otherwise be dropped silently, leaving no quota.
+        if quota == nil, let text = config.string(forKey: "storageQuotaBytes") {
+            throw SettingsError("storageQuotaBytes must be a whole number of bytes, got '\(text)'")
+        }
+        files.storageQuotaBytes = quota.map(Int64.init)
         if let seed = config.string(forKey: "idSeed") {
             guard let value = UInt64(seed) else { throw SettingsError("idSeed must be a non-negative integer, got '\(seed)'") }
             idSeed = value
@@ -104,6 +110,7 @@ extension ServerSettings {
             throw SettingsError("headTimeoutSeconds must be positive and at most 86400, got \(headTimeoutSeconds)")
         }
         guard requestLogCapacity > 0 else { throw SettingsError("requestLogCapacity must be positive") }
+        if let quota = files.storageQuotaBytes, quota <= 0 { throw SettingsError("storageQuotaBytes must be positive, got \(quota)") }
         guard files.processingDelaySeconds >= 0 else { throw SettingsError("processingDelayMs must not be negative") }
         // Bounded like the head deadline: the value becomes milliseconds in an Int64 (1e300 trapped at start).
         guard idleTimeoutSeconds > 0, idleTimeoutSeconds <= 86_400 else {

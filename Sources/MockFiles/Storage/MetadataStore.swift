@@ -109,6 +109,10 @@ public protocol MetadataStore: Sendable {
     func storedTotals() async throws -> [StoredTotals]
     /// Files and bytes one tenant stores per purpose, by purpose (expired files count until swept).
     func storedTotals(tenant: String) async throws -> [StoredTotals]
+    /// Bytes of one tenant's files not expired at `now` (deleted ones are gone): what the storage
+    /// quota measures. One snapshot, from the totals less the expired files not swept yet, so its
+    /// cost does not grow with the tenant's files.
+    func visibleBytes(tenant: String, at now: Int64) async throws -> Int64
 }
 
 /// Every row a snapshot restores: files, the open Uploads and their parts.
