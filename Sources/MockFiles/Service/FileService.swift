@@ -17,6 +17,8 @@ public struct FileService: Sendable {
         /// SHA-256 of every `POST /v1/files` body as it streams in (`fileDigests`); off, those
         /// files have no digest (bench row 4 sha compares the two).
         public var hashesUploads = true
+        /// Bytes one tenant's visible files may hold together (`storageQuotaBytes`); nil: no quota.
+        public var storageQuotaBytes: Int64?
 
         public init() {}
     }
@@ -100,6 +102,7 @@ public struct FileService: Sendable {
             )
             file.sha256 = request.sha256
             file.contentType = request.contentType
+            try await checkQuota(adding: file.bytes, tenant: tenant)
             return try await resetBarrier.write {
                 try await blob.commit(as: id)
                 do {

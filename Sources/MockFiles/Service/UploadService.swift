@@ -31,6 +31,7 @@ public struct UploadService: Sendable {
     }
 
     public func create(_ request: CreateRequest, tenant: Tenant) async throws -> StoredUpload {
+        try await files.checkQuota(adding: request.bytes, tenant: tenant)
         let now = clock.seconds
         let upload = StoredUpload(
             id: files.ids.uploadID(createdAt: now),
@@ -122,6 +123,7 @@ public struct UploadService: Sendable {
                 param: "part_ids"
             )
         }
+        try await files.checkQuota(adding: upload.bytes, tenant: tenant)
         let (file, removedParts): (StoredFile, [StoredPart])
         do {
             (file, removedParts) = try await files.blobs.withNewBlob(concatenating: partIDs, computingMD5: md5 != nil) { blob, digests in
