@@ -49,7 +49,8 @@ import Testing
     }
 }
 
-/// DESIGN.md invariant 3: a crash at any point loses no acknowledged file and leaves no half file.
+/// A crash at any point loses no acknowledged file and leaves no half file
+/// (docs/design.md, "A crash leaves no half file").
 @Suite struct RecoveryTests {
     let tenant = Tenant(key: "shared", organization: "org")
 

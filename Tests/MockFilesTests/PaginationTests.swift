@@ -5,8 +5,8 @@ import Testing
 
 @testable import MockFiles
 
-/// DESIGN.md invariant 5: a walk with any page size, in either order, returns every file
-/// exactly once, also when many share one `created_at` and when files go away mid-walk.
+/// A walk with any page size, in either order, returns every file exactly once, also when many
+/// share one `created_at` and when files go away mid-walk (docs/design.md, "Paging has a total order").
 @Suite struct PaginationTests {
     let tenant = Tenant(key: "shared", organization: "org")
 

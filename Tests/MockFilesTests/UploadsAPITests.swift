@@ -248,7 +248,8 @@ extension TestClientProtocol {
     }
 }
 
-/// A crash between complete's steps (DESIGN.md invariant 6): no half File, no lost File, no orphan part.
+/// A crash between complete's steps: no half File, no lost File, no orphan part
+/// (docs/design.md, "Crash points of completing an Upload").
 @Suite struct UploadCrashTests {
     let tenant = Tenant(key: "shared", organization: "org")
 

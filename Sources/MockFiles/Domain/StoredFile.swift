@@ -1,5 +1,5 @@
 /// A file's metadata as the store keeps it. `sequence` breaks `createdAt` ties so that
-/// listing has a total order (DESIGN.md invariant 5).
+/// listing has a total order (docs/design.md, "Paging has a total order").
 public struct StoredFile: Sendable, Equatable {
     public var id: String
     public var tenant: String

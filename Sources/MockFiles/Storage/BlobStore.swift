@@ -1,6 +1,7 @@
 import NIOCore
 
-/// Where file bytes live. Blobs are named by server-made ids only (DESIGN.md invariant 2).
+/// Where file bytes live. Blobs are named by server-made ids only
+/// (docs/design.md, "Blobs are named by server ids").
 /// Kept behind a protocol so an object store can replace the local disk later.
 public protocol BlobStore: Sendable {
     /// Starts a new blob in a temporary place; nothing is visible under `id` until `commit`.

@@ -78,7 +78,7 @@ public protocol ImmediateFileReads: Sendable {
 }
 
 /// File metadata. Stores never see HTTP types; kept behind a protocol so another database can
-/// serve several stateless instances later (DESIGN.md "Beyond one machine").
+/// serve several stateless instances (docs/design.md, "Shared mode").
 public protocol MetadataStore: Sendable {
     /// Inserts a file and returns it with its assigned sequence number.
     func insert(_ file: StoredFile) async throws -> StoredFile

@@ -7,7 +7,7 @@ extension PostgresMetadataStore {
         (
             1,
             [
-                // `seq` breaks created_at ties (DESIGN.md invariant 5). It is unique and never changes;
+                // `seq` breaks created_at ties (docs/design.md, "Paging has a total order"). It is unique and never changes;
                 // with several writers it need not follow commit order (docs/scale-out.md argues why
                 // paging stays exact anyway).
                 """
