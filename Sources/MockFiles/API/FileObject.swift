@@ -22,7 +22,8 @@ public struct FileObject: APIObject, Equatable {
     }
 
     /// In the service's key order (`FilesTests`, 2025-09 to 2026-05). Written directly: a list
-    /// page is up to 10 000 of them, and JSONEncoder spent ~30 % of a list request's CPU on them.
+    /// page is up to 10 000 of them, and JSONEncoder's containers and key sorting were a large
+    /// share of a list request's CPU (bench/README.md, "Figures behind code comments").
     func write(to json: inout JSONWriter) {
         json.beginObject()
         json.field("object", object)

@@ -44,7 +44,8 @@ extension DashboardController {
     }
 
     /// The table's rows, written here rather than by the template: at 100 rows Mustache's dynamic
-    /// values and per-character escaping cost four times the API's whole answer (bench row 3 ui).
+    /// values and per-character escaping cost several times the API's whole answer (bench row 3 ui;
+    /// figures in bench/README.md, "Figures behind code comments").
     /// Every stored value goes through `HTMLText`, as the template would escape it.
     func fileRows(_ list: [StoredFile], tenantQuery: String) -> String {
         var html = ""

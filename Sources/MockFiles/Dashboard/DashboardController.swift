@@ -99,8 +99,8 @@ struct DashboardController {
         return value == value.rounded() && abs(value) < 1e15 ? NSNumber(value: Int64(value)) : NSNumber(value: value)
     }
 
-    /// RFC 3986's unreserved characters, built once: a set built per call showed in the Files
-    /// page's profile.
+    /// RFC 3986's unreserved characters, built once rather than on every call: each page encodes
+    /// several values for its links (bench/README.md, "Figures behind code comments").
     static let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
 
     static func percentEncoded(_ text: String) -> String {

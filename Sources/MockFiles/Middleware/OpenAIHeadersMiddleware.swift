@@ -36,9 +36,9 @@ struct OpenAIHeadersMiddleware: RouterMiddleware {
     }
 
     /// `req_` and 32 random hex digits, as the real service's. Written into the string's own
-    /// storage: made for every request, the formatted version showed in profiles. The 16 bytes
+    /// storage rather than formatted, since one is made for every request. The 16 bytes
     /// come from one `arc4random_buf` (one `getrandom` call on Linux); `SystemRandomNumberGenerator`
-    /// makes one call per 8 bytes, and each was 1.2 % of a cached `GET /v1/files/{id}`.
+    /// makes one system call per 8 bytes (bench/README.md, "Figures behind code comments").
     static func makeRequestID() -> String {
         var random: (high: UInt64, low: UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &random) { arc4random_buf($0.baseAddress!, $0.count) }

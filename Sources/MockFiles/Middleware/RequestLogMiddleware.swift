@@ -75,7 +75,8 @@ struct RequestLogMiddleware: RouterMiddleware {
     }
 
     /// The first `file-…` or `upload_…` segment of the path, if any. Walked in place: every
-    /// request asks, and splitting the path into an array showed in profiles.
+    /// request asks, and splitting the path into an array would allocate for each
+    /// (bench/README.md, "Figures behind code comments").
     static func objectID(inPath path: String) -> String? {
         let bytes = path.utf8
         var start = bytes.startIndex

@@ -9,14 +9,15 @@ import NIOCore
 /// it directly; the trailer's CRC-32 is the slices' CRCs combined. One member, not several
 /// concatenated: httpx (the Python SDK's HTTP client) reads only the first member of a body.
 ///
-/// On the default list page (10,000 files, ~2 MB of JSON) zlib's fastest level took ~13 ms on one
-/// core, a third of the answer's time (bench row 2 page).
+/// On the default list page (10,000 files, ~2 MB of JSON) deflating on one core, even at zlib's
+/// fastest level, was a large part of the answer's time (bench row 2 page; figures in
+/// bench/README.md, "Figures behind code comments").
 enum SlicedGzip {
     /// Smaller slices cost more in task hand-offs and lost matches than they save.
     static let sliceBytes = 256 * 1024
 
     /// zlib's fastest level: on the default list page it costs a fraction of level 6's CPU for
-    /// a body about 4 % larger.
+    /// a body only slightly larger (bench/README.md, "Figures behind code comments").
     static let configuration = ZlibConfiguration(compressionLevel: .fastestCompression)
 
     /// `plain` as one gzip member, deflated on up to one task per core.

@@ -3,8 +3,9 @@ import NIOCore
 
 /// SHA-256 of a stream, hashed beside it rather than in its way: chunks gather into 1 MiB batches,
 /// and each batch is hashed in a task of its own while the next one arrives, on another core. On
-/// the request's own task, hashing cut 1 GiB uploads (tmpfs data dir) from 451 to 306 MB/s; beside
-/// it, to 414. At most two batches are held: a batch waits for the one before it.
+/// the request's own task, hashing slowed large uploads markedly; beside it, they lose little
+/// (bench/README.md, "Figures behind code comments"). At most two batches are held: a batch
+/// waits for the one before it.
 struct StreamingSHA256 {
     static let batchBytes = 1 << 20
 

@@ -1,8 +1,9 @@
 import NIOConcurrencyHelpers
 
 /// File rows read recently, so that asking for the same file again (the SDKs' wait-for-processing
-/// poll, a test re-reading what it uploaded) does not go through GRDB: a lookup there costs
-/// ~100 µs of CPU in pool and statement bookkeeping, here well under one.
+/// poll, a test re-reading what it uploaded) does not go through GRDB: a lookup there spends most
+/// of its CPU on pool and statement bookkeeping, here next to nothing (bench/README.md, "Figures
+/// behind code comments").
 ///
 /// Rows never change once written; they only disappear. Every commit that deletes rows calls
 /// `forgetAll()` before anyone is answered, and a row read before a delete is kept only if no

@@ -4,7 +4,8 @@ import GRDB
 /// the store's pool (`SQLiteMetadataStore` forwards to it), or the read-only connection an event
 /// loop keeps (`readerForOneThread`, `EventLoopReaders`). Through the pool each read takes a
 /// connection (a lock, a semaphore) and first runs `PRAGMA schema_version` to check GRDB's
-/// statement cache: together about 15 % of the CPU of a `GET /v1/files?limit=20` (bench/README).
+/// statement cache: together a noticeable share of the CPU of a `GET /v1/files?limit=20`
+/// (bench/README.md, "Figures behind code comments").
 /// A connection of one's own skips both: the schema is migrated before the port opens and never
 /// changes while the server runs, and SQLite itself prepares a statement again if it ever did.
 ///

@@ -57,8 +57,9 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
 
     // The read paths every GET takes are single statements, read on the calling thread without a
     // transaction (`SQLiteFileReads`): GRDB's async `read` would hop to the reader's queue and
-    // back (two thread wake-ups) and wrap it in SAVEPOINT and `PRAGMA query_only` statements. In a
-    // bare Hummingbird route the lookup cost ~300 µs of CPU that way, ~180 µs this way.
+    // back (two thread wake-ups) and wrap it in SAVEPOINT and `PRAGMA query_only` statements, a
+    // large part of a lookup's CPU in a bare Hummingbird route (bench/README.md, "Figures behind
+    // code comments").
     // Statements are cached: each reader connection prepares them once.
     var immediateReads: SQLiteFileReads<DatabasePool> { SQLiteFileReads(reader: database, recentFiles: recentFiles) }
 
@@ -79,8 +80,8 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     /// The files a statement selecting `columns` finds. Through a cursor, whose one row is read in
-    /// place: `Row.fetchAll` copies every row with its column names first (a third of a list
-    /// page's SQLite-side CPU).
+    /// place: `Row.fetchAll` copies every row with its column names first, a large part of a list
+    /// page's SQLite-side CPU (bench/README.md, "Figures behind code comments").
     static func files(_ statement: Statement, _ arguments: StatementArguments) throws -> [StoredFile] {
         try Array(Row.fetchCursor(statement, arguments: arguments).map(storedFile))
     }
@@ -233,8 +234,8 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     /// A row of `SELECT \(columns)`, read by position: GRDB finds a column by name by lowercasing
-    /// every column name before it, which was the list page's largest single cost (7 % of its CPU
-    /// at limit=20, more than SQLite's own work).
+    /// every column name before it, which was the list page's largest single cost, more than
+    /// SQLite's own work (bench/README.md, "Figures behind code comments").
     static func storedFile(_ row: Row) -> StoredFile {
         StoredFile(
             id: row[1],
