@@ -179,7 +179,9 @@ for path, item in doc["paths"].items():
         ok = r.status_code == 401
         if ok and method != "head":
             body = r.json()
-            ok = set(body) == {"error"} and {"message", "type", "param", "code"} <= set(body["error"])
+            # The service's envelope since 2026-05: error, then detail repeating message and code.
+            ok = list(body) == ["error", "detail"] and list(body["error"]) == ["message", "type", "param", "code"]
+            ok = ok and body["detail"] == {"message": body["error"]["message"], "code": body["error"]["code"]}
         print(("PASS" if ok else "FAIL") + f" no key: {method.upper()} {path} -> {r.status_code} {r.text[:200]}")
 EOF
 cat "$report_dir/nokey.txt"

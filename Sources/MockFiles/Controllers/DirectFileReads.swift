@@ -23,7 +23,8 @@ struct DirectFileReads: Sendable {
     }
 
     /// Larger pages go to the router: a read on the event loop holds up the loop's other
-    /// connections, so it must stay short (a page of 100 is about 0.3 ms; the default 10,000 is 25 ms).
+    /// connections, so it must stay short, and a page takes longer the more files it holds
+    /// (bench/README.md, "Figures behind code comments").
     static let largestPage = 100
 
     /// `Context.endpointPath` of the two routes, the label the metrics carry.
@@ -112,10 +113,11 @@ struct DirectFileReads: Sendable {
             guard let compressed = try? GzipMiddleware.compressHere(body, headers: &headers) else { return nil }
             body = compressed
         }
+        // In the router's order (Auth, CORS, OpenAI headers), so both paths answer the same bytes.
         AuthMiddleware.stamp(tenant, on: &headers)
+        if corsOpenToAll { CORSMiddleware.stampUnasked(&headers) }
         let requestID = OpenAIHeadersMiddleware.makeRequestID()
         OpenAIHeadersMiddleware.stamp(&headers, requestID: requestID, since: started, scope: defaultScope)
-        if corsOpenToAll { CORSMiddleware.stampUnasked(&headers) }
         // Last, as Hummingbird adds it to every answer of its own.
         headers[.date] = HTTPDate.now
         metrics.recordDirectAnswer()

@@ -12,9 +12,16 @@ struct AuthMiddleware: RouterMiddleware {
         let tenant = try Self.tenant(of: request.headers, resolver: resolver, annotations: context.annotations)
         var context = context
         context.tenant = tenant
-        var response = try await next(request, context)
-        Self.stamp(tenant, on: &response.headers)
-        return response
+        do {
+            var response = try await next(request, context)
+            Self.stamp(tenant, on: &response.headers)
+            return response
+        } catch let error where !ErrorEnvelopeMiddleware.closedConnection(error) {
+            // Errors name the caller's organization and project too, as every answer does.
+            var envelope = ErrorEnvelopeMiddleware.envelope(for: error, request: request, context: context)
+            Self.stamp(tenant, on: &envelope.headers)
+            throw envelope
+        }
     }
 
     /// The tenant the request's credentials name, or the API error that refuses them. Also the

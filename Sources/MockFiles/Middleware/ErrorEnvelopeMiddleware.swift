@@ -27,6 +27,13 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
         }
     }
 
+    /// A connection the client or a fault closed: nobody is left to answer.
+    static func closedConnection(_ error: any Error) -> Bool {
+        if error is FaultMiddleware.DroppedConnection { return true }
+        if let error = error as? HTTPParserError, case .invalidEOFState = error { return true }
+        return false
+    }
+
     /// The envelope for anything thrown but a closed connection.
     static func envelope(for error: any Error, request: Request, context: Context) -> APIError {
         switch error {
