@@ -73,9 +73,10 @@ def transfers(session: Session) -> None:
         wait_idle(srv.pid)
         file_id = upload_large.measure(session, srv, store, src, sha)
         download_large.measure(session, srv, store, file_id)
-        durable_small_uploads.measure(session, srv, store)
+        durable_rate = durable_small_uploads.measure(session, srv, store)
     finally:
         srv.stop()
+    durable_small_uploads.measure_ephemeral(session, durable_rate)
 
 
 STEPS = [("1-2", "GET throughput", get_throughput), ("3+7", "list latency flatness / start-up", list_scaling_and_startup),

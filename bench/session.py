@@ -42,7 +42,7 @@ def run_command(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
 class BenchServer:
     """A named `mockfiles serve --log-level warning`; its logs in `logs/server-NAME/`."""
 
-    def __init__(self, binary: str, data_dir: Path, logs: Path, name: str, extra: list[str] | None = None):
+    def __init__(self, binary: str, data_dir: Path | None, logs: Path, name: str, extra: list[str] | None = None):
         self.name = name
         self.extra = list(extra or [])
         self.log_dir = logs / f"server-{name}"
@@ -115,7 +115,7 @@ class Session:
         self.nginx = nginx
         self.stores: dict[int, Path] = {}
 
-    def server(self, data_dir: Path, name: str, extra: list[str] | None = None) -> BenchServer:
+    def server(self, data_dir: Path | None, name: str, extra: list[str] | None = None) -> BenchServer:
         s = BenchServer(self.binary, data_dir, self.logs, name, extra)
         self.servers.append(s)
         return s

@@ -72,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var allowAssistantsDownload = false
 
-    @Flag(help: "Keep everything in a fresh temporary directory, removed when the server stops (not with --data-dir or a database).")
+    @Flag(help: "Keep everything in a fresh temporary directory, removed when the server stops, without fsyncs (not with --data-dir or a database).")
     var ephemeral = false
 
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (default 60).")
@@ -118,12 +118,13 @@ struct ServeCommand: AsyncParsableCommand {
         if ephemeral, dataDir != nil { throw Self.startupFailure("--ephemeral makes its own data directory: leave out --data-dir") }
         let scratch = try ephemeral ? EphemeralDirectory() : nil
         defer { scratch?.remove() }
-        let settings: ServerSettings
+        var settings: ServerSettings
         do {
             settings = try ServerSettings(config: try await configReader(dataDirectory: scratch?.path ?? dataDir))
         } catch {
             throw Self.startupFailure("configuration: \(error)")
         }
+        settings.durableWrites = !ephemeral
         if ephemeral, settings.storage.isShared {
             throw Self.startupFailure("--ephemeral keeps everything in a temporary directory: it cannot use databaseUrl or blobUrl")
         }

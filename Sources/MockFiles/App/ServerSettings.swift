@@ -8,6 +8,8 @@ public struct ServerSettings: Sendable {
     public var port = 8080
     /// Holds the SQLite database and the blobs (the embedded default; see `storage`).
     public var dataDirectory = "./data"
+    /// False for `serve --ephemeral`, whose data directory goes at exit: nothing is fsynced.
+    public var durableWrites = true
     /// PostgreSQL and S3 instead of SQLite and the data directory, when set.
     public var storage = StorageSettings()
     /// This instance among several sharing a database (leases; default host name and process id).

@@ -37,16 +37,21 @@ public struct StorageBackends: Sendable {
         self.isShared = isShared
     }
 
-    /// The embedded default: SQLite and blobs in `dataDirectory`.
-    public static func embedded(dataDirectory: String) throws -> StorageBackends {
-        StorageBackends(metadata: try SQLiteMetadataStore(dataDirectory: dataDirectory), blobs: try DiskBlobStore(dataDirectory: dataDirectory))
+    /// The embedded default: SQLite and blobs in `dataDirectory` (synced unless not `durable`).
+    public static func embedded(dataDirectory: String, durable: Bool = true) throws -> StorageBackends {
+        StorageBackends(
+            metadata: try SQLiteMetadataStore(dataDirectory: dataDirectory, durable: durable),
+            blobs: try DiskBlobStore(dataDirectory: dataDirectory, durable: durable)
+        )
     }
 
     /// Opens what `settings` name. A bucket or database that cannot be reached or refuses the
     /// credentials fails here, with a message that names the setting, before the server binds
     /// its port. The bucket is checked first: a refusal then leaves the database untouched.
     public static func open(_ settings: ServerSettings, logger: Logger) async throws -> StorageBackends {
-        guard let database = settings.storage.database else { return try embedded(dataDirectory: settings.dataDirectory) }
+        guard let database = settings.storage.database else {
+            return try embedded(dataDirectory: settings.dataDirectory, durable: settings.durableWrites)
+        }
         var services: [any Service] = []
         let blobs: any BlobStore
         if let location = settings.storage.blobs {

@@ -16,8 +16,12 @@ public struct DiskBlobStore: BlobStore {
     let fileSystem = FileSystem.shared
     /// Shard directories whose entry in `blobs/` this process has made durable.
     let durableShards = NIOLockedValueBox<Set<String>>([])
+    /// False for a data directory deleted at exit (`serve --ephemeral`): nothing is synced, since
+    /// durability buys nothing there and each sync costs milliseconds on a laptop's disk.
+    let syncs: Bool
 
-    public init(dataDirectory: String) throws {
+    public init(dataDirectory: String, durable: Bool = true) throws {
+        self.syncs = durable
         let root = FilePath(dataDirectory)
         self.blobsDirectory = root.appending("blobs")
         self.temporaryDirectory = root.appending("tmp")
@@ -25,7 +29,7 @@ public struct DiskBlobStore: BlobStore {
             try FileManager.default.createDirectory(atPath: directory.string, withIntermediateDirectories: true)
         }
         // `blobs/` itself must be as durable as the shards below it.
-        let descriptor = open(root.string, O_RDONLY | O_DIRECTORY)
+        let descriptor = durable ? open(root.string, O_RDONLY | O_DIRECTORY) : -1
         if descriptor >= 0 {
             _ = fsync(descriptor)
             close(descriptor)
@@ -141,6 +145,7 @@ public struct DiskBlobStore: BlobStore {
 
     /// Makes a rename in `directory` durable.
     func synchronizeDirectory(_ directory: FilePath) async throws {
+        guard syncs else { return }
         try await fileSystem.withDirectoryHandle(atPath: directory) { handle in
             try await handle.synchronize()
         }
@@ -256,7 +261,7 @@ final class DiskBlobWriter: BlobWriter {
     func commit(as id: String) async throws {
         precondition(DiskBlobStore.isSafeID(id), "blob ids are server-made")
         try await flush()
-        try await handle.synchronize()
+        if store.syncs { try await handle.synchronize() }
         try await closeHandle()
         let shard = try await store.durableShardDirectory(for: id)
         let finalPath = store.path(for: id)

@@ -7,13 +7,15 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     let groupCommit: GroupCommit
     let recentFiles = RecentFiles()
 
-    /// Opens (and migrates) `<dataDirectory>/mockfiles.sqlite`.
-    public init(dataDirectory: String) throws {
+    /// Opens (and migrates) `<dataDirectory>/mockfiles.sqlite`. Not `durable` only for a directory
+    /// deleted at exit (`serve --ephemeral`).
+    public init(dataDirectory: String, durable: Bool = true) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
-            // Every acknowledged commit must survive power loss, not only a process crash.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Every acknowledged commit must survive power loss, not only a process crash; in a
+            // directory deleted at exit, nothing needs to (SQLite then never syncs).
+            try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
         }
         configuration.busyMode = .timeout(10)
         database = try DatabasePool(path: dataDirectory + "/mockfiles.sqlite", configuration: configuration)
