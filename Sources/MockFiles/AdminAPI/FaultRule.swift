@@ -42,23 +42,27 @@ public struct FaultRule: Sendable, Equatable, Codable {
         case delayMilliseconds, dropConnection, remaining, probability, fired
     }
 
-    /// The one place a rule's values are checked; a wrong one is a 400 naming the API's field.
+    /// The one place a rule's values are checked, and its defaults set (the admin API's JSON, the
+    /// dashboard's form, stored rows and archives all come through here); a wrong value is a 400
+    /// naming the API's field.
     init(
         id: String,
-        method: String?,
-        pathPattern: String,
-        apiKey: String?,
-        status: Int?,
-        errorMessage: String,
-        errorType: String,
-        errorCode: String?,
-        headers: [String: String],
-        delayMilliseconds: Int,
-        dropConnection: Bool,
-        remaining: Int?,
-        probability: Double,
+        method: String? = nil,
+        pathPattern: String = "*",
+        apiKey: String? = nil,
+        status: Int? = nil,
+        errorMessage: String? = nil,
+        errorType: String? = nil,
+        errorCode: String? = nil,
+        headers: [String: String] = [:],
+        delayMilliseconds: Int = 0,
+        dropConnection: Bool = false,
+        remaining: Int? = nil,
+        probability: Double = 1,
         fired: Int = 0
     ) throws(APIError) {
+        let errorMessage = errorMessage ?? "Injected fault (mockfiles)."
+        let errorType = errorType ?? ((status ?? 500) >= 500 ? "server_error" : "invalid_request_error")
         guard !id.isEmpty, id.utf8.count <= 64 else { throw .invalid("Invalid fault rule id '\(id.prefix(64))'.", param: "id") }
         if let method {
             guard !method.isEmpty, method.utf8.count <= 32, method.utf8.allSatisfy(Self.isTokenByte) else {
@@ -192,8 +196,8 @@ extension FaultRule {
             pathPattern: try body.optionalString("path") ?? "*",
             apiKey: try body.optionalString("api_key"),
             status: status,
-            errorMessage: try error?.optionalString("message") ?? "Injected fault (mockfiles).",
-            errorType: try error?.optionalString("type") ?? ((status ?? 500) >= 500 ? "server_error" : "invalid_request_error"),
+            errorMessage: try error?.optionalString("message"),
+            errorType: try error?.optionalString("type"),
             errorCode: try error?.optionalString("code"),
             headers: headers,
             delayMilliseconds: try body.fields["delay_ms"] == nil ? 0 : Self.integer(body.requiredInteger("delay_ms"), param: "delay_ms"),

@@ -152,8 +152,16 @@ func buildRouter(_ server: MockFilesServer, dashboardSessions: DashboardSessions
     )
     adminController.addRoutes(to: router.group("admin").add(middleware: operatorAccess))
     let dashboardAccess = DashboardAccessMiddleware(operatorAccess: operatorAccess, sessions: dashboardSessions)
-    DashboardController(admin: adminController, sessions: dashboardSessions, views: server.dashboardViews, settings: server.settings)
-        .addRoutes(to: router.group("ui").add(middleware: dashboardAccess))
+    DashboardController(
+        files: server.fileService,
+        uploads: server.uploadService,
+        controls: server.controls,
+        sweeper: server.sweeper,
+        sessions: dashboardSessions,
+        views: server.dashboardViews,
+        settings: server.settings
+    )
+    .addRoutes(to: router.group("ui").add(middleware: dashboardAccess))
     // The Upload page's requests: the API's create and Uploads routes, for the chosen tenant.
     var dashboardAPIAccess = dashboardAccess
     dashboardAPIAccess.csrfCarrier = .header

@@ -63,24 +63,18 @@ struct AdminController {
         return try clockAnswer()
     }
 
-    /// The clock change `body` asks for, all or nothing (also the dashboard's clock form).
+    /// The clock change `body` asks for; `TestControls.apply` checks and applies it.
     func changeClock(_ body: JSONBody) async throws {
         try body.requireOnly(["advance_seconds", "now", "frozen"])
-        guard !body.fields.isEmpty else {
-            throw APIError.invalid("Send one of 'advance_seconds', 'now' or 'frozen'.", param: nil)
-        }
         let frozen = body.fields["frozen"]
         if let frozen, !(frozen is Bool) { throw APIError.invalid("Invalid type for 'frozen': expected a boolean.", param: "frozen") }
-        let now = try Self.clockNumber(body.fields["now"], param: "now", expected: "Unix seconds")
-        let advance = try Self.clockNumber(body.fields["advance_seconds"], param: "advance_seconds", expected: "a number")
-        // Checked before anything moves, so a refused change leaves the clock as it was.
-        try ServiceClock.check((now ?? files.clock.now) + (advance ?? 0), param: advance == nil ? "now" : "advance_seconds")
-        try await controls.changeClock { clock in
-            if frozen as? Bool == true { clock.freeze() }
-            if let now { clock.set(to: now) }
-            if let advance { clock.advance(by: advance) }
-            if frozen as? Bool == false { clock.unfreeze() }
-        }
+        try await controls.apply(
+            ClockChange(
+                now: try Self.clockNumber(body.fields["now"], param: "now", expected: "Unix seconds"),
+                advanceSeconds: try Self.clockNumber(body.fields["advance_seconds"], param: "advance_seconds", expected: "a number"),
+                frozen: frozen as? Bool
+            )
+        )
     }
 
     static func clockNumber(_ raw: Any?, param: String, expected: String) throws -> Double? {

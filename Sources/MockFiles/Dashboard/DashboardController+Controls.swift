@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
 
-/// The Controls page: the clock, fault rules, sweep and reset, each form going through the
-/// admin API's own code (`AdminController`, `TestControls`), so the same values are refused.
+/// The Controls page: the clock, fault rules, sweep and reset, each form going through the same
+/// checks as the admin API (`TestControls.apply`, `FaultRule`'s initialiser), so the same values
+/// are refused.
 extension DashboardController {
     func controlsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await controls.synchronize()
@@ -34,21 +35,26 @@ extension DashboardController {
     static let faultRulesShown = 50
 
     func changeClock(_ request: Request, context: AppRequestContext) async throws -> Response {
-        var fields: [String: Any] = [:]
-        if let advance = try Self.number(context.form, "advance_seconds") { fields["advance_seconds"] = advance }
-        if let now = try Self.number(context.form, "now") { fields["now"] = now }
-        if let frozen = context.form["frozen"], !frozen.isEmpty { fields["frozen"] = frozen == "true" }
-        try await admin.changeClock(JSONBody(fields: fields))
+        let frozen = context.form["frozen"].flatMap { $0.isEmpty ? nil : $0 == "true" }
+        try await controls.apply(
+            ClockChange(
+                now: try Self.number(context.form, "now"),
+                advanceSeconds: try Self.number(context.form, "advance_seconds"),
+                frozen: frozen
+            )
+        )
         return Self.back(to: "/ui/controls", notice: "The clock reads \(files.clock.seconds).")
     }
 
     func addFault(_ request: Request, context: AppRequestContext) async throws -> Response {
-        var fields: [String: Any] = ["path": context.form["path"] ?? ""]
-        if let method = context.form["method"], !method.isEmpty { fields["method"] = method }
-        if let status = try Self.number(context.form, "status") { fields["status"] = status }
-        if let times = try Self.number(context.form, "times") { fields["times"] = times }
-        let body = JSONBody(fields: fields)
-        let rule = try await controls.addFault { id in try FaultRule(json: body, id: id) }
+        let method = context.form["method"].flatMap { $0.isEmpty ? nil : $0 }
+        let status = try Self.integer(context.form, "status")
+        let times = try Self.integer(context.form, "times")
+        if let times, times < 1 { throw APIError.invalid("Invalid value for 'times': it must be at least 1.", param: "times") }
+        let path = context.form["path"] ?? ""
+        let rule = try await controls.addFault { id in
+            try FaultRule(id: id, method: method, pathPattern: path, status: status, remaining: times)
+        }
         return Self.back(to: "/ui/controls", notice: "Armed \(rule.id).")
     }
 
@@ -59,7 +65,7 @@ extension DashboardController {
     }
 
     func sweep(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let removed = try await admin.sweeper.sweepOnce()
+        let removed = try await sweeper.sweepOnce()
         return Self.back(to: "/ui/controls", notice: "The sweep removed \(removed) expired files.")
     }
 

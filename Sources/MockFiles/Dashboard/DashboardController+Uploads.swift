@@ -7,7 +7,7 @@ import Hummingbird
 extension DashboardController {
     func uploadPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (tenant, tenants) = try await tenantChoice(request)
-        let partBytes = admin.uploads.settings.maxPartBytes
+        let partBytes = uploads.settings.maxPartBytes
         let values: [String: Any] = [
             "tenant": tenant, "tenants": tenants, "partBytes": partBytes, "partSize": DashboardViews.size(partBytes),
             // user_data first chosen: it takes any file.
@@ -23,10 +23,10 @@ extension DashboardController {
         if let position = query["before"], let colon = position.firstIndex(of: ":"), let createdAt = Int64(position[..<colon]) {
             before = (createdAt, String(position[position.index(after: colon)...]))
         }
-        let uploads = try await admin.uploads.store.uploads(tenant: tenant, limit: Self.pageSize + 1, before: before)
+        let shown = try await uploads.store.uploads(tenant: tenant, limit: Self.pageSize + 1, before: before)
         let now = files.clock.seconds
         var rows: [[String: Any]] = []
-        for upload in uploads.prefix(Self.pageSize) {
+        for upload in shown.prefix(Self.pageSize) {
             let status = upload.visibleStatus(at: now)
             var row: [String: Any] = [
                 "id": upload.id, "filename": upload.filename, "purpose": upload.purpose, "status": status,
@@ -34,14 +34,14 @@ extension DashboardController {
                 "expires": DashboardViews.time(upload.expiresAt), "received": "—",
             ]
             if upload.status == .pending {
-                let parts = try await admin.uploads.store.parts(ofUpload: upload.id)
+                let parts = try await uploads.store.parts(ofUpload: upload.id)
                 row["received"] = "\(parts.count) part\(parts.count == 1 ? "" : "s"), \(DashboardViews.size(parts.reduce(0) { $0 + $1.bytes }))"
             }
             if let fileID = upload.fileID { row["fileID"] = fileID }
             rows.append(row)
         }
         var values: [String: Any] = ["tenant": tenant, "tenants": tenants, "uploads": rows, "tenantQuery": Self.percentEncoded(tenant)]
-        if uploads.count > Self.pageSize, let last = uploads.prefix(Self.pageSize).last {
+        if shown.count > Self.pageSize, let last = shown.prefix(Self.pageSize).last {
             values["next"] = "/ui/uploads?tenant=\(Self.percentEncoded(tenant))&before=\(last.createdAt):\(Self.percentEncoded(last.id))"
         }
         return page("uploads", values, for: request)

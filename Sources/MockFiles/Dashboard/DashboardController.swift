@@ -7,12 +7,14 @@ import NIOCore
 /// nothing by a way that skips their rules. Every write is a form (checked for its CSRF token by
 /// `DashboardAccessMiddleware`) answered with a redirect to the page it came from.
 struct DashboardController {
-    let admin: AdminController
+    /// The services it shows and changes: the API's and the admin API's own, never a controller.
+    let files: FileService
+    let uploads: UploadService
+    let controls: TestControls
+    let sweeper: ExpirySweeper
     let sessions: DashboardSessions
     let views: DashboardViews
     let settings: ServerSettings
-    var files: FileService { admin.files }
-    var controls: TestControls { admin.controls }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get { _, _ in DashboardAccessMiddleware.redirect(to: "/ui/files") }
@@ -90,13 +92,22 @@ struct DashboardController {
         return (asked ?? tenants.first ?? "shared", tenants)
     }
 
-    /// A form field as the number the admin API's JSON would carry; nil when empty.
-    static func number(_ form: [String: String], _ name: String) throws -> NSNumber? {
+    /// A form field as a number; nil when empty.
+    static func number(_ form: [String: String], _ name: String) throws -> Double? {
         guard let text = form[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
         guard let value = Double(text), value.isFinite else {
             throw APIError.invalid("Invalid value for '\(name)': expected a number.", param: name)
         }
-        return value == value.rounded() && abs(value) < 1e15 ? NSNumber(value: Int64(value)) : NSNumber(value: value)
+        return value
+    }
+
+    /// A form field as a whole number within the admin API's ranges; nil when empty.
+    static func integer(_ form: [String: String], _ name: String) throws -> Int? {
+        guard let value = try number(form, name) else { return nil }
+        guard value == value.rounded(), abs(value) <= Double(1 << 40) else {
+            throw APIError.invalid("Invalid value for '\(name)': expected a whole number.", param: name)
+        }
+        return Int(value)
     }
 
     /// RFC 3986's unreserved characters, built once rather than on every call: each page encodes
