@@ -31,6 +31,18 @@ import Testing
         #expect(IDGenerator(seed: 8).uploadID(createdAt: 1) != IDGenerator(seed: 7).uploadID(createdAt: 1))
     }
 
+    /// Every id the server makes passes the one id rule; nothing that could name a path does.
+    @Test func madeIdsAreWellFormedAndPathsAreNot() {
+        let ids = IDGenerator()
+        for id in [ids.fileID(), ids.uploadID(createdAt: 1), ids.partID(createdAt: 1), "snapab12_file-x"] {
+            #expect(ServerID.isWellFormed(id), "\(id)")
+        }
+        for id in ["", "../x", "a/b", "a.b", "file-é", String(repeating: "a", count: 129), "a b", "a\u{0}"] {
+            #expect(!ServerID.isWellFormed(id), "\(id)")
+        }
+        #expect(ServerID.isWellFormed(String(repeating: "a", count: 128)))
+    }
+
     @Test func fileIdsAreBase58() {
         let ids = IDGenerator(seed: 1)
         let alphabet = Set("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")

@@ -83,7 +83,7 @@ public struct FixtureManifest: Sendable, Equatable {
             return integer
         }
         let id = try optionalString("id") ?? derivedID(index: index, path: path)
-        guard id.hasPrefix("file-"), DiskBlobStore.isSafeID(id), id.count <= 64 else {
+        guard id.hasPrefix("file-"), ServerID.isWellFormed(id), id.count <= 64 else {
             throw problem("id '\(id)' must start with file- and use only letters, digits, - and _ (at most 64 characters)")
         }
         let createdAt = try optionalInteger("created_at")

@@ -78,7 +78,7 @@ struct DirectFileReads: Sendable {
             return .page(URI(path))
         case UInt8(ascii: "/"):
             let id = rest.dropFirst()
-            guard !id.isEmpty, id.allSatisfy(Self.isIDByte) else { return nil }
+            guard ServerID.isWellFormed(id) else { return nil }  // any other id is left to the router
             return .file(id: String(Substring(id)))
         default:
             return nil
@@ -147,16 +147,5 @@ struct DirectFileReads: Sendable {
     /// connection option is left to the router's path.
     static func keepsConnection(_ values: [String]) -> Bool {
         values.allSatisfy { $0.trimmingCharacters(in: .whitespaces).lowercased() == "keep-alive" }
-    }
-
-    /// The bytes file ids are made of (`file-` and letters and digits); any other id is left to
-    /// the router, which answers it the same way or not at all.
-    static func isIDByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "-"), UInt8(ascii: "_"):
-            true
-        default: false
-        }
     }
 }

@@ -238,7 +238,7 @@ struct SnapshotStager {
     static func id(in name: String, prefix: String, suffix: String, idPrefix: String) -> String? {
         guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { return nil }
         let id = String(name.dropFirst(prefix.count).dropLast(suffix.count))
-        guard id.hasPrefix(idPrefix), id.count <= 64, DiskBlobStore.isSafeID(id) else { return nil }
+        guard id.hasPrefix(idPrefix), id.count <= 64, ServerID.isWellFormed(id) else { return nil }
         return id
     }
 

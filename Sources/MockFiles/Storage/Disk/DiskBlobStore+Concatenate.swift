@@ -13,7 +13,7 @@ extension DiskBlobStore {
         guard let diskWriter = writer as? DiskBlobWriter else { throw BlobStoreError.io("makeWriter", EINVAL) }
         do {
             let paths = try ids.map { id in
-                guard Self.isSafeID(id) else { throw BlobStoreError.missingBlob(id) }
+                guard ServerID.isWellFormed(id) else { throw BlobStoreError.missingBlob(id) }
                 return path(for: id).string
             }
             let (total, digests) = try await diskWriter.handle.withUnsafeDescriptor { descriptor in

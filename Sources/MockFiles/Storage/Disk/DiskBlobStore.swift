@@ -36,15 +36,6 @@ public struct DiskBlobStore: BlobStore {
         }
     }
 
-    /// Blob ids are server-made; anything else never names a path.
-    static func isSafeID(_ id: String) -> Bool {
-        !id.isEmpty && id.count <= 128
-            && id.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D
-                    || byte == 0x5F
-            }
-    }
-
     func shardDirectory(for id: String) -> FilePath {
         blobsDirectory.appending(String(id.suffix(2)))
     }
@@ -63,7 +54,7 @@ public struct DiskBlobStore: BlobStore {
     }
 
     public func openBlob(id: String) async throws -> (any BlobReader)? {
-        guard Self.isSafeID(id) else { return nil }
+        guard ServerID.isWellFormed(id) else { return nil }
         do {
             let handle = try await fileSystem.openFile(forReadingAt: path(for: id))
             let size = try await handle.info().size
@@ -74,7 +65,7 @@ public struct DiskBlobStore: BlobStore {
     }
 
     public func removeBlob(id: String) async throws {
-        guard Self.isSafeID(id) else { return }
+        guard ServerID.isWellFormed(id) else { return }
         _ = try await fileSystem.removeItem(at: path(for: id), strategy: .platformDefault, recursively: false)
     }
 
@@ -82,7 +73,7 @@ public struct DiskBlobStore: BlobStore {
     public func moveBlobs(_ moves: [BlobMove]) async throws {
         var touched: Set<String> = []
         for move in moves {
-            guard Self.isSafeID(move.from), Self.isSafeID(move.to) else { throw BlobMoveError.unsafeID(move.from, move.to) }
+            guard ServerID.isWellFormed(move.from), ServerID.isWellFormed(move.to) else { throw BlobMoveError.unsafeID(move.from, move.to) }
             let shard = try await durableShardDirectory(for: move.to)
             guard rename(path(for: move.from).string, path(for: move.to).string) == 0 else {
                 throw BlobMoveError.failed(from: move.from, to: move.to, reason: String(cString: strerror(errno)))
@@ -95,13 +86,13 @@ public struct DiskBlobStore: BlobStore {
 
     /// The shard directories under `blobs/`.
     public func blobGroups() async throws -> [String] {
-        Self.entries(of: blobsDirectory).filter { $0.count == 2 && Self.isSafeID($0) }
+        Self.entries(of: blobsDirectory).filter { $0.count == 2 && ServerID.isWellFormed($0) }
     }
 
     public func blobIDs(inGroup group: String, modifiedBefore cutoff: Double) async throws -> [String] {
         let shardDirectory = blobsDirectory.appending(group)
         return Self.entries(of: shardDirectory).filter { name in
-            Self.isSafeID(name) && (Self.modificationTime(of: shardDirectory.appending(name)) ?? cutoff) < cutoff
+            ServerID.isWellFormed(name) && (Self.modificationTime(of: shardDirectory.appending(name)) ?? cutoff) < cutoff
         }
     }
 
@@ -259,7 +250,7 @@ final class DiskBlobWriter: BlobWriter {
     }
 
     func commit(as id: String) async throws {
-        precondition(DiskBlobStore.isSafeID(id), "blob ids are server-made")
+        precondition(ServerID.isWellFormed(id), "blob ids are server-made")
         try await flush()
         if store.syncs { try await handle.synchronize() }
         try await closeHandle()

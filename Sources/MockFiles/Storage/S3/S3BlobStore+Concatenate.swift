@@ -9,7 +9,7 @@ extension S3BlobStore {
     public func makeWriter(concatenating ids: [String], computingMD5: Bool) async throws -> (any BlobWriter, digests: JoinedDigests) {
         var sources: [(key: String, size: Int64)] = []
         for id in ids {
-            guard DiskBlobStore.isSafeID(id), let head = try await client.headObject(key: Self.key(for: id)) else {
+            guard ServerID.isWellFormed(id), let head = try await client.headObject(key: Self.key(for: id)) else {
                 throw BlobStoreError.missingBlob(id)
             }
             sources.append((Self.key(for: id), head.size))

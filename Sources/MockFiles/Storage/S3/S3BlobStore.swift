@@ -43,19 +43,19 @@ public struct S3BlobStore: BlobStore {
     }
 
     public func openBlob(id: String) async throws -> (any BlobReader)? {
-        guard DiskBlobStore.isSafeID(id), let head = try await client.headObject(key: Self.key(for: id)) else { return nil }
+        guard ServerID.isWellFormed(id), let head = try await client.headObject(key: Self.key(for: id)) else { return nil }
         return S3BlobReader(client: client, key: Self.key(for: id), size: head.size)
     }
 
     public func removeBlob(id: String) async throws {
-        guard DiskBlobStore.isSafeID(id) else { return }
+        guard ServerID.isWellFormed(id) else { return }
         try await client.deleteObject(key: Self.key(for: id))
     }
 
     /// S3 has no rename: a server-side copy (acknowledged once durable), then the source goes.
     public func moveBlobs(_ moves: [BlobMove]) async throws {
         for move in moves {
-            guard DiskBlobStore.isSafeID(move.from), DiskBlobStore.isSafeID(move.to) else { throw BlobMoveError.unsafeID(move.from, move.to) }
+            guard ServerID.isWellFormed(move.from), ServerID.isWellFormed(move.to) else { throw BlobMoveError.unsafeID(move.from, move.to) }
             try await client.copyObject(from: Self.key(for: move.from), size: move.size, to: Self.key(for: move.to))
             try await client.deleteObject(key: Self.key(for: move.from))
         }
@@ -71,7 +71,7 @@ public struct S3BlobStore: BlobStore {
             let page = try await client.listObjectsV2(prefix: group, continuationToken: token)
             for object in page.objects where object.lastModified.timeIntervalSince1970 < cutoff {
                 let id = String(object.key.dropFirst(group.count))
-                if DiskBlobStore.isSafeID(id) { ids.append(id) }
+                if ServerID.isWellFormed(id) { ids.append(id) }
             }
             token = page.nextContinuationToken
         } while token != nil
