@@ -24,11 +24,11 @@ import Testing
     }
 
     static func read(_ store: any BlobStore, _ id: String, range: Range<Int64>? = nil) async throws -> [UInt8]? {
-        guard let reader = try await store.openBlob(id: id) else { return nil }
-        var collected: [UInt8] = []
-        try await reader.read(range: range ?? 0..<reader.size, chunkSize: 65_536) { collected += Array(buffer: $0) }
-        await reader.close()
-        return collected
+        try await store.withBlobReader(id: id) { reader in
+            var collected: [UInt8] = []
+            try await reader.read(range: range ?? 0..<reader.size, chunkSize: 65_536) { collected += Array(buffer: $0) }
+            return collected
+        }
     }
 
     /// Stores blobs of sizes on both sides of the S3 store's 8 MiB in-memory part.

@@ -32,7 +32,7 @@ import Testing
         _ = try await server.service.retrieve(id: short.id, tenant: tenant)
         server.clock.advance(by: 1)
         await #expect(throws: APIError.fileNotFound(short.id)) { try await server.service.retrieve(id: short.id, tenant: tenant) }
-        await #expect(throws: APIError.fileNotFound(short.id)) { try await server.service.openContent(id: short.id, tenant: tenant) }
+        await #expect(throws: APIError.fileNotFound(short.id)) { try await server.service.downloadableFile(id: short.id, tenant: tenant) }
         let page = try await server.service.list(.init(), tenant: tenant)
         #expect(page.files.map(\.id) == [long.id])
         #expect(server.blobPaths().count == 2, "invisible before the sweep, still on disk")
@@ -85,10 +85,12 @@ import Testing
         #expect(report == .init(temporaryFiles: 1, orphanBlobs: 1))
         #expect(second.temporaryFiles().isEmpty)
         #expect(second.blobPaths().map { ($0 as NSString).lastPathComponent } == [kept.id])
-        let (file, reader) = try await second.service.openContent(id: kept.id, tenant: tenant)
-        var bytes: [UInt8] = []
-        try await reader.read(range: 0..<reader.size, chunkSize: 3) { bytes += Array($0.readableBytesView) }
-        await reader.close()
+        let file = try await second.service.downloadableFile(id: kept.id, tenant: tenant)
+        let bytes = try await second.service.blobs.withBlobReader(id: kept.id) { reader in
+            var bytes: [UInt8] = []
+            try await reader.read(range: 0..<reader.size, chunkSize: 3) { bytes += Array($0.readableBytesView) }
+            return bytes
+        }
         #expect(file.bytes == 7 && bytes == Array("keep me".utf8))
     }
 

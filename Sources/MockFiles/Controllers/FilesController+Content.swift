@@ -8,27 +8,27 @@ extension FilesController {
 
     /// `GET|HEAD /v1/files/{id}/content`: raw bytes streamed from disk, with single-range support.
     func content(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (file, reader) = try await service.openContent(id: try fileID(context), tenant: try context.requireTenant)
+        let file = try await service.downloadableFile(id: try fileID(context), tenant: try context.requireTenant)
+        let size = file.bytes
         var headers: HTTPFields = [
             .contentType: "application/octet-stream",
             .contentDisposition: ContentDisposition.attachment(filename: file.filename),
             .acceptRanges: "bytes",
         ]
         var status = HTTPResponse.Status.ok
-        var range = 0..<reader.size
+        var range = 0..<size
         if let rangeHeader = request.headers[.range] {
-            switch ByteRange(header: rangeHeader, size: reader.size) {
+            switch ByteRange(header: rangeHeader, size: size) {
             case .satisfiable(let requested):
                 status = .partialContent
                 range = requested
-                headers[.contentRange] = "bytes \(requested.lowerBound)-\(requested.upperBound - 1)/\(reader.size)"
+                headers[.contentRange] = "bytes \(requested.lowerBound)-\(requested.upperBound - 1)/\(size)"
             case .unsatisfiable:
-                await reader.close()
                 throw APIError(
                     status: .rangeNotSatisfiable,
-                    message: "Requested range not satisfiable: the file has \(reader.size) bytes.",
+                    message: "Requested range not satisfiable: the file has \(size) bytes.",
                     param: "Range",
-                    headers: [.contentRange: "bytes */\(reader.size)"]
+                    headers: [.contentRange: "bytes */\(size)"]
                 )
             case .ignored:
                 break
@@ -37,23 +37,20 @@ extension FilesController {
         let length = range.upperBound - range.lowerBound
         headers[.contentLength] = String(length)
         if request.method == .head {
-            await reader.close()
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        return Response(status: status, headers: headers, body: Self.streaming(reader, range: range))
+        return Response(status: status, headers: headers, body: Self.streaming(blob: file.id, from: service.blobs, range: range))
     }
 
-    /// A body that streams `range` of a blob from storage, closing the reader however it ends
-    /// (the dashboard's download uses it too).
-    static func streaming(_ reader: any BlobReader, range: Range<Int64>) -> ResponseBody {
+    /// A body that streams `range` of a blob (the dashboard's download uses it too). The blob is
+    /// opened when the body is written, scoped to it, so a client that leaves before then holds
+    /// nothing open; one deleted in that instant ends the connection, as it would a cut download.
+    static func streaming(blob id: String, from blobs: any BlobStore, range: Range<Int64>) -> ResponseBody {
         ResponseBody(contentLength: Int(range.upperBound - range.lowerBound)) { writer in
-            do {
+            let streamed: Void? = try await blobs.withBlobReader(id: id) { reader in
                 try await reader.read(range: range, chunkSize: downloadChunkBytes) { chunk in try await writer.write(chunk) }
-                await reader.close()
-            } catch {
-                await reader.close()
-                throw error
             }
+            guard streamed != nil else { throw BlobStoreError.missingBlob(id) }
             try await writer.finish(nil)
         }
     }

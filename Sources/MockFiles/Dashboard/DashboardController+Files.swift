@@ -89,12 +89,11 @@ extension DashboardController {
     /// The bytes, whatever the purpose: the operator sees everything (the snapshot does too).
     func fileContent(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (file, _) = try await lookUp(request, context)
-        guard let reader = try await files.blobs.openBlob(id: file.id) else { throw APIError.fileNotFound(file.id) }
         let inline = request.uri.queryParameters["inline"] == "1" && FilePreview.imageExtensions.contains(where: file.filename.lowercased().hasSuffix)
         var headers = DashboardViews.headers(contentType: "application/octet-stream")
         headers[.contentDisposition] = inline ? "inline" : ContentDisposition.attachment(filename: file.filename)
-        headers[.contentLength] = String(reader.size)
-        return Response(status: .ok, headers: headers, body: FilesController.streaming(reader, range: 0..<reader.size))
+        headers[.contentLength] = String(file.bytes)
+        return Response(status: .ok, headers: headers, body: FilesController.streaming(blob: file.id, from: files.blobs, range: 0..<file.bytes))
     }
 
     func deleteFile(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -113,18 +112,14 @@ extension DashboardController {
     }
 
     private func readHead(of file: StoredFile) async throws -> [UInt8] {
-        guard let reader = try await files.blobs.openBlob(id: file.id) else { return [] }
-        var head: [UInt8] = []
-        do {
+        let head = try await files.blobs.withBlobReader(id: file.id) { reader in
+            var head: [UInt8] = []
             try await reader.read(range: 0..<min(reader.size, Int64(FilePreview.textLimit)), chunkSize: FilePreview.textLimit) {
                 head += Array(buffer: $0)
             }
-        } catch {
-            await reader.close()
-            throw error
+            return head
         }
-        await reader.close()
-        return head
+        return head ?? []
     }
 
     static func prettyJSON(_ value: some Encodable) throws -> String {

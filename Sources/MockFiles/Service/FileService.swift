@@ -186,17 +186,13 @@ public struct FileService: Sendable {
         return file
     }
 
-    /// The file and an open reader on its bytes.
-    public func openContent(id: String, tenant: Tenant) async throws -> (StoredFile, any BlobReader) {
+    /// A visible file of this tenant whose bytes may be handed out, or the service's refusal.
+    public func downloadableFile(id: String, tenant: Tenant) async throws -> StoredFile {
         let file = try await retrieve(id: id, tenant: tenant)
         guard let purpose = Purpose(rawValue: file.purpose), settings.downloadablePurposes.contains(purpose) else {
             throw APIError.invalid("Not allowed to download files of purpose: \(file.purpose)", param: nil)
         }
-        guard let reader = try await blobs.openBlob(id: id) else {
-            // Deleted between the lookup and the open.
-            throw APIError.fileNotFound(id)
-        }
-        return (file, reader)
+        return file
     }
 
     /// `processed`, or `uploaded` while a simulated processing delay runs.

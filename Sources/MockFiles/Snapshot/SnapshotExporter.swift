@@ -61,25 +61,19 @@ struct SnapshotExporter {
 
     /// The blob as one entry; its SHA-256, or nil when it is gone (deleted meanwhile).
     private func writeBlob(id: String, size: Int64, named name: String, to write: (ByteBuffer) async throws -> Void) async throws -> String? {
-        guard let reader = try await files.blobs.openBlob(id: id) else { return nil }
-        guard reader.size == size else {
-            await reader.close()
-            throw SnapshotError.sizeMismatch(id: id, recorded: size, stored: reader.size)
-        }
-        var digest = SHA256()
-        try await write(ByteBuffer(bytes: try TarHeader(name: name, size: size).encoded()))
-        do {
+        let sha256: String? = try await files.blobs.withBlobReader(id: id) { reader in
+            guard reader.size == size else { throw SnapshotError.sizeMismatch(id: id, recorded: size, stored: reader.size) }
+            var digest = SHA256()
+            try await write(ByteBuffer(bytes: try TarHeader(name: name, size: size).encoded()))
             try await reader.read(range: 0..<size, chunkSize: chunkSize) { chunk in
                 chunk.withUnsafeReadableBytes { digest.update(bufferPointer: $0) }
                 try await write(chunk)
             }
-        } catch {
-            await reader.close()
-            throw error
+            return digest.finalize().hexDigits
         }
-        await reader.close()
+        guard let sha256 else { return nil }
         try await write(ByteBuffer(repeating: 0, count: TarHeader.padding(after: size)))
-        return digest.finalize().hexDigits
+        return sha256
     }
 
     private func writeJSON(_ value: some Encodable, named name: String, to write: (ByteBuffer) async throws -> Void) async throws {

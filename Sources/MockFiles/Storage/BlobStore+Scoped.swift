@@ -21,6 +21,22 @@ extension BlobStore {
         try await Self.scoped(try await makeWriter(copyingFileAt: path), body)
     }
 
+    /// Runs `body` with the committed blob `id` open for reading, or answers nil when there is
+    /// none. The reader is closed however `body` ends, in a task of its own as writers are
+    /// discarded, so no descriptor or connection outlives its use.
+    public func withBlobReader<Result>(id: String, _ body: (any BlobReader) async throws -> Result) async throws -> Result? {
+        guard let reader = try await openBlob(id: id) else { return nil }
+        let result: Result
+        do {
+            result = try await body(reader)
+        } catch {
+            await Task { await reader.close() }.value
+            throw error
+        }
+        await Task { await reader.close() }.value
+        return result
+    }
+
     private static func scoped<Result>(_ writer: any BlobWriter, _ body: (any BlobWriter) async throws -> Result) async throws -> Result {
         let result: Result
         do {

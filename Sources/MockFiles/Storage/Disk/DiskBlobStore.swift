@@ -288,8 +288,8 @@ final class DiskBlobWriter: BlobWriter {
     }
 }
 
-/// Reads a committed blob; the handle is opened before the response starts, so a concurrent
-/// delete cannot cut a download short.
+/// Reads a committed blob, for as long as `BlobStore.withBlobReader` lends it: a delete after
+/// the open does not cut the reading short.
 final class DiskBlobReader: BlobReader {
     let handle: ReadFileHandle
     let size: Int64
@@ -303,14 +303,6 @@ final class DiskBlobReader: BlobReader {
     func read(range: Range<Int64>, chunkSize: Int, _ body: (ByteBuffer) async throws -> Void) async throws {
         for try await chunk in handle.readChunks(in: range, chunkLength: .bytes(Int64(chunkSize))) {
             try await body(chunk)
-        }
-    }
-
-    /// A download whose body never ran (the client left first) still releases its descriptor.
-    deinit {
-        let wasClosed = closed.withLockedValue { $0 }
-        if !wasClosed, let descriptor = try? handle.detachUnsafeFileDescriptor() {
-            try? descriptor.close()
         }
     }
 
