@@ -54,12 +54,45 @@ struct JSONWriter {
         buffer.writeInteger(UInt8(ascii: "]"))
     }
 
-    /// A key of the object being written; its value is the next thing written.
+    /// A key of the object being written; its value is the next thing written. The separator,
+    /// indent and key go out in one write: a list page writes nine keys per file.
     mutating func key(_ name: StaticString) {
-        beginItem()
-        buffer.writeInteger(UInt8(ascii: "\""))
-        buffer.writeStaticString(name)
-        buffer.writeStaticString(layout == .indented ? "\": " : "\":")
+        precondition(depth > 0, "a key outside an object")
+        let bit: UInt64 = 1 << (depth - 1)
+        let comma = containersWithItems & bit != 0
+        containersWithItems |= bit
+        let indented = layout == .indented
+        let indent = indented ? 2 * depth : 0
+        let length = (comma ? 1 : 0) + (indented ? 1 + indent : 0) + name.utf8CodeUnitCount + (indented ? 4 : 3)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+            var at = 0
+            if comma {
+                target[at] = UInt8(ascii: ",")
+                at += 1
+            }
+            if indented {
+                target[at] = UInt8(ascii: "\n")
+                at += 1
+                for _ in 0..<indent {
+                    target[at] = UInt8(ascii: " ")
+                    at += 1
+                }
+            }
+            target[at] = UInt8(ascii: "\"")
+            at += 1
+            UnsafeMutableRawBufferPointer(rebasing: target[at...]).copyMemory(
+                from: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+            )
+            at += name.utf8CodeUnitCount
+            target[at] = UInt8(ascii: "\"")
+            target[at + 1] = UInt8(ascii: ":")
+            at += 2
+            if indented {
+                target[at] = UInt8(ascii: " ")
+                at += 1
+            }
+            return at
+        }
         valueFollowsKey = true
     }
 
