@@ -78,6 +78,7 @@ class Ledger:
         self.multipart_started = 0
         self.multipart_acked = 0
         self.parts_lost_answer = 0
+        self.parts_stored_unanswered = 0
 
     def count_status(self, what: str) -> None:
         with self.lock:
@@ -218,6 +219,7 @@ class Run:
                     continue
                 upload_id = r.json()["id"]
                 part_ids: list[str] = []
+                answer_lost = False  # a part of this Upload may be stored without its id known
                 for chunk in chunks:
                     while not self.stop.is_set():
                         try:
@@ -225,10 +227,19 @@ class Run:
                         except httpx2.TransportError:
                             with self.ledger.lock:
                                 self.ledger.parts_lost_answer += 1
+                            answer_lost = True
                             continue  # answer lost at a kill: send the same bytes again as a new part
                         if r is None:
                             continue
                         self.ledger.count_status(f"add-part {r.status_code}")
+                        if answer_lost and r.status_code == 400 and (r.json().get("error") or {}).get("param") == "data":
+                            # A part whose answer was lost had been stored: no Upload takes more than it
+                            # declared, so a resend (or a later part) past the bytes is refused. Without the
+                            # lost part's id (the API lists no parts) this Upload cannot be completed: leave
+                            # it to expire.
+                            with self.ledger.lock:
+                                self.ledger.parts_stored_unanswered += 1
+                            break
                         ok = r.status_code == 200 and r.json().get("upload_id") == upload_id
                         self.tally.check(ok, "an acked Upload takes parts, also after a restart", f"{upload_id}: {r.status_code} {r.text[:300]}")
                         if ok:
@@ -525,7 +536,7 @@ def main() -> None:
     print(f"  restarts                     {stats.get('restarts', 0)} (slowest to /health: {stats.get('max_restart_s', 0.0):.2f} s)")
     print(f"  upload attempts              {len(ledger.attempts)} ({ledger.bytes_sent / MiB:.0f} MiB generated)")
     print(f"  uploads acked (200)          {sum(1 for a in ledger.attempts.values() if a.outcome == 'acked')}")
-    print(f"  via the Uploads API          {ledger.multipart_acked} completed (acked) of {ledger.multipart_started} with all parts in; part answers lost at a kill and resent: {ledger.parts_lost_answer}")
+    print(f"  via the Uploads API          {ledger.multipart_acked} completed (acked) of {ledger.multipart_started} with all parts in; part answers lost at a kill and resent: {ledger.parts_lost_answer} (of which stored before the kill, the resend refused: {ledger.parts_stored_unanswered})")
     print(f"  uploads in flight at a kill  {ledger.unknown_uploads} (outcome unknown); refused while down: {ledger.refused_uploads}")
     print(f"  deletes acked (200)          {len(ledger.deleted)}; in flight at a kill: {len(ledger.maybe_deleted)} ({counts.get('maybe_deleted_present', 0)} still present)")
     print(f"  left on disk by the kills    {stats.get('temp_files_left_by_kills', 0)} temp files, {stats.get('orphan_blobs_left_by_kills', 0)} orphan blobs (summed over kills; recovery removes them)")
