@@ -1,9 +1,9 @@
 import NIOCore
 
-/// JSON values written straight into a `ByteBuffer`, byte for byte as `JSONResponse.encoder`
-/// writes them (swift-foundation's JSONWriter): in strings, `"` and `\` are escaped, control
+/// JSON values written straight into a `ByteBuffer`, as Python's `json` writes them with
+/// `ensure_ascii=False` (the service's answers): in strings, `"` and `\` are escaped, control
 /// characters too (`\b \f \n \r \t` by name, the rest as `\u00xx`), `/` and non-ASCII bytes are
-/// written as they are. `FileObjectJSONTests` compares the two on random values.
+/// written as they are. `JSONWriterTests` holds texts made by Python's `json`.
 enum JSONText {
     static func writeString(_ string: String, to buffer: inout ByteBuffer) {
         var string = string

@@ -8,18 +8,12 @@ enum BareErrorAnswer {
     static func make(status: HTTPResponseStatus, message: String, scope: DefaultScope, type: String = "invalid_request_error") -> ByteBuffer {
         let error = APIError(status: .init(code: Int(status.code)), message: message, type: type)
         let body = error.envelopeBody()
-        let head = [
-            "HTTP/1.1 \(status.code) \(status.reasonPhrase)",
-            "content-type: application/json",
-            "content-length: \(body.readableBytes)",
-            "x-request-id: \(OpenAIHeadersMiddleware.makeRequestID())",
-            "openai-version: 2020-10-01",
-            "openai-processing-ms: 0",
-            "openai-organization: \(scope.organization)",
-            "openai-project: \(scope.project)",
-            "x-content-type-options: nosniff",
-            "connection: close",
-        ].joined(separator: "\r\n")
+        // The headers every answer carries, by the same rule (`OpenAIHeadersMiddleware.stamp`).
+        var fields: HTTPFields = [.contentType: "application/json", .contentLength: String(body.readableBytes)]
+        OpenAIHeadersMiddleware.stamp(&fields, requestID: OpenAIHeadersMiddleware.makeRequestID(), since: .now, scope: scope)
+        fields[.connection] = "close"
+        let head = (["HTTP/1.1 \(status.code) \(status.reasonPhrase)"] + fields.map { "\($0.name.canonicalName): \($0.value)" })
+            .joined(separator: "\r\n")
         var buffer = ByteBuffer(string: head + "\r\n\r\n")
         buffer.writeImmutableBuffer(body)
         return buffer
