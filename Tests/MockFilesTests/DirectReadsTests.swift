@@ -71,7 +71,7 @@ import Testing
     @Test func answersLeaveInRequestOrder() async throws {
         let (reads, server) = try Self.reads()
         defer { server.remove() }
-        _ = try await server.service.metadata.insert(
+        _ = try await server.metadata.insert(
             StoredFile(
                 id: "file-direct",
                 tenant: "shared",

@@ -9,7 +9,7 @@ import Testing
     let tenant = Tenant(key: "shared", organization: "org")
 
     func create(_ server: TestServer, seconds: String?) async throws -> StoredFile {
-        let blob = try await server.service.blobs.makeWriter()
+        let blob = try await server.blobs.makeWriter()
         try await blob.write(ByteBuffer(string: "{}\n"))
         return try await server.service.create(
             .init(
@@ -38,14 +38,13 @@ import Testing
         #expect(server.blobPaths().count == 2, "invisible before the sweep, still on disk")
         let sweeper = ExpirySweeper(
             files: server.service,
-            uploads: server.server.uploadService,
             interval: .seconds(60),
             metrics: server.server.metrics,
             logger: server.server.logger
         )
         #expect(try await sweeper.sweepOnce() == 1)
         #expect(server.blobPaths().count == 1)
-        #expect(try await server.service.metadata.file(id: short.id, tenant: tenant.key) == nil)
+        #expect(try await server.metadata.file(id: short.id, tenant: tenant.key) == nil)
     }
 }
 
@@ -59,14 +58,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try TestServer(directory: directory)
         // An acknowledged file.
-        let blob = try await first.service.blobs.makeWriter()
+        let blob = try await first.blobs.makeWriter()
         try await blob.write(ByteBuffer(string: "keep me"))
         let kept = try await first.service.create(.init(purpose: "user_data", filename: "k.txt", blob: blob), tenant: tenant)
         // A crash mid-upload: temp bytes, never committed.
-        let abandoned = try await first.service.blobs.makeWriter()
+        let abandoned = try await first.blobs.makeWriter()
         try await abandoned.write(ByteBuffer(repeating: 1, count: 3 << 20))
         // A crash between rename and row commit: a blob without a row.
-        let orphan = try await first.service.blobs.makeWriter()
+        let orphan = try await first.blobs.makeWriter()
         try await orphan.write(ByteBuffer(string: "orphan"))
         try await orphan.commit(as: "file-orphanedblob000000000")
         #expect(first.temporaryFiles().count == 1)
@@ -76,8 +75,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(20))
         let second = try TestServer(directory: directory)
         let recovery = StartupRecovery(
-            files: second.service,
-            uploads: second.server.uploadService,
+            store: second.service.store,
             startedAt: Date().timeIntervalSince1970,
             logger: second.server.logger
         )
@@ -86,7 +84,7 @@ import Testing
         #expect(second.temporaryFiles().isEmpty)
         #expect(second.blobPaths().map { ($0 as NSString).lastPathComponent } == [kept.id])
         let file = try await second.service.downloadableFile(id: kept.id, tenant: tenant)
-        let bytes = try await second.service.blobs.withBlobReader(id: kept.id) { reader in
+        let bytes = try await second.blobs.withBlobReader(id: kept.id) { reader in
             var bytes: [UInt8] = []
             try await reader.read(range: 0..<reader.size, chunkSize: 3) { bytes += Array($0.readableBytesView) }
             return bytes
@@ -98,13 +96,12 @@ import Testing
         let server = try TestServer()
         defer { server.remove() }
         let startedAt = Date().timeIntervalSince1970 - 1
-        let inFlight = try await server.service.blobs.makeWriter()
+        let inFlight = try await server.blobs.makeWriter()
         try await inFlight.write(ByteBuffer(string: "uploading"))
-        let renamedNotCommitted = try await server.service.blobs.makeWriter()
+        let renamedNotCommitted = try await server.blobs.makeWriter()
         try await renamedNotCommitted.commit(as: "file-inflight00000000000000")
         let report = try await StartupRecovery(
-            files: server.service,
-            uploads: server.server.uploadService,
+            store: server.service.store,
             startedAt: startedAt,
             logger: server.server.logger
         ).recover()
@@ -116,12 +113,12 @@ import Testing
     @Test func aFailedRowCommitLeavesNoBlob() async throws {
         let server = try TestServer()
         defer { server.remove() }
-        let store = try #require(server.service.metadata as? SQLiteMetadataStore)
+        let store = try #require(server.metadata as? SQLiteMetadataStore)
         // Make the next insert fail as a full disk or a broken database would.
         try await store.database.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON files BEGIN SELECT RAISE(FAIL, 'disk full'); END")
         }
-        let blob = try await server.service.blobs.makeWriter()
+        let blob = try await server.blobs.makeWriter()
         try await blob.write(ByteBuffer(string: "x"))
         await #expect(throws: (any Error).self) {
             try await server.service.create(.init(purpose: "user_data", filename: "x", blob: blob), tenant: tenant)

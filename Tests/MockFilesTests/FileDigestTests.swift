@@ -25,7 +25,7 @@ import Testing
             let created = try await client.createFile(form)
             #expect(created["sha256"] == nil && created["content_type"] == nil, "the File object stays as the API defines it")
             let id = try #require(created["id"] as? String)
-            let stored = try #require(try await server.service.metadata.file(id: id, tenant: "shared"))
+            let stored = try #require(try await server.metadata.file(id: id, tenant: "shared"))
             #expect(stored.sha256 == Self.hex(contents) && stored.contentType == "image/x-test")
         }
     }
@@ -60,7 +60,7 @@ import Testing
             let (status, completed) = try await client.postJSON("/v1/uploads/\(uploadID)/complete", ["part_ids": [partB, partA]])
             #expect(status == .ok)
             let fileID = try #require((completed["file"] as? [String: Any])?["id"] as? String)
-            let stored = try #require(try await server.service.metadata.file(id: fileID, tenant: "shared"))
+            let stored = try #require(try await server.metadata.file(id: fileID, tenant: "shared"))
             #expect(stored.sha256 == Self.hex(second + first) && stored.contentType == "text/plain")
         }
     }

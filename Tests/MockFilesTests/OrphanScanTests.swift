@@ -38,7 +38,6 @@ import Testing
             func sweeper(graceSeconds: Double) -> ExpirySweeper {
                 ExpirySweeper(
                     files: server.fileService,
-                    uploads: server.uploadService,
                     interval: .seconds(60),
                     metrics: server.metrics,
                     orphanScan: .init(graceSeconds: graceSeconds),
@@ -63,18 +62,18 @@ import Testing
         let server = try TestServer()
         defer { server.remove() }
         let id = "file-aged000000000000000001"
-        try await Self.commit("aged", as: id, in: server.service.blobs)
+        try await Self.commit("aged", as: id, in: server.blobs)
         let written = 1_700_000_000.5
         try FileManager.default.setAttributes(
             [.modificationDate: Date(timeIntervalSince1970: written)],
             ofItemAtPath: server.directory + "/blobs/01/" + id
         )
-        #expect(try await server.service.blobs.blobIDs(modifiedBefore: written + 0.1) == [id])
-        #expect(try await server.service.blobs.blobIDs(modifiedBefore: written - 0.1).isEmpty)
+        #expect(try await server.blobs.blobIDs(modifiedBefore: written + 0.1) == [id])
+        #expect(try await server.blobs.blobIDs(modifiedBefore: written - 0.1).isEmpty)
     }
 
     static func makeFile(_ server: MockFilesServer) async throws -> StoredFile {
-        let blob = try await server.fileService.blobs.makeWriter()
+        let blob = try await server.storage.blobs.makeWriter()
         try await blob.write(ByteBuffer(string: "keep me"))
         return try await server.fileService.create(
             .init(purpose: "user_data", filename: "k.txt", blob: blob),

@@ -15,7 +15,7 @@ import Testing
         var files: [StoredFile] = []
         for index in 0..<count {
             if index > 0 && index % perSecond == 0 { server.clock.advance(by: 1) }
-            let blob = try await server.service.blobs.makeWriter()
+            let blob = try await server.blobs.makeWriter()
             try await blob.write(ByteBuffer(string: "file \(index)"))
             let purpose = purposes[index % purposes.count]
             files.append(try await server.service.create(.init(purpose: purpose, filename: "f\(index).txt", blob: blob), tenant: tenant))
@@ -120,7 +120,7 @@ import Testing
     @Test func listQueriesUseTheOrderIndexes() async throws {
         let server = try TestServer()
         defer { server.remove() }
-        let store = try #require(server.service.metadata as? SQLiteMetadataStore)
+        let store = try #require(server.metadata as? SQLiteMetadataStore)
         for purpose in [nil, "batch"] as [String?] {
             for after in [nil, ListCursor(createdAt: 5, sequence: 5)] {
                 for order in [FileListQuery.Order.asc, .desc] {

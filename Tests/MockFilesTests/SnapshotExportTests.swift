@@ -69,7 +69,7 @@ import Testing
         // Damage the stored bytes behind the server's back, keeping their length.
         let blob = try #require(server.blobPaths().first { $0.hasSuffix(fileID) })
         try Data("0riginal".utf8).write(to: URL(fileURLWithPath: blob))
-        let exporter = SnapshotExporter(files: server.service, uploads: server.uploads.store, controls: server.server.controls)
+        let exporter = SnapshotExporter(files: server.service, controls: server.server.controls)
         await #expect(throws: SnapshotError.self) { try await exporter.export { _ in } }
     }
 }

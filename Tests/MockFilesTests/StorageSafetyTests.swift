@@ -16,21 +16,21 @@ import Testing
         // A regular file where the shard directory `zz` belongs makes `commit` fail after the write.
         _ = FileManager.default.createFile(atPath: server.directory + "/blobs/zz", contents: Data())
         await #expect(throws: (any Error).self) {
-            try await server.service.blobs.withNewBlob { blob in
+            try await server.blobs.withNewBlob { blob in
                 try await blob.write(ByteBuffer(repeating: 7, count: 3 << 20))
                 try await blob.commit(as: "file-commitfailszz")
             }
         }
         #expect(server.temporaryFiles().isEmpty)
         // A scope that returns without committing leaves nothing either.
-        try await server.service.blobs.withNewBlob { blob in try await blob.write(ByteBuffer(string: "dropped")) }
+        try await server.blobs.withNewBlob { blob in try await blob.write(ByteBuffer(string: "dropped")) }
         #expect(server.temporaryFiles().isEmpty && server.blobPaths().isEmpty)
     }
 
     @Test func aCancelledScopeStillRemovesItsTemporaryFile() async throws {
         let server = try TestServer()
         defer { server.remove() }
-        let blobs = server.service.blobs
+        let blobs = server.blobs
         let task = Task {
             try await blobs.withNewBlob { blob in
                 try await blob.write(ByteBuffer(repeating: 1, count: 2 << 20))
@@ -46,14 +46,14 @@ import Testing
     @Test func aCommittedBlobIsKeptByItsScope() async throws {
         let server = try TestServer()
         defer { server.remove() }
-        try await server.service.blobs.withNewBlob { blob in
+        try await server.blobs.withNewBlob { blob in
             try await blob.write(ByteBuffer(string: "kept"))
             try await blob.commit(as: "file-keptblob01")
         }
         #expect(server.blobPaths().map { ($0 as NSString).lastPathComponent } == ["file-keptblob01"])
         #expect(server.temporaryFiles().isEmpty)
         // The new shard directory's entry was synced before the commit returned.
-        let store = try #require(server.service.blobs as? DiskBlobStore)
+        let store = try #require(server.blobs as? DiskBlobStore)
         #expect(store.durableShardNames == ["01"])
     }
 
@@ -66,20 +66,19 @@ import Testing
         let sqlite = try SQLiteMetadataStore(dataDirectory: directory)
         let gate = InsertGate()
         let clock = ServiceClock()
-        let files = FileService(
-            metadata: GatedMetadataStore(base: sqlite, gate: gate),
-            blobs: try DiskBlobStore(dataDirectory: directory),
-            clock: clock,
+        let blobs = try DiskBlobStore(dataDirectory: directory)
+        let store = FileStore(
+            StorageBackends(metadata: GatedMetadataStore(base: sqlite, gate: gate), blobs: blobs),
             ids: IDGenerator(seed: 7),
-            settings: .init(),
             logger: Logger(label: "test")
         )
-        let uploads = UploadService(files: files, store: sqlite, settings: .init())
+        let files = FileService(store: store, clock: clock, settings: .init())
+        let uploads = UploadService(files: files, settings: .init())
         let resolver = TenantResolver(mode: .shared, keys: [], rejectUnknownKeys: false, defaultOrganization: "org")
         let controls = TestControls(files: files, uploads: uploads, resolver: resolver, fixtures: nil, requestLogCapacity: 10)
         let tenant = self.tenant
         let create = Task {
-            try await files.blobs.withNewBlob { blob in
+            try await files.store.withNewBlob { blob in
                 try await blob.write(ByteBuffer(string: "kept whole"))
                 return try await files.create(.init(purpose: "user_data", filename: "a.txt", blob: blob), tenant: tenant)
             }
@@ -93,7 +92,7 @@ import Testing
         // The reset ran after the create: it removed row and blob together.
         #expect(report.filesRemoved == 1 && report.blobsRemoved == 1)
         #expect(try await sqlite.file(id: file.id, tenant: tenant.key) == nil)
-        #expect(try await files.blobs.openBlob(id: file.id) == nil)
+        #expect(try await blobs.openBlob(id: file.id) == nil)
     }
 }
 
@@ -123,8 +122,8 @@ actor InsertGate {
 }
 
 /// The real SQLite store, with inserts held at an `InsertGate`.
-struct GatedMetadataStore: MetadataStore {
-    let base: any MetadataStore
+struct GatedMetadataStore: MetadataStore, UploadStore {
+    let base: SQLiteMetadataStore
     let gate: InsertGate
 
     func insert(_ file: StoredFile) async throws -> StoredFile {
@@ -145,6 +144,24 @@ struct GatedMetadataStore: MetadataStore {
     func storedTotals(tenant: String) async throws -> [StoredTotals] { try await base.storedTotals(tenant: tenant) }
     func visibleBytes(tenant: String, at now: Int64) async throws -> Int64 { try await base.visibleBytes(tenant: tenant, at: now) }
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile] { try await base.adminFiles(query) }
+    func insertUpload(_ upload: StoredUpload) async throws { try await base.insertUpload(upload) }
+    func upload(id: String, tenant: String) async throws -> StoredUpload? { try await base.upload(id: id, tenant: tenant) }
+    func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool { try await base.insertPart(part, tenant: tenant, now: now) }
+    func parts(ofUpload uploadID: String) async throws -> [StoredPart] { try await base.parts(ofUpload: uploadID) }
+    func pendingUploads() async throws -> [StoredUpload] { try await base.pendingUploads() }
+    func uploads(tenant: String, limit: Int, before: (createdAt: Int64, id: String)?) async throws -> [StoredUpload] {
+        try await base.uploads(tenant: tenant, limit: limit, before: before)
+    }
+    func complete(uploadID: String, tenant: String, file: StoredFile, now: Int64) async throws -> (StoredFile, [StoredPart])? {
+        try await base.complete(uploadID: uploadID, tenant: tenant, file: file, now: now)
+    }
+    func cancel(uploadID: String, tenant: String, now: Int64) async throws -> [StoredPart]? {
+        try await base.cancel(uploadID: uploadID, tenant: tenant, now: now)
+    }
+    func removeExpiredUploadParts(now: Int64, limit: Int) async throws -> [StoredPart] {
+        try await base.removeExpiredUploadParts(now: now, limit: limit)
+    }
+    func existingPartIDs(among ids: [String]) async throws -> Set<String> { try await base.existingPartIDs(among: ids) }
 }
 
 @Suite struct ResetBarrierTests {

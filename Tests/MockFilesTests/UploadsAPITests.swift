@@ -260,19 +260,18 @@ extension TestClientProtocol {
         let upload = try await first.uploads.create(.init(filename: "x.bin", purpose: .userData, bytes: 6, mimeType: "a/b"), tenant: tenant)
         var partIDs: [String] = []
         for bytes in [[1, 2, 3], [4, 5, 6]] as [[UInt8]] {
-            let blob = try await first.service.blobs.makeWriter()
+            let blob = try await first.blobs.makeWriter()
             try await blob.write(ByteBuffer(bytes: bytes))
             partIDs.append(try await first.uploads.addPart(uploadID: upload.id, blob: blob, tenant: tenant).id)
         }
         // Simulate the crash: the joined blob was renamed into place, the transaction never ran.
-        let (joined, _) = try await first.service.blobs.makeWriter(concatenating: partIDs, computingMD5: false)
+        let (joined, _) = try await first.blobs.makeWriter(concatenating: partIDs, computingMD5: false)
         try await joined.commit(as: "file-crashedcomplete0000000")
         try await Task.sleep(for: .milliseconds(20))
 
         let second = try TestServer(directory: directory)
         let report = try await StartupRecovery(
-            files: second.service,
-            uploads: second.uploads,
+            store: second.service.store,
             startedAt: Date().timeIntervalSince1970,
             logger: second.server.logger
         )
@@ -285,8 +284,7 @@ extension TestClientProtocol {
         // And once completed, a restart keeps the File and finds nothing to remove.
         let third = try TestServer(directory: directory)
         let later = try await StartupRecovery(
-            files: third.service,
-            uploads: third.uploads,
+            store: third.service.store,
             startedAt: Date().timeIntervalSince1970 + 1,
             logger: third.server.logger
         )
@@ -299,7 +297,7 @@ extension TestClientProtocol {
         let server = try TestServer()
         defer { server.remove() }
         let upload = try await server.uploads.create(.init(filename: "x.bin", purpose: .userData, bytes: 3, mimeType: "a/b"), tenant: tenant)
-        let blob = try await server.service.blobs.makeWriter()
+        let blob = try await server.blobs.makeWriter()
         try await blob.write(ByteBuffer(bytes: [7, 8, 9]))
         let part = try await server.uploads.addPart(uploadID: upload.id, blob: blob, tenant: tenant)
         let uploads = server.uploads

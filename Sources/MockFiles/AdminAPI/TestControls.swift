@@ -54,31 +54,21 @@ public struct TestControls: Sendable {
             guard case .tenant(let tenant) = resolution else {
                 throw FixtureManifest.Problem(description: "fixture \(entry.id): its api_key, organization and project are refused (\(resolution))")
             }
-            if try await files.metadata.file(id: entry.id, tenant: tenant.key) != nil { continue }
-            // Instances starting together may load the same fixture: the first row wins, and the
-            // others' identical blob under the same id does no harm.
-            try await files.blobs.withNewBlob(copyingFileAt: entry.contentPath) { blob in
-                let now = files.clock.seconds
+            if try await files.store.reads.file(id: entry.id, tenant: tenant.key) != nil { continue }
+            // Instances starting together may load the same fixture (`FileStore.createFixture`).
+            try await files.store.withNewBlob(copyingFileAt: entry.contentPath) { blob in
                 var file = files.newFile(
-                    id: entry.id,
                     tenant: tenant,
                     purpose: entry.purpose.rawValue,
                     filename: entry.filename,
                     bytes: await blob.bytesWritten,
                     lifetime: nil,
-                    now: entry.createdAt ?? now
+                    now: entry.createdAt ?? files.clock.seconds
                 )
+                file.id = entry.id
                 file.expiresAt = entry.expiresAt
                 file.processedAtMilliseconds = nil
-                try await blob.commit(as: entry.id)
-                do {
-                    _ = try await files.metadata.insert(file)
-                } catch {
-                    // Loaded by another instance meanwhile: its row points at this same blob, keep it.
-                    if (try? await files.metadata.file(id: entry.id, tenant: tenant.key)) != nil { return }
-                    try? await files.blobs.removeBlob(id: entry.id)
-                    throw error
-                }
+                try await files.store.createFixture(file, from: blob)
             }
             loaded += 1
         }
@@ -107,25 +97,21 @@ public struct TestControls: Sendable {
 
     /// Forgets every file, upload and part of every tenant (rows first, then blobs), clears
     /// faults and the request log, and loads the fixtures again.
-    /// Runs alone (`ResetBarrier`): a create finishing in between would leave a row without its blob.
+    /// Runs alone (`FileStore.removeEverything`): a create finishing in between would leave a row
+    /// without its blob.
     public func reset() async throws -> ResetReport {
-        try await files.resetBarrier.reset {
-            let counts = try await files.metadata.removeEverything()
-            var blobsRemoved = 0
-            for id in try await files.blobs.blobIDs(modifiedBefore: .infinity) {
-                try? await files.blobs.removeBlob(id: id)
-                blobsRemoved += 1
-            }
-            return ResetReport(
-                filesRemoved: counts.files,
-                uploadsRemoved: counts.uploads,
-                partsRemoved: counts.parts,
-                blobsRemoved: blobsRemoved,
-                faultsRemoved: try await removeAllFaults(),
-                requestsCleared: try await clearRequests(),
-                fixturesLoaded: try await loadFixtures()
-            )
+        let removed = try await files.store.removeEverything {
+            (faults: try await removeAllFaults(), requests: try await clearRequests(), fixtures: try await loadFixtures())
         }
+        return ResetReport(
+            filesRemoved: removed.files,
+            uploadsRemoved: removed.uploads,
+            partsRemoved: removed.parts,
+            blobsRemoved: removed.blobs,
+            faultsRemoved: removed.then.faults,
+            requestsCleared: removed.then.requests,
+            fixturesLoaded: removed.then.fixtures
+        )
     }
 }
 

@@ -33,8 +33,8 @@ public struct MockFilesServer: Sendable {
         self.logger = logger
         self.storage = storage
         dashboardViews = try DashboardViews()
-        fileService = FileService(metadata: storage.metadata, blobs: storage.blobs, clock: clock, ids: ids, settings: settings.files, logger: logger)
-        uploadService = UploadService(files: fileService, store: storage.metadata, settings: settings.uploads)
+        fileService = FileService(store: FileStore(storage, ids: ids, logger: logger), clock: clock, settings: settings.files)
+        uploadService = UploadService(files: fileService, settings: settings.uploads)
         let fixtures = try settings.fixturesDirectory.map { directory in try FixtureManifest(directory: directory) }
         controls = TestControls(
             files: fileService,
@@ -52,7 +52,6 @@ extension MockFilesServer {
     var sweeper: ExpirySweeper {
         ExpirySweeper(
             files: fileService,
-            uploads: uploadService,
             interval: .milliseconds(Int64(settings.sweepIntervalSeconds * 1000)),
             metrics: metrics,
             lease: ExpirySweeper.SweepLease(store: storage.leases, holder: settings.instanceName),
@@ -70,13 +69,7 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
     let settings = server.settings
     let services: [any Service] =
         server.storage.services + [
-            StartupRecovery(
-                files: server.fileService,
-                uploads: server.uploadService,
-                startedAt: Date().timeIntervalSince1970,
-                sharedStore: server.storage.isShared,
-                logger: server.logger
-            ),
+            StartupRecovery(store: server.fileService.store, startedAt: Date().timeIntervalSince1970, logger: server.logger),
             server.sweeper,
         ]
     var application = Application(
@@ -137,7 +130,7 @@ func buildRouter(_ server: MockFilesServer, dashboardSessions: DashboardSessions
     router.add(middleware: FaultMiddleware(controls: server.controls, metrics: server.metrics))
     router.add(middleware: ContentEncodingMiddleware())
     router.add(middleware: ExpectContinueMiddleware())
-    OperationsController(metrics: server.metrics, store: server.fileService.metadata).addRoutes(to: router)
+    OperationsController(metrics: server.metrics, store: server.fileService.store.reads).addRoutes(to: router)
     let api = router.group("v1")
         .add(middleware: AuthMiddleware(resolver: server.settings.tenantResolver))
         .add(middleware: GzipMiddleware(minimumBytes: server.settings.gzipMinimumBytes))

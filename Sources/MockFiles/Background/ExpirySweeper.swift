@@ -4,10 +4,9 @@ import ServiceLifecycle
 
 /// Deletes expired files (rows first, then blobs), the parts of expired uploads and old
 /// tombstones at an interval. Expired things are already invisible on read; the sweeper
-/// reclaims their space. With a shared store it also removes orphans now and then (OrphanCleanup).
+/// reclaims their space. With a shared store it also removes orphans now and then (`FileStore.removeOrphans`).
 public struct ExpirySweeper: Service {
     let service: FileService
-    let uploads: UploadService
     let interval: Duration
     let metrics: ServerMetrics
     /// With several instances on one store, the sweep runs where this lease is held.
@@ -44,7 +43,6 @@ public struct ExpirySweeper: Service {
 
     public init(
         files: FileService,
-        uploads: UploadService,
         interval: Duration,
         metrics: ServerMetrics,
         lease: SweepLease = SweepLease(holder: "local"),
@@ -55,7 +53,6 @@ public struct ExpirySweeper: Service {
         self.synchronizeClock = synchronizeClock
         self.orphanScan = orphanScan
         self.service = files
-        self.uploads = uploads
         self.interval = interval
         self.metrics = metrics
         self.lease = lease
@@ -104,10 +101,10 @@ public struct ExpirySweeper: Service {
 
     /// Removes orphans older than the scan's grace period (all of them, without a scan set).
     @discardableResult
-    public func cleanOrphans() async throws -> OrphanCleanup.Report {
+    public func cleanOrphans() async throws -> OrphanReport {
         let cutoff = Date().timeIntervalSince1970 - (orphanScan?.graceSeconds ?? 0)
-        let report = try await OrphanCleanup(files: service, uploads: uploads).run(olderThan: cutoff)
-        if report != OrphanCleanup.Report(temporaryFiles: 0, orphanBlobs: 0) {
+        let report = try await service.store.removeOrphans(olderThan: cutoff)
+        if report != OrphanReport(temporaryFiles: 0, orphanBlobs: 0) {
             logger.info(
                 "removed orphans",
                 metadata: ["temp_files_removed": "\(report.temporaryFiles)", "orphan_blobs_removed": "\(report.orphanBlobs)"]
@@ -121,19 +118,9 @@ public struct ExpirySweeper: Service {
     public func sweepOnce() async throws -> Int {
         try await synchronizeClock()
         let now = service.clock.seconds
-        var removed = 0
-        while true {
-            let expired = try await service.metadata.expiredFiles(at: now, limit: Self.batchSize)
-            for file in expired {
-                if try await service.metadata.delete(id: file.id, tenant: file.tenant, at: now) != nil {
-                    try? await service.blobs.removeBlob(id: file.id)
-                    removed += 1
-                }
-            }
-            if expired.count < Self.batchSize { break }
-        }
-        _ = try await uploads.sweepExpiredParts()
-        _ = try await service.metadata.pruneTombstones(deletedBefore: now - service.settings.tombstoneRetentionSeconds)
+        let removed = try await service.store.removeExpiredFiles(at: now, batchSize: Self.batchSize)
+        _ = try await service.store.removeExpiredParts(at: now)
+        _ = try await service.store.pruneTombstones(deletedBefore: now - service.settings.tombstoneRetentionSeconds)
         metrics.recordSweep(filesRemoved: removed)
         return removed
     }

@@ -5,8 +5,7 @@ import ServiceLifecycle
 /// Cleans up after a crash: temp files of unfinished uploads and blobs that never got their
 /// row (or lost it to a delete). Runs beside the server so readiness never waits on a scan.
 public struct StartupRecovery: Service {
-    let service: FileService
-    let uploads: UploadService
+    let store: FileStore
     /// Blobs written after this instant (Unix seconds) may belong to uploads in flight: left alone.
     /// With a shared store, other live instances write too: then only blobs older by
     /// `sharedStoreGraceSeconds` are candidates.
@@ -16,10 +15,9 @@ public struct StartupRecovery: Service {
     /// Longer than any single request takes between committing a blob and inserting its row.
     public static let sharedStoreGraceSeconds: Double = 3600
 
-    public init(files: FileService, uploads: UploadService, startedAt: Double, sharedStore: Bool = false, logger: Logger) {
-        self.service = files
-        self.uploads = uploads
-        self.cutoff = sharedStore ? startedAt - Self.sharedStoreGraceSeconds : startedAt
+    public init(store: FileStore, startedAt: Double, logger: Logger) {
+        self.store = store
+        self.cutoff = store.isShared ? startedAt - Self.sharedStoreGraceSeconds : startedAt
         self.logger = logger
     }
 
@@ -41,8 +39,8 @@ public struct StartupRecovery: Service {
         try? await gracefulShutdown()
     }
 
-    /// Removes stale temp files, then orphan blobs (OrphanCleanup).
-    public func recover() async throws -> OrphanCleanup.Report {
-        try await OrphanCleanup(files: service, uploads: uploads).run(olderThan: cutoff)
+    /// Removes stale temp files, then orphan blobs (`FileStore.removeOrphans`).
+    public func recover() async throws -> OrphanReport {
+        try await store.removeOrphans(olderThan: cutoff)
     }
 }

@@ -27,7 +27,7 @@ extension AdminController {
         // One more than asked tells whether another page follows.
         var wanted = query
         wanted.limit += 1
-        let rows = try await files.metadata.adminFiles(wanted)
+        let rows = try await files.store.reads.adminFiles(wanted)
         let page = rows.prefix(query.limit).map { AdminFileEntry($0, status: files.status(of: $0), now: files.clock.seconds) }
         return try JSONResponse.make(AdminFilePage(data: Array(page), hasMore: rows.count > query.limit))
     }

@@ -4,7 +4,7 @@ import Hummingbird
 /// stream replaces the state, all or nothing (see `SnapshotRecords.swift`).
 extension AdminController {
     func snapshot(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let exporter = SnapshotExporter(files: files, uploads: uploads.store, controls: controls)
+        let exporter = SnapshotExporter(files: files, controls: controls)
         // Its length is known only at the end: the answer is chunked. A failure midway cuts the
         // stream, and the importer refuses an archive without its trailer.
         let body = ResponseBody { writer in

@@ -3,7 +3,7 @@ import NIOCore
 /// Collects the fields of `POST /v1/files` from multipart events, streaming the `file` part
 /// into a blob as it arrives. Field order is free (the SDK sends `purpose` first, curl users
 /// often `file` first).
-struct FileUploadForm {
+struct FileUploadForm: MultipartForm {
     /// Text fields are small; a larger one is refused before it can cost memory.
     static let maxFieldBytes = 64 * 1024
     static let textFields: Set<String> = ["purpose", "expires_after[anchor]", "expires_after[seconds]"]

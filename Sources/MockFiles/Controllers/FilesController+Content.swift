@@ -39,15 +39,15 @@ extension FilesController {
         if request.method == .head {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        return Response(status: status, headers: headers, body: Self.streaming(blob: file.id, from: service.blobs, range: range))
+        return Response(status: status, headers: headers, body: Self.streaming(blob: file.id, from: service.store, range: range))
     }
 
     /// A body that streams `range` of a blob (the dashboard's download uses it too). The blob is
     /// opened when the body is written, scoped to it, so a client that leaves before then holds
     /// nothing open; one deleted in that instant ends the connection, as it would a cut download.
-    static func streaming(blob id: String, from blobs: any BlobStore, range: Range<Int64>) -> ResponseBody {
+    static func streaming(blob id: String, from store: FileStore, range: Range<Int64>) -> ResponseBody {
         ResponseBody(contentLength: Int(range.upperBound - range.lowerBound)) { writer in
-            let streamed: Void? = try await blobs.withBlobReader(id: id) { reader in
+            let streamed: Void? = try await store.withBlobReader(id: id) { reader in
                 try await reader.read(range: range, chunkSize: downloadChunkBytes) { chunk in try await writer.write(chunk) }
             }
             guard streamed != nil else { throw BlobStoreError.missingBlob(id) }

@@ -5,7 +5,7 @@ import NIOCore
 /// `/metrics` for Prometheus, `/openapi.yaml` for clients and schema-driven testers.
 struct OperationsController {
     let metrics: ServerMetrics
-    let store: any MetadataStore
+    let store: any FileReads
 
     func addRoutes(to router: Router<AppRequestContext>) {
         // HEAD answers GET's headers (NIO's encoder drops the body): HEAD-based health checks work.

@@ -16,27 +16,22 @@ struct UploadsController {
         let tenant = try context.requireTenant
         let body = try await JSONBody.read(request)
         try body.requireOnly(["filename", "purpose", "bytes", "mime_type", "expires_after"])
+        // Read in the order the fields' errors are answered.
         let filename = try body.requiredString("filename")
-        let rawPurpose = try body.requiredString("purpose")
-        guard let purpose = Purpose(rawValue: rawPurpose), purpose.isCreatable else { throw Purpose.notCreatable(rawPurpose) }
+        let purpose = try Purpose.creatable(try body.requiredString("purpose"))
         let bytes = try body.requiredInteger("bytes")
         let mimeType = try body.requiredString("mime_type")
         let expiry = try body.optionalObject("expires_after")
         try expiry?.requireOnly(["anchor", "seconds"])
-        let lifetime = try ExpiryPolicy.lifetime(
-            anchor: try expiry?.optionalString("anchor"),
-            seconds: try expiry.map { try $0.fields["seconds"] == nil ? nil : String($0.requiredInteger("seconds")) } ?? nil,
-            purpose: purpose,
-            paramStyle: .json
-        )
-        let creation = try service.validatedCreateRequest(
+        let request = UploadService.CreateRequest(
             filename: filename,
             purpose: purpose,
             bytes: bytes,
             mimeType: mimeType,
-            fileLifetimeSeconds: lifetime
+            expiresAfterAnchor: try expiry?.optionalString("anchor"),
+            expiresAfterSeconds: try expiry.map { try $0.fields["seconds"] == nil ? nil : String($0.requiredInteger("seconds")) } ?? nil
         )
-        let upload = try await service.create(creation, tenant: tenant)
+        let upload = try await service.create(request, tenant: tenant)
         context.annotations.objectID = upload.id
         return JSONResponse.make(UploadObject(upload, status: upload.visibleStatus(at: service.files.clock.seconds)))
     }
@@ -47,25 +42,14 @@ struct UploadsController {
         let uploadID = try context.parameters.require("id")
         // Refuse early, before reading a byte, when the upload cannot take parts.
         _ = try await service.openUpload(id: uploadID, tenant: tenant, action: "add a Part to")
-        let boundary = try FilesController.multipartBoundary(request)
+        let boundary = try MultipartRequest.boundary(of: request)
         let limit = service.settings.maxPartBytes
-        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > limit + FilesController.formOverheadBytes {
+        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > limit + MultipartRequest.formOverheadBytes {
             throw APIError.fileTooLarge
         }
-        let part = try await service.files.blobs.withNewBlob { blob in
-            var reader = MultipartFormReader(boundary: boundary)
+        let part = try await service.store.withNewBlob { blob in
             var form = PartUploadForm(blob: blob, limit: limit)
-            do {
-                for try await chunk in request.body {
-                    for event in try reader.feed(chunk) {
-                        context.annotations.note(event)
-                        try await form.handle(event)
-                    }
-                }
-                try reader.finish()
-            } catch {
-                throw FilesController.translate(error)
-            }
+            try await MultipartRequest.read(request, boundary: boundary, into: &form, context: context)
             guard form.hasData else { throw APIError.requiredProperty("data") }
             return try await service.addPart(uploadID: uploadID, blob: blob, tenant: tenant)
         }
@@ -95,7 +79,7 @@ struct UploadsController {
 }
 
 /// Streams the `data` field of a part upload into a blob, within the part limit.
-struct PartUploadForm {
+struct PartUploadForm: MultipartForm {
     /// Owned by `BlobStore.withNewBlob`, which discards it unless committed.
     let blob: any BlobWriter
     let limit: Int64

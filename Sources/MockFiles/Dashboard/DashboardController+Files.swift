@@ -21,7 +21,7 @@ extension DashboardController {
         let name = query["name"].flatMap { $0.isEmpty ? nil : $0 }
         values["purposes"] = Purpose.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == purpose] }
         if let name { values["name"] = name }
-        let totals = try await files.metadata.storedTotals(tenant: tenant)
+        let totals = try await files.store.reads.storedTotals(tenant: tenant)
         values["totals"] = totals.map { ["purpose": $0.purpose, "files": $0.files, "size": DashboardViews.size($0.bytes)] }
         values["allFiles"] = totals.reduce(0) { $0 + $1.files }
         values["allSize"] = DashboardViews.size(totals.reduce(0) { $0 + $1.bytes })
@@ -93,7 +93,7 @@ extension DashboardController {
         var headers = DashboardViews.headers(contentType: "application/octet-stream")
         headers[.contentDisposition] = inline ? "inline" : ContentDisposition.attachment(filename: file.filename)
         headers[.contentLength] = String(file.bytes)
-        return Response(status: .ok, headers: headers, body: FilesController.streaming(blob: file.id, from: files.blobs, range: 0..<file.bytes))
+        return Response(status: .ok, headers: headers, body: FilesController.streaming(blob: file.id, from: files.store, range: 0..<file.bytes))
     }
 
     func deleteFile(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -112,7 +112,7 @@ extension DashboardController {
     }
 
     private func readHead(of file: StoredFile) async throws -> [UInt8] {
-        let head = try await files.blobs.withBlobReader(id: file.id) { reader in
+        let head = try await files.store.withBlobReader(id: file.id) { reader in
             var head: [UInt8] = []
             try await reader.read(range: 0..<min(reader.size, Int64(FilePreview.textLimit)), chunkSize: FilePreview.textLimit) {
                 head += Array(buffer: $0)

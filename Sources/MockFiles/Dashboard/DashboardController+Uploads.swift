@@ -23,7 +23,7 @@ extension DashboardController {
         if let position = query["before"], let colon = position.firstIndex(of: ":"), let createdAt = Int64(position[..<colon]) {
             before = (createdAt, String(position[position.index(after: colon)...]))
         }
-        let shown = try await uploads.store.uploads(tenant: tenant, limit: Self.pageSize + 1, before: before)
+        let shown = try await uploads.store.reads.uploads(tenant: tenant, limit: Self.pageSize + 1, before: before)
         let now = files.clock.seconds
         var rows: [[String: Any]] = []
         for upload in shown.prefix(Self.pageSize) {
@@ -34,7 +34,7 @@ extension DashboardController {
                 "expires": DashboardViews.time(upload.expiresAt), "received": "—",
             ]
             if upload.status == .pending {
-                let parts = try await uploads.store.parts(ofUpload: upload.id)
+                let parts = try await uploads.store.reads.parts(ofUpload: upload.id)
                 row["received"] = "\(parts.count) part\(parts.count == 1 ? "" : "s"), \(DashboardViews.size(parts.reduce(0) { $0 + $1.bytes }))"
             }
             if let fileID = upload.fileID { row["fileID"] = fileID }

@@ -87,7 +87,7 @@ struct DashboardController {
 
     /// The tenant a page shows (`?tenant=`, else the first that has files) and those to pick from.
     func tenantChoice(_ request: Request) async throws -> (tenant: String, tenants: [String]) {
-        let tenants = try await files.metadata.tenants(limit: 1000)
+        let tenants = try await files.store.reads.tenants(limit: 1000)
         let asked = request.uri.queryParameters["tenant"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         return (asked ?? tenants.first ?? "shared", tenants)
     }

@@ -25,6 +25,12 @@ public enum Purpose: String, Sendable, CaseIterable, Codable {
     public static let notDownloadableByDefault: Set<Purpose> = [.assistants, .userData, .fineTune, .evals]
 
     /// The 400 the real service answers for a purpose that is not one of `creatable`.
+    /// The purpose `raw` names when a client may create files of it, or the service's 400.
+    static func creatable(_ raw: String) throws(APIError) -> Purpose {
+        guard let purpose = Purpose(rawValue: raw), purpose.isCreatable else { throw notCreatable(raw) }
+        return purpose
+    }
+
     static func notCreatable(_ raw: String) -> APIError {
         let allowed = creatable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         return APIError.invalid("'\(raw)' is not one of [\(allowed)] - 'purpose'", param: "purpose")

@@ -75,10 +75,10 @@ extension FileService {
     public func list(_ parameters: FileListParameters, tenant: Tenant) async throws -> FilePage {
         var cursor: ListCursor?
         if let after = parameters.after {
-            guard let position = try await metadata.cursor(ofFileID: after, tenant: tenant.key) else { throw Self.noAfterFile(after) }
+            guard let position = try await store.reads.cursor(ofFileID: after, tenant: tenant.key) else { throw Self.noAfterFile(after) }
             cursor = position
         }
-        return Self.page(try await metadata.list(listQuery(parameters, tenant: tenant, after: cursor)), limit: parameters.limit)
+        return Self.page(try await store.reads.list(listQuery(parameters, tenant: tenant, after: cursor)), limit: parameters.limit)
     }
 
     /// `list` on the calling thread, from a store that reads at once (`DirectFileReads`).

@@ -6,7 +6,7 @@ extension FileService {
     /// creates running at the same time can together overshoot it by what they add.
     func checkQuota(adding bytes: Int64, tenant: Tenant) async throws {
         guard let quota = settings.storageQuotaBytes else { return }
-        let stored = try await metadata.visibleBytes(tenant: tenant.key, at: clock.seconds)
+        let stored = try await store.reads.visibleBytes(tenant: tenant.key, at: clock.seconds)
         if bytes > quota - stored { throw Self.quotaExceeded(limit: quota) }
     }
 

@@ -1,6 +1,3 @@
-import Logging
-import NIOCore
-
 /// The rules of `/v1/files`: ids, clock, purposes, limits, expiry, tenancy. Knows nothing of
 /// HTTP; controllers hand it parsed requests and render what it returns.
 public struct FileService: Sendable {
@@ -54,29 +51,15 @@ public struct FileService: Sendable {
         }
     }
 
-    public let metadata: any MetadataStore
-    public let blobs: any BlobStore
+    /// Where files are kept; every change goes through its operations.
+    public let store: FileStore
     public let clock: ServiceClock
-    public let ids: IDGenerator
     public let settings: Settings
-    /// Keeps `POST /admin/reset` from running between a blob's commit and its row's insert.
-    public let resetBarrier = ResetBarrier()
-    let logger: Logger
 
-    public init(
-        metadata: any MetadataStore,
-        blobs: any BlobStore,
-        clock: ServiceClock,
-        ids: IDGenerator,
-        settings: Settings,
-        logger: Logger
-    ) {
-        self.metadata = metadata
-        self.blobs = blobs
+    public init(store: FileStore, clock: ServiceClock, settings: Settings) {
+        self.store = store
         self.clock = clock
-        self.ids = ids
         self.settings = settings
-        self.logger = logger
     }
 
     /// The most bytes a file of this purpose may have (the general limit while the purpose is unknown).
@@ -84,44 +67,29 @@ public struct FileService: Sendable {
         purpose == Purpose.batch.rawValue ? min(settings.maxBatchFileBytes, settings.maxFileBytes) : settings.maxFileBytes
     }
 
-    /// Validates, makes the blob durable under a new id, then commits the row: the file is
-    /// visible only once both are done. On any failure nothing is kept.
+    /// Validates, then stores the file (`FileStore.createFile`): it is visible only once its
+    /// blob and row are both durable. The blob belongs to the caller's `withNewBlob` scope, which
+    /// drops it when anything here refuses.
     public func create(_ request: CreateRequest, tenant: Tenant) async throws -> StoredFile {
-        do {
-            let (purpose, filename, lifetime, blob) = try await validate(request)
-            let id = ids.fileID()
-            let now = clock.seconds
-            var file = newFile(
-                id: id,
-                tenant: tenant,
-                purpose: purpose.rawValue,
-                filename: filename,
-                bytes: await blob.bytesWritten,
-                lifetime: lifetime,
-                now: now
-            )
-            file.sha256 = request.sha256
-            file.contentType = request.contentType
-            try await checkQuota(adding: file.bytes, tenant: tenant)
-            return try await resetBarrier.write {
-                try await blob.commit(as: id)
-                do {
-                    return try await metadata.insert(file)
-                } catch {
-                    try? await blobs.removeBlob(id: id)
-                    throw error
-                }
-            }
-        } catch {
-            await request.blob?.discard()
-            throw error
-        }
+        let (purpose, filename, lifetime, blob) = try await validate(request)
+        var draft = newFile(
+            tenant: tenant,
+            purpose: purpose.rawValue,
+            filename: filename,
+            bytes: await blob.bytesWritten,
+            lifetime: lifetime,
+            now: clock.seconds
+        )
+        draft.sha256 = request.sha256
+        draft.contentType = request.contentType
+        try await checkQuota(adding: draft.bytes, tenant: tenant)
+        return try await store.createFile(draft, from: blob)
     }
 
-    /// A new file's metadata (not yet stored), with its expiry and processing time.
-    func newFile(id: String, tenant: Tenant, purpose: String, filename: String, bytes: Int64, lifetime: Int64?, now: Int64) -> StoredFile {
+    /// A new file's metadata (not yet stored, so without its id), with its expiry and processing time.
+    func newFile(tenant: Tenant, purpose: String, filename: String, bytes: Int64, lifetime: Int64?, now: Int64) -> StoredFile {
         StoredFile(
-            id: id,
+            id: "",
             tenant: tenant.key,
             purpose: purpose,
             filename: filename,
@@ -137,7 +105,7 @@ public struct FileService: Sendable {
         // The real service checks the form against a JSON schema: `file` first, then `purpose`.
         guard let blob = request.blob else { throw APIError.requiredProperty("file") }
         guard let rawPurpose = request.purpose else { throw APIError.requiredProperty("purpose") }
-        guard let purpose = Purpose(rawValue: rawPurpose), purpose.isCreatable else { throw Purpose.notCreatable(rawPurpose) }
+        let purpose = try Purpose.creatable(rawPurpose)
         let filename = request.filename ?? "upload"
         let size = await blob.bytesWritten
         let limit = sizeLimit(for: rawPurpose)
@@ -158,7 +126,7 @@ public struct FileService: Sendable {
 
     /// A visible file of this tenant, or 404.
     public func retrieve(id: String, tenant: Tenant) async throws -> StoredFile {
-        try visible(try await metadata.file(id: id, tenant: tenant.key), id: id)
+        try visible(try await store.reads.file(id: id, tenant: tenant.key), id: id)
     }
 
     /// `retrieve` on the calling thread, from a store that reads at once (`DirectFileReads`).
@@ -174,14 +142,8 @@ public struct FileService: Sendable {
     /// Removes the row (it is invisible from here on), then the blob.
     public func delete(id: String, tenant: Tenant) async throws -> StoredFile {
         _ = try await retrieve(id: id, tenant: tenant)
-        guard let file = try await metadata.delete(id: id, tenant: tenant.key, at: clock.seconds) else {
+        guard let file = try await store.removeFile(id: id, tenant: tenant.key, at: clock.seconds) else {
             throw APIError.fileNotFound(id)
-        }
-        do {
-            try await blobs.removeBlob(id: id)
-        } catch {
-            // The row is gone, so the file is deleted; start-up recovery removes the orphan blob.
-            logger.warning("could not remove blob of deleted file", metadata: ["file_id": "\(id)", "error": "\(error)"])
         }
         return file
     }

@@ -2,13 +2,14 @@
 /// and a snapshot's Upload record goes through the same function, so an archive can hold nothing
 /// the API would refuse (an Upload over the size limit, a lifetime that overflows on completion).
 extension UploadService {
-    func validatedCreateRequest(
+    /// Returns the lifetime the File will have, checked.
+    func checkFields(
         filename: String,
         purpose: Purpose,
         bytes: Int64,
         mimeType: String,
         fileLifetimeSeconds: Int64?
-    ) throws(APIError) -> CreateRequest {
+    ) throws(APIError) -> Int64? {
         guard purpose.isCreatable else { throw Purpose.notCreatable(purpose.rawValue) }
         guard bytes >= 0 else { throw .invalid("Invalid value for 'bytes': \(bytes). It must not be negative.", param: "bytes") }
         guard bytes <= settings.maxUploadBytes else { throw .fileTooLarge }
@@ -19,9 +20,8 @@ extension UploadService {
             )
         }
         try purpose.checkFilename(filename)
-        let lifetime = try fileLifetimeSeconds.map { seconds throws(APIError) in
+        return try fileLifetimeSeconds.map { seconds throws(APIError) in
             try ExpiryPolicy.checked(seconds: seconds, param: "expires_after.seconds")
         }
-        return CreateRequest(filename: filename, purpose: purpose, bytes: bytes, mimeType: mimeType, fileLifetimeSeconds: lifetime)
     }
 }

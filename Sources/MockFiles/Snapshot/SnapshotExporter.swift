@@ -7,7 +7,7 @@ import NIOCore
 /// on meanwhile; a file deleted before its bytes are read is left out, as if deleted just before.
 struct SnapshotExporter {
     let files: FileService
-    let uploads: any UploadStore
+    var uploads: any UploadReads { files.store.reads }
     let controls: TestControls
     /// Rows read per store query.
     var pageSize = 500
@@ -31,7 +31,7 @@ struct SnapshotExporter {
         var query = AdminFileQuery()
         query.limit = pageSize
         while true {
-            let page = try await files.metadata.adminFiles(query)
+            let page = try await files.store.reads.adminFiles(query)
             for file in page {
                 guard let sha256 = try await writeBlob(id: file.id, size: file.bytes, named: "blobs/\(file.id)", to: write) else { continue }
                 if let recorded = file.sha256, recorded != sha256 {
@@ -61,7 +61,7 @@ struct SnapshotExporter {
 
     /// The blob as one entry; its SHA-256, or nil when it is gone (deleted meanwhile).
     private func writeBlob(id: String, size: Int64, named name: String, to write: (ByteBuffer) async throws -> Void) async throws -> String? {
-        let sha256: String? = try await files.blobs.withBlobReader(id: id) { reader in
+        let sha256: String? = try await files.store.withBlobReader(id: id) { reader in
             guard reader.size == size else { throw SnapshotError.sizeMismatch(id: id, recorded: size, stored: reader.size) }
             var digest = SHA256()
             try await write(ByteBuffer(bytes: try TarHeader(name: name, size: size).encoded()))

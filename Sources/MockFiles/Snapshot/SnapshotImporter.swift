@@ -4,14 +4,11 @@ import NIOFileSystem
 
 /// Replaces the whole state with a snapshot archive, all or nothing. The archive is staged first
 /// (`SnapshotStager`) while the old state goes on serving; only a complete, verified archive is
-/// swapped in, alone like a reset (`ResetBarrier`): the staged blobs take their ids, then the rows
-/// of every table are replaced in one transaction, then the clock and rules are set and the
-/// blobs only the old rows named go. A refused archive leaves nothing behind: its staged blobs
-/// are removed before the answer.
+/// swapped in (`FileStore.restore`, alone like a reset), with the clock and rules. A refused
+/// archive leaves nothing behind: its staged blobs are removed before the answer.
 struct SnapshotImporter {
     let files: FileService
     let uploadService: UploadService
-    var uploads: any UploadStore { uploadService.store }
     let controls: TestControls
     let limits: SnapshotStager.Limits
 
@@ -25,7 +22,7 @@ struct SnapshotImporter {
 
     /// Reads the archive from `chunks` and swaps it in; returns its counts.
     func importSnapshot<Chunks: AsyncSequence>(from chunks: Chunks) async throws -> SnapshotTrailer where Chunks.Element == ByteBuffer {
-        let resetsBefore = files.resetBarrier.resetsBegun
+        let resetsBefore = files.store.resetsBegun
         var stager = SnapshotStager(uploads: uploadService, limits: limits, token: IDGenerator().randomString(length: 8))
         do {
             for try await chunk in chunks { try await stager.feed(chunk) }
@@ -33,17 +30,15 @@ struct SnapshotImporter {
             guard let header = stager.header, let trailer = stager.trailer else {
                 throw SnapshotImportError.archive("the archive holds no \(SnapshotTrailer.entryName)")
             }
-            try await files.resetBarrier.reset {
-                // Its own reset is counted too; any other would have taken the staged blobs.
-                guard files.resetBarrier.resetsBegun == resetsBefore + 1 else { throw SnapshotImportError.interruptedByReset }
-                try await swap(in: stager, header: header)
+            let restored = try await files.store.restore(stager.contents, moving: stager.moves, resetsBefore: resetsBefore) {
+                try await controls.restore(clockOffset: header.clockOffset, clockFrozenAt: header.clockFrozenAt, faultRules: header.faultRules)
             }
+            guard restored else { throw SnapshotImportError.interruptedByReset }
             return trailer
         } catch {
             await stager.abandon()
-            let staged = stager.stagedIDs
             // Moved blobs are no longer under their staging ids; removing those is a no-op.
-            await Task { for id in staged { try? await files.blobs.removeBlob(id: id) } }.value
+            await files.store.removeStagedBlobs(stager.stagedIDs)
             throw error
         }
     }
@@ -53,31 +48,6 @@ struct SnapshotImporter {
         try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
             try await importSnapshot(from: handle.readChunks(chunkLength: .mebibytes(1)))
         }
-    }
-
-    private func swap(in stager: SnapshotStager, header: SnapshotHeader) async throws {
-        let contents = stager.contents
-        let before = try await liveBlobIDs()
-        try await files.blobs.moveBlobs(stager.moves)
-        try await files.metadata.replaceEverything(with: contents)
-        try await controls.restore(clockOffset: header.clockOffset, clockFrozenAt: header.clockFrozenAt, faultRules: header.faultRules)
-        let kept = Set(contents.files.map(\.id)).union(contents.parts.map(\.id))
-        for id in before where !kept.contains(id) { try? await files.blobs.removeBlob(id: id) }
-    }
-
-    /// The blobs the live rows name (files, then open Uploads' parts), read page by page.
-    private func liveBlobIDs() async throws -> [String] {
-        var ids: [String] = []
-        var query = AdminFileQuery()
-        query.limit = 1000
-        while true {
-            let page = try await files.metadata.adminFiles(query)
-            ids += page.map(\.id)
-            guard page.count == query.limit, let last = page.last else { break }
-            query.afterSequence = last.sequence
-        }
-        for upload in try await uploads.pendingUploads() { ids += try await uploads.parts(ofUpload: upload.id).map(\.id) }
-        return ids
     }
 }
 
@@ -101,7 +71,7 @@ extension MockFilesServer {
     public func exportSnapshot(to write: (ByteBuffer) async throws -> Void) async throws -> (files: Int, uploads: Int, parts: Int) {
         // Offline, nothing has taken up the directory's clock and rules yet.
         try await controls.loadSavedControls()
-        let counts = try await SnapshotExporter(files: fileService, uploads: uploadService.store, controls: controls).export(to: write)
+        let counts = try await SnapshotExporter(files: fileService, controls: controls).export(to: write)
         return (counts.files, counts.uploads, counts.parts)
     }
 }

@@ -21,7 +21,7 @@ extension SnapshotUploadRecord {
         guard let purpose = Purpose(rawValue: purpose) else { throw Purpose.notCreatable(self.purpose) }
         try SnapshotStager.checkText(tenant, "tenant", allowEmpty: false)
         try SnapshotStager.checkText(filename, "filename", allowEmpty: true)
-        _ = try uploads.validatedCreateRequest(
+        _ = try uploads.checkFields(
             filename: filename,
             purpose: purpose,
             bytes: bytes,

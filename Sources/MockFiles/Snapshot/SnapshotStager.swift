@@ -21,7 +21,7 @@ struct SnapshotStager {
         var sha256: String
     }
 
-    let blobs: any BlobStore
+    let store: FileStore
     let limits: Limits
     /// Whose rules an Upload record is checked with, and whose clock a snapshot's clock setting.
     let uploads: UploadService
@@ -50,7 +50,7 @@ struct SnapshotStager {
     }
 
     init(uploads: UploadService, limits: Limits, token: String) {
-        self.blobs = uploads.files.blobs
+        self.store = uploads.files.store
         self.uploads = uploads
         self.limits = limits
         self.stagingPrefix = "snap\(token)_"
@@ -109,7 +109,7 @@ struct SnapshotStager {
                 )
             }
             guard unclaimed[name] == nil, !seenIDs.contains(id) else { throw SnapshotImportError.entry(name, "\(id) appears twice") }
-            current = .blob(name: name, id: id, writer: try await blobs.makeWriter(), digest: StreamingSHA256())
+            current = .blob(name: name, id: id, writer: try await store.makeStagingWriter(), digest: StreamingSHA256())
             return
         }
         let isRecord =

@@ -10,29 +10,14 @@ public protocol ImmediateFileReads: Sendable {
     func readerForOneThread() throws -> any ImmediateFileReads
 }
 
-/// File metadata. Stores never see HTTP types; kept behind a protocol so another database can
-/// serve several stateless instances (docs/design.md, "Shared mode").
-public protocol MetadataStore: Sendable {
-    /// Inserts a file and returns it with its assigned sequence number.
-    func insert(_ file: StoredFile) async throws -> StoredFile
+/// The file rows' reads: what services, the admin API and the dashboard look at. They change
+/// nothing, so `FileStore` hands them out as they are (`FileStore.reads`).
+public protocol FileReads: Sendable {
     func file(id: String, tenant: String) async throws -> StoredFile?
     func list(_ query: FileListQuery) async throws -> [StoredFile]
     /// Position of a file in the list order, also for a file deleted a short while ago
     /// (kept as a tombstone), so that paging continues when the `after` file is gone.
     func cursor(ofFileID id: String, tenant: String) async throws -> ListCursor?
-    /// Deletes the row (leaving a tombstone) and returns what was deleted.
-    func delete(id: String, tenant: String, at now: Int64) async throws -> StoredFile?
-    /// Files whose expiry has passed, oldest first, at most `limit`.
-    func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile]
-    /// Of `ids`, those that have a row (used by recovery to find orphan blobs).
-    func existingFileIDs(among ids: [String]) async throws -> Set<String>
-    /// Deletes every row of every tenant (files, tombstones, uploads, parts) in one transaction.
-    func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int)
-    /// In one transaction: every row of every tenant goes (as in `removeEverything`) and
-    /// `contents` takes their place (a snapshot restored). Readers see the old rows or the new.
-    func replaceEverything(with contents: StoreContents) async throws
-    /// Forgets tombstones of files deleted before `cutoff`.
-    func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int
     /// Files of every tenant matching `query`, by `seq` (expired ones not yet swept included).
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile]
     /// The tenants that have files, in byte order, at most `limit` (one index probe per tenant).
@@ -46,4 +31,25 @@ public protocol MetadataStore: Sendable {
     /// quota measures. One snapshot, from the totals less the expired files not swept yet, so its
     /// cost does not grow with the tenant's files.
     func visibleBytes(tenant: String, at now: Int64) async throws -> Int64
+}
+
+/// File metadata: the reads, and the writes only `FileStore` makes (it orders them with the
+/// blobs'). Stores never see HTTP types; kept behind a protocol so another database can serve
+/// several stateless instances (docs/design.md, "Shared mode").
+public protocol MetadataStore: FileReads {
+    /// Inserts a file and returns it with its assigned sequence number.
+    func insert(_ file: StoredFile) async throws -> StoredFile
+    /// Deletes the row (leaving a tombstone) and returns what was deleted.
+    func delete(id: String, tenant: String, at now: Int64) async throws -> StoredFile?
+    /// Files whose expiry has passed, oldest first, at most `limit`.
+    func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile]
+    /// Of `ids`, those that have a row (used by recovery to find orphan blobs).
+    func existingFileIDs(among ids: [String]) async throws -> Set<String>
+    /// Deletes every row of every tenant (files, tombstones, uploads, parts) in one transaction.
+    func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int)
+    /// In one transaction: every row of every tenant goes (as in `removeEverything`) and
+    /// `contents` takes their place (a snapshot restored). Readers see the old rows or the new.
+    func replaceEverything(with contents: StoreContents) async throws
+    /// Forgets tombstones of files deleted before `cutoff`.
+    func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int
 }

@@ -1,17 +1,22 @@
-/// Upload and part metadata, with the transactions that keep an Upload's rules atomic.
-public protocol UploadStore: Sendable {
-    func insertUpload(_ upload: StoredUpload) async throws
+/// The Upload and part rows' reads (`FileStore.reads`).
+public protocol UploadReads: Sendable {
     func upload(id: String, tenant: String) async throws -> StoredUpload?
-    /// Inserts the part only if its upload is still open at `now`; returns false otherwise. Throws
-    /// `PartExceedsUpload` when the upload's parts would then hold more than its `bytes`: the
-    /// check and the insert are one step against concurrent parts of the same upload.
-    func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool
     func parts(ofUpload uploadID: String) async throws -> [StoredPart]
     /// Every tenant's Uploads still taking parts (expired ones not yet swept included), oldest first.
     func pendingUploads() async throws -> [StoredUpload]
     /// A tenant's Uploads of every status, newest first (`created_at`, then id), at most `limit`,
     /// after the position `before` when given (the dashboard's pages).
     func uploads(tenant: String, limit: Int, before: (createdAt: Int64, id: String)?) async throws -> [StoredUpload]
+}
+
+/// Upload and part metadata, with the transactions that keep an Upload's rules atomic. Its
+/// writes are `FileStore`'s to make.
+public protocol UploadStore: UploadReads {
+    func insertUpload(_ upload: StoredUpload) async throws
+    /// Inserts the part only if its upload is still open at `now`; returns false otherwise. Throws
+    /// `PartExceedsUpload` when the upload's parts would then hold more than its `bytes`: the
+    /// check and the insert are one step against concurrent parts of the same upload.
+    func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool
     /// In one transaction: the file row appears, the upload becomes completed and all its part
     /// rows go (also parts added while the File was being assembled). Returns the inserted file and
     /// the removed parts, or nil when the upload was no longer open.
