@@ -40,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
     ],
     targets: [
+        // Writes BuildInfo.swift from VERSION and the git commit (scripts/build-info).
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         // Starts writeback of an upload while it is still arriving (sync_file_range).
         .target(name: "CWriteback"),
         // zlib's CRC-32, for gzip bodies deflated in slices on several cores (CompressNIO deflates).
@@ -108,7 +110,9 @@ let package = Package(
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // `BuildInfo.version` (from VERSION) and `.commit` for `mockfiles --version`.
+            plugins: ["BuildInfo"]
         ),
         // The references of bench rows 1-2 (bench/README.md): what the HTTP framework and SwiftNIO
         // reach on this machine answering fixed bytes. Built here so they share the dependencies.

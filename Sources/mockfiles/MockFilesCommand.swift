@@ -7,7 +7,8 @@ struct MockFilesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mockfiles",
         abstract: "A self-hosted server for the OpenAI Files and Uploads APIs, for tests and offline development.",
-        subcommands: [ServeCommand.self, SeedCommand.self, SnapshotCommand.self, FilesCommand.self],
+        version: "mockfiles \(BuildInfo.version) (commit \(BuildInfo.commit))",
+        subcommands: [ServeCommand.self, SeedCommand.self, SnapshotCommand.self, FilesCommand.self, HealthCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 

@@ -7,4 +7,7 @@ The names here need only the standard library; `mockfiles_kit.admin` needs httpx
 from .server import API_KEY, Server, ServerError, binary_path, free_port, health_status, use_checkout_binary
 from .tally import Tally
 
-__all__ = ["API_KEY", "Server", "ServerError", "Tally", "binary_path", "free_port", "health_status", "use_checkout_binary"]
+# The repository's VERSION, as the binary and the image carry it (scripts/lint checks that they agree).
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "API_KEY", "Server", "ServerError", "Tally", "binary_path", "free_port", "health_status", "use_checkout_binary"]
