@@ -93,7 +93,7 @@ extension DashboardController {
         var headers = DashboardViews.headers(contentType: "application/octet-stream")
         headers[.contentDisposition] = inline ? "inline" : ContentDisposition.attachment(filename: file.filename)
         headers[.contentLength] = String(file.bytes)
-        return Response(status: .ok, headers: headers, body: FilesController.streaming(blob: file.id, from: files.store, range: 0..<file.bytes))
+        return Response(status: .ok, headers: headers, body: .blob(file.id, from: files.store, range: 0..<file.bytes))
     }
 
     func deleteFile(_ request: Request, context: AppRequestContext) async throws -> Response {
