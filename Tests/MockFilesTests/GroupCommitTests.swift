@@ -32,6 +32,15 @@ import Testing
         #expect(store.groupCommit.commits < ids.count, "64 concurrent inserts took \(store.groupCommit.commits) commits")
     }
 
+    /// GRDB sets its writer to `synchronous = NORMAL` when it turns WAL on, which syncs no commit;
+    /// the store's own level must be the one in force on the connection that commits.
+    @Test(arguments: [true, false]) func theWriterSyncsAsTheStoreAsked(durable: Bool) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-synchronous-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteMetadataStore(dataDirectory: directory, durable: durable)
+        #expect(try await store.writerSynchronousLevel() == (durable ? 2 : 0), "2 is FULL, 0 is OFF")
+    }
+
     @Test func aFailingInsertFailsAloneInItsBatch() async throws {
         let (store, directory) = try makeStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }

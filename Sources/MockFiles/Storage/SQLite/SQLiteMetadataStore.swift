@@ -11,16 +11,41 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     /// deleted at exit (`serve --ephemeral`).
     public init(dataDirectory: String, durable: Bool = true) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        // Every acknowledged commit must survive power loss, not only a process crash; in a
+        // directory deleted at exit, nothing needs to (SQLite then never syncs, checkpoints included).
+        let synchronous = durable ? Self.Synchronous.full : .off
         var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            // Every acknowledged commit must survive power loss, not only a process crash; in a
-            // directory deleted at exit, nothing needs to (SQLite then never syncs).
-            try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
-        }
+        configuration.prepareDatabase { db in try synchronous.apply(to: db) }
         configuration.busyMode = .timeout(10)
         database = try DatabasePool(path: dataDirectory + "/mockfiles.sqlite", configuration: configuration)
+        // GRDB turns WAL on after `prepareDatabase` and sets the writer to `synchronous = NORMAL`
+        // with it, which in WAL mode syncs at checkpoints but not at a commit: a power cut could
+        // take back a row already answered 200 (and ephemeral servers synced every checkpoint).
+        // The writer's level is set again here, and checked.
+        try database.writeWithoutTransaction { db in
+            try synchronous.apply(to: db)
+            let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            guard level == synchronous.rawValue else {
+                throw DatabaseError(message: "PRAGMA synchronous is \(level.map(String.init) ?? "unknown"), not \(synchronous.rawValue)")
+            }
+        }
         try Self.migrator.migrate(database)
         groupCommit = GroupCommit(database: database)
+    }
+
+    /// SQLite's `PRAGMA synchronous` levels this store uses (the values the pragma reads back).
+    enum Synchronous: Int {
+        case off = 0
+        case full = 2
+
+        func apply(to db: Database) throws {
+            try db.execute(sql: self == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
+        }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (tests check it is the one asked for).
+    func writerSynchronousLevel() async throws -> Int? {
+        try await database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
     }
 
     public func insert(_ file: StoredFile) async throws -> StoredFile {
