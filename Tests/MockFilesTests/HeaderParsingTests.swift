@@ -41,6 +41,28 @@ import Testing
         #expect(headers.fieldName == "file")
     }
 
+    /// The byte-wise parse of ASCII headers answers what the `Character` walk answers.
+    @Test func theASCIIParseMatchesTheCharacterParse() throws {
+        var headers = [
+            "", ";", "=", "form-data", " Form-Data ; NAME = \"file\" ;\tfilename=\"a;b.txt\"\t", "form-data; name=file; name=second",
+            #"form-data; name="a \"q\"; x"; filename="c:\\dir\\f.txt""#, #"x; a="unterminated; b=2"#, "x; =v; a=; b", "x; a=\"\"",
+            "x; a=\"\\\"", "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW", "x;a=1;;b=2", "x; a=\"l\r\n\";b=\r\n",
+            "x; filename*=UTF-8''%E2%9C%93.txt",
+        ]
+        var generator = SplitMix64(seed: 31)
+        let alphabet = Array(" \t;;==\"\"\\\\aAbZ\r\n".utf8)
+        for _ in 0..<2_000 {
+            let length = Int(generator.next() % 24)
+            headers.append(String(decoding: (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }, as: UTF8.self))
+        }
+        for header in headers {
+            let ascii = try #require(ParameterizedHeader.parsingASCII(header), "\(header.debugDescription) is ASCII")
+            #expect(ascii == ParameterizedHeader.parsingCharacters(header), "\(header.debugDescription)")
+        }
+        #expect(ParameterizedHeader.parsingASCII("form-data; filename=\"✓.txt\"") == nil, "not ASCII: the Character walk parses it")
+        #expect(ParameterizedHeader(parsing: "form-data; filename=\"✓.txt\"").parameters["filename"] == "✓.txt")
+    }
+
     @Test func plainNamesStayPlain() {
         #expect(ContentDisposition.attachment(filename: "data.jsonl") == #"attachment; filename="data.jsonl""#)
     }
