@@ -4,7 +4,8 @@ Installed with the kit, pytest loads it by itself (entry point `pytest11`). The 
 
 - `mockfiles_url`: the server's root URL. `MOCKFILES_URL` when set (a server run elsewhere, e.g. in
   docker-compose); otherwise `mockfiles serve --ephemeral` on a free loopback port, started once per
-  session (binary from `MOCKFILES_BIN` or PATH) and stopped at its end, its data gone with it.
+  session (binary from `MOCKFILES_BIN`, else the `mockfiles` wheel's, else PATH) and stopped at its
+  end, its data gone with it.
 - `mockfiles_admin`: an `Admin` client on it; the server is reset before each test that asks for it
   (files, Uploads, fault rules, clock and request log).
 - `mockfiles_openai`: an `openai.OpenAI` client pointed at it (the `openai` extra), on a reset server.

@@ -8,6 +8,7 @@ dir (appended to across restarts), and every failure to start quotes their tails
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import signal
@@ -29,11 +30,27 @@ class ServerError(RuntimeError):
 
 
 def binary_path() -> Path:
-    """The server binary: MOCKFILES_BIN, else `mockfiles` on PATH (checked when a server starts)."""
+    """The server binary: MOCKFILES_BIN, else the one the `mockfiles` wheel installed with this kit, else
+    `mockfiles` on PATH (checked when a server starts)."""
     configured = os.environ.get("MOCKFILES_BIN")
     if configured:
         return Path(configured).absolute()
-    return Path(shutil.which("mockfiles") or "mockfiles")
+    return bundled_binary() or Path(shutil.which("mockfiles") or "mockfiles")
+
+
+def bundled_binary() -> Path | None:
+    """The binary of the `mockfiles` wheel, which installs it in its environment's scripts directory (a
+    venv's bin/, found even when that is not on PATH); None for the kit alone (`mockfiles-kit`)."""
+    try:
+        files = importlib.metadata.distribution("mockfiles").files or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for file in files:
+        if file.name == "mockfiles" and file.parent.name == "bin":
+            path = Path(str(file.locate())).resolve()
+            if os.access(path, os.X_OK):
+                return path
+    return None
 
 
 def use_checkout_binary(root: Path) -> None:
