@@ -11,6 +11,8 @@ import Testing
 enum BackendUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// SQLite and the data directory.
     case embedded
+    /// The same without syncs (`serve --ephemeral`), whose small blobs are written at commit.
+    case ephemeral
     /// PostgreSQL and the data directory (one instance on a shared database).
     case postgres
     /// PostgreSQL and S3: what several instances share.
@@ -29,7 +31,7 @@ enum BackendUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendab
         if environment["MOCKFILES_REQUIRE_SHARED_BACKENDS"] == "1" { return allCases }
         return allCases.filter { backend in
             switch backend {
-            case .embedded: true
+            case .embedded, .ephemeral: true
             case .postgres: databaseURL != nil
             case .postgresS3: databaseURL != nil && s3Endpoint != nil
             }
@@ -43,6 +45,8 @@ enum BackendUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendab
         switch self {
         case .embedded:
             return try await body(try .embedded(dataDirectory: directory))
+        case .ephemeral:
+            return try await body(try .embedded(dataDirectory: directory, durable: false))
         case .postgres, .postgresS3:
             return try await Self.withFreshDatabase { location in
                 var settings = ServerSettings()

@@ -9,8 +9,7 @@ extension DiskBlobStore {
     /// Joins parts into one temp file, each 1 MiB read once, hashed (SHA-256, and MD5 when asked)
     /// and written. Memory stays bounded by one buffer, never by the upload's size.
     public func makeWriter(concatenating ids: [String], computingMD5: Bool) async throws -> (any BlobWriter, digests: JoinedDigests) {
-        let writer = try await makeWriter()
-        guard let diskWriter = writer as? DiskBlobWriter else { throw BlobStoreError.io("makeWriter", EINVAL) }
+        let diskWriter = try await makeDiskWriter()
         do {
             let paths = try ids.map { id in
                 guard ServerID.isWellFormed(id) else { throw BlobStoreError.missingBlob(id) }
@@ -28,8 +27,7 @@ extension DiskBlobStore {
     }
 
     public func makeWriter(copyingFileAt path: String) async throws -> any BlobWriter {
-        let writer = try await makeWriter()
-        guard let diskWriter = writer as? DiskBlobWriter else { return writer }
+        let diskWriter = try await makeDiskWriter()
         do {
             let (total, _) = try await diskWriter.handle.withUnsafeDescriptor { descriptor in
                 try Self.concatenate([path], into: descriptor.rawValue, computingMD5: false)

@@ -45,6 +45,12 @@ public struct DiskBlobStore: BlobStore {
     }
 
     public func makeWriter() async throws -> any BlobWriter {
+        // Without syncs a small file is written in one go at commit (`EphemeralBlobWriter`).
+        syncs ? try await makeDiskWriter() : EphemeralBlobWriter(store: self)
+    }
+
+    /// A writer streaming into a new temp file, opened now.
+    func makeDiskWriter() async throws -> DiskBlobWriter {
         let path = temporaryDirectory.appending("\(UUID().uuidString).part")
         let handle = try await fileSystem.openFile(
             forWritingAt: path,
