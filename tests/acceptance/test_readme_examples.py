@@ -176,3 +176,20 @@ def test_the_configuration_table_names_every_flag_of_serve(server: Server) -> No
     table = (ROOT / "docs/configuration.md").read_text()
     listed = set(re.findall(r"^\| [^|]+ \| `(--[a-z0-9-]+)` \|", table, re.M))
     assert listed == flags, f"only in the table: {sorted(listed - flags)}; only in `serve --help`: {sorted(flags - listed)}"
+
+
+def test_the_plugin_drives_a_server_that_wants_a_token(tmp_path: Path, bin_dir: Path, server: Server) -> None:
+    """The README's Docker and compose setups: a server elsewhere (MOCKFILES_URL) whose admin API wants
+    a token; the plugin sends MOCKFILES_ADMIN_TOKEN, and without it the reset is refused."""
+    block = next(b for b in BLOCKS if b.kind == "python" and "def test_" in b.text)
+    (tmp_path / "test_readme_example.py").write_text(block.text)
+    guarded = Server.start(None, tmp_path / "logs", ["--admin-token", "admin-secret"])
+    try:
+        env = {**environment(server, bin_dir), "MOCKFILES_URL": guarded.root_url, "MOCKFILES_ADMIN_TOKEN": "admin-secret"}
+        args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_readme_example.py"]
+        run(args, tmp_path, env, block)
+        del env["MOCKFILES_ADMIN_TOKEN"]
+        refused = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        assert refused.returncode != 0 and "401" in refused.stdout, refused.stdout[-2000:]
+    finally:
+        guarded.stop()

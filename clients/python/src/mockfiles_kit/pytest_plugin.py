@@ -7,7 +7,9 @@ Installed with the kit, pytest loads it by itself (entry point `pytest11`). The 
   session (binary from `MOCKFILES_BIN`, else the `mockfiles` wheel's, else PATH) and stopped at its
   end, its data gone with it.
 - `mockfiles_admin`: an `Admin` client on it; the server is reset before each test that asks for it
-  (files, Uploads, fault rules, clock and request log).
+  (files, Uploads, fault rules, clock and request log). `MOCKFILES_ADMIN_TOKEN`, when set, is sent as
+  `Authorization: Bearer`: a server in a container sees the tests' requests from its bridge, not from
+  loopback, and answers the admin API only with its token.
 - `mockfiles_openai`: an `openai.OpenAI` client pointed at it (the `openai` extra), on a reset server.
 
 Failing `mockfiles_admin.verify(...)` calls raise an AssertionError listing the near misses.
