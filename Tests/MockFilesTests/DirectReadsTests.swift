@@ -9,8 +9,8 @@ import Testing
 @testable import MockFiles
 
 /// The direct reads' own rules: which requests they take, that answers keep request order, and
-/// the `Date` header they write. That their answers equal the router's is checked end to end
-/// (tests/acceptance/test_direct_reads.py).
+/// the `Date` header they write. That their answers equal the router's, rule by rule, is checked
+/// by RequestRulesTests, and end to end by tests/acceptance/test_direct_reads.py.
 @Suite struct DirectReadsTests {
     static let auth: HTTPFields = [.authorization: "Bearer sk-test"]
 

@@ -44,10 +44,12 @@ def requests_to_compare(ids: list[str]) -> list[tuple[str, dict[str, str], bool]
         ("/v1/files?limit=100", {"Accept-Encoding": "identity"}, True),
         (f"/v1/files?limit=2&order=asc&purpose=user_data&after={ids[1]}", {}, True),
         (f"/v1/files/{ids[2]}", {"OpenAI-Organization": "org-mockfiles"}, True),
+        (f"/v1/files/{ids[4]}", {"OpenAI-Organization": "org-other", "OpenAI-Project": "proj_other"}, True),  # the tenant's headers
         ("/v1/files", {}, False),  # the default page (10,000) is too long a read for the event loop
         ("/v1/files/file-missing", {}, False),  # a 404
         ("/v1/files?limit=0", {}, False),  # a 400
         (f"/v1/files/{ids[3]}", {"Origin": "http://localhost:3000"}, False),  # CORS
+        (f"/v1/files/{ids[5]}", {"Content-Encoding": "gzip"}, False),  # a 415 for a compressed body
     ]
 
 
@@ -117,7 +119,7 @@ def test_direct_answers_equal_the_routers(direct: Server, make_raw: Callable[...
         assert one == other, path
     assert plain["log"] == routed["log"]
     assert plain["metrics"] == routed["metrics"]
-    assert plain["metrics"]['mockfiles_http_requests_total{route="/v1/files/{id}",method="GET",status="200"}'] == 3
+    assert plain["metrics"]['mockfiles_http_requests_total{route="/v1/files/{id}",method="GET",status="200"}'] == 4
 
 
 def test_answers_keep_request_order_between_the_two_paths(direct: Server, make_raw: Callable[..., httpx2.Client], connect: Callable[[Server], Conn]) -> None:

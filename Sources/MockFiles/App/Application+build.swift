@@ -115,25 +115,12 @@ public func buildRouter(_ server: MockFilesServer) -> Router<AppRequestContext> 
 /// The routes with the dashboard's sessions given (tests pass theirs, with a wall clock they move).
 func buildRouter(_ server: MockFilesServer, dashboardSessions: DashboardSessions) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: OpenAIHeadersMiddleware(defaultScope: server.settings.defaultScope))
-    router.add(middleware: CORSMiddleware(allowedOrigins: server.settings.corsAllowedOrigins))
-    router.add(middleware: MetricsMiddleware(metrics: server.metrics))
-    router.add(
-        middleware: RequestLogMiddleware(
-            controls: server.controls,
-            clock: server.clock,
-            instance: server.settings.instanceName,
-            logger: server.logger
-        )
-    )
-    router.add(middleware: ErrorEnvelopeMiddleware())
-    router.add(middleware: FaultMiddleware(controls: server.controls, metrics: server.metrics))
-    router.add(middleware: ContentEncodingMiddleware())
-    router.add(middleware: ExpectContinueMiddleware())
+    // One list for this router and the direct reads (`RequestRules`): a rule is added to it, not here.
+    let rules = RequestRules(server)
+    for rule in rules.everyRoute { router.add(rule: rule) }
     OperationsController(metrics: server.metrics, store: server.fileService.store.reads).addRoutes(to: router)
     let api = router.group("v1")
-        .add(middleware: AuthMiddleware(resolver: server.settings.tenantResolver))
-        .add(middleware: GzipMiddleware(minimumBytes: server.settings.gzipMinimumBytes))
+    for rule in rules.api { api.add(rule: rule) }
     FilesController(service: server.fileService).addRoutes(to: api)
     UploadsController(service: server.uploadService).addRoutes(to: api)
     let operatorAccess = OperatorAccessMiddleware(token: server.settings.adminToken, publicHosts: server.settings.publicHosts)

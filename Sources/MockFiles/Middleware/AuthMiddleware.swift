@@ -62,3 +62,20 @@ struct AuthMiddleware: RouterMiddleware {
         header.flatMap(Credentials.apiKey(fromAuthorization:))
     }
 }
+
+extension AuthMiddleware: RequestRule {
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { false }
+
+    /// A refused key is the router's to answer (401).
+    func beginDirectRead(_ answer: inout DirectAnswer) -> Bool {
+        answer.tenant = try? Self.tenant(of: answer.head.headerFields, resolver: resolver, annotations: answer.annotations)
+        return answer.tenant != nil
+    }
+
+    func stampDirectAnswer(_ answer: inout DirectAnswer) -> Bool {
+        if let tenant = answer.tenant { Self.stamp(tenant, on: &answer.headers) }
+        return true
+    }
+
+    func recordDirectAnswer(_ answer: DirectAnswer) {}
+}

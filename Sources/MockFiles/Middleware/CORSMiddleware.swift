@@ -12,6 +12,13 @@ struct CORSMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     /// `*`, or the exact origins allowed (`corsAllowedOrigins`).
     let allowedOrigins: Set<String>
+    /// `allowedOrigins` has `*`: asked of every answer, so looked up once.
+    let allowsEveryOrigin: Bool
+
+    init(allowedOrigins: Set<String>) {
+        self.allowedOrigins = allowedOrigins
+        allowsEveryOrigin = allowedOrigins.contains("*")
+    }
 
     /// What the SDKs send besides the CORS-safelisted headers (`x-stainless-*` by prefix).
     static let allowedRequestHeaders: Set<String> = [
@@ -29,7 +36,7 @@ struct CORSMiddleware: RouterMiddleware {
         guard path == "/v1" || path.hasPrefix("/v1/") else { return try await next(request, context) }
         guard let origin = request.headers[.origin] else {
             var response = try await next(request, context)
-            if allowedOrigins.contains("*"), Self.isOpenPath(path) { Self.stampUnasked(&response.headers) }
+            stampUnasked(&response.headers, path: path)
             return response
         }
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
@@ -61,10 +68,11 @@ struct CORSMiddleware: RouterMiddleware {
         return Response(status: .noContent, headers: headers)
     }
 
-    /// What a Files or Uploads answer carries without an `Origin` (when every origin is allowed).
-    static func stampUnasked(_ headers: inout HTTPFields) {
+    /// What a Files or Uploads answer carries without an `Origin`, when every origin is allowed.
+    func stampUnasked(_ headers: inout HTTPFields, path: String) {
+        guard allowsEveryOrigin, Self.isOpenPath(path) else { return }
         headers[.accessControlAllowOrigin] = "*"
-        headers[.accessControlExposeHeaders] = exposedHeaders
+        headers[.accessControlExposeHeaders] = Self.exposedHeaders
     }
 
     static func isOpenPath(_ path: String) -> Bool {
@@ -74,7 +82,20 @@ struct CORSMiddleware: RouterMiddleware {
     }
 
     func allowOrigin(for origin: String) -> String? {
-        if allowedOrigins.contains("*") { return "*" }
+        if allowsEveryOrigin { return "*" }
         return allowedOrigins.contains(origin) ? origin : nil
     }
+}
+
+extension CORSMiddleware: RequestRule {
+    /// An `Origin` asks for the headers this rule writes for it (or a preflight).
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { head.headerFields[.origin] != nil }
+    func beginDirectRead(_ answer: inout DirectAnswer) -> Bool { true }
+
+    func stampDirectAnswer(_ answer: inout DirectAnswer) -> Bool {
+        stampUnasked(&answer.headers, path: answer.path)
+        return true
+    }
+
+    func recordDirectAnswer(_ answer: DirectAnswer) {}
 }

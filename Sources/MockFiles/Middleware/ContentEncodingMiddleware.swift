@@ -21,3 +21,8 @@ struct ContentEncodingMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+extension ContentEncodingMiddleware: RouterOnlyRule {
+    /// Any `Content-Encoding` at all, `identity` too: a plain read has no body to encode.
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { head.headerFields[.contentEncoding] != nil }
+}

@@ -69,3 +69,8 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
         }
     }
 }
+
+extension ErrorEnvelopeMiddleware: RouterOnlyRule {
+    /// It acts only on errors, and the direct reads leave every answer but a 200 to the router.
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { false }
+}

@@ -40,3 +40,8 @@ struct ContinueOnFirstRead: AsyncSequence, Sendable {
         AsyncIterator(wrapped: body.makeAsyncIterator(), channel: channel)
     }
 }
+
+extension ExpectContinueMiddleware: RouterOnlyRule {
+    /// Any `Expect` at all: a plain read has no body to wait for.
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { head.headerFields[.expect] != nil }
+}

@@ -51,3 +51,9 @@ struct FaultMiddleware: RouterMiddleware {
         )
     }
 }
+
+extension FaultMiddleware: RouterOnlyRule {
+    /// A rule in force may match any request, and shared rules are another instance's to change:
+    /// then the router answers every request.
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { !controls.answersLocallyWithoutFaults }
+}

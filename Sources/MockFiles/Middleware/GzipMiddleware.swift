@@ -84,3 +84,20 @@ struct GzipMiddleware: RouterMiddleware {
         consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
 }
+
+extension GzipMiddleware: RequestRule {
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { false }
+    func beginDirectRead(_ answer: inout DirectAnswer) -> Bool { true }
+
+    /// Compressed on the event loop: a direct read's page is small (`DirectFileReads.largestPage`).
+    func stampDirectAnswer(_ answer: inout DirectAnswer) -> Bool {
+        let acceptEncoding = answer.head.headerFields[.acceptEncoding]
+        guard Self.compresses(answer.headers, length: answer.body.readableBytes, acceptEncoding: acceptEncoding, minimumBytes: minimumBytes)
+        else { return true }
+        guard let compressed = try? Self.compressHere(answer.body, headers: &answer.headers) else { return false }
+        answer.body = compressed
+        return true
+    }
+
+    func recordDirectAnswer(_ answer: DirectAnswer) {}
+}

@@ -30,3 +30,20 @@ struct MetricsMiddleware: RouterMiddleware {
         return response
     }
 }
+
+extension MetricsMiddleware: RequestRule {
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { false }
+    func beginDirectRead(_ answer: inout DirectAnswer) -> Bool { true }
+    func stampDirectAnswer(_ answer: inout DirectAnswer) -> Bool { true }
+
+    func recordDirectAnswer(_ answer: DirectAnswer) {
+        metrics.recordRequest(
+            route: answer.route,
+            method: answer.head.method.rawValue,
+            status: Int(answer.status.code),
+            duration: ContinuousClock.now - answer.started,
+            bytesIn: answer.head.headerFields[.contentLength].flatMap(Int64.init),
+            bytesOut: Int64(answer.body.readableBytes)
+        )
+    }
+}

@@ -53,3 +53,19 @@ extension HTTPField.Name {
     static let openAIOrganization = Self("openai-organization")!
     static let openAIProject = Self("openai-project")!
 }
+
+extension OpenAIHeadersMiddleware: RequestRule {
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { false }
+
+    func beginDirectRead(_ answer: inout DirectAnswer) -> Bool {
+        answer.requestID = Self.makeRequestID()
+        return true
+    }
+
+    func stampDirectAnswer(_ answer: inout DirectAnswer) -> Bool {
+        Self.stamp(&answer.headers, requestID: answer.requestID, since: answer.started, scope: defaultScope)
+        return true
+    }
+
+    func recordDirectAnswer(_ answer: DirectAnswer) {}
+}

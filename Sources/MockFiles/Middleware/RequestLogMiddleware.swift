@@ -89,3 +89,24 @@ struct RequestLogMiddleware: RouterMiddleware {
         return nil
     }
 }
+
+extension RequestLogMiddleware: RequestRule {
+    /// A shared log is written through the database, which the event loop must not wait for.
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { controls.shared != nil }
+    func beginDirectRead(_ answer: inout DirectAnswer) -> Bool { true }
+    func stampDirectAnswer(_ answer: inout DirectAnswer) -> Bool { true }
+
+    func recordDirectAnswer(_ answer: DirectAnswer) {
+        let entry = finish(
+            method: answer.head.method,
+            path: answer.path,
+            requestHeaders: answer.head.headerFields,
+            status: answer.status,
+            bytesOut: answer.body.readableBytes,
+            requestID: answer.requestID,
+            notes: answer.annotations.notes,
+            since: answer.started
+        )
+        if let entry { controls.recordRequestLocally(entry) }
+    }
+}
