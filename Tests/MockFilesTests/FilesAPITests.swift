@@ -60,7 +60,7 @@ import Testing
     @Test func validationErrorsNameTheirParameter() async throws {
         let server = try TestServer()
         defer { server.remove() }
-        // The real service's words where captures exist (README "Where mockfiles' answers come from").
+        // The real service's words where captures exist (docs/fidelity.md, "Where mockfiles' answers come from").
         let purposes = "['fine-tune', 'assistants', 'batch', 'user_data', 'vision', 'evals']"
         let cases: [(MultipartBody, String?, String)] = [
             (.createFile(purpose: nil), nil, "'purpose' is a required property"),

@@ -8,7 +8,7 @@ import Testing
 
 @testable import MockFiles
 
-/// The head deadline and the connection caps (README "Security"), on the real pipeline in an
+/// The head deadline and the connection caps (docs/security.md), on the real pipeline in an
 /// `EmbeddedChannel` whose clock the tests move.
 @Suite struct HeadDeadlineTests {
     static let timeout = TimeAmount.seconds(10)

@@ -122,7 +122,7 @@ extension APIError {
     }
 
     /// The header names an organization the key does not belong to (wording follows the real
-    /// service's project-key errors as far as they are known; see README "our choices").
+    /// service's project-key errors as far as they are known; see docs/fidelity.md, "Where mockfiles' answers come from").
     static let mismatchedOrganization = APIError(
         status: .unauthorized,
         message: "OpenAI-Organization header should match organization for API key",

@@ -103,8 +103,9 @@ extension TestControls {
     }
 
     /// Whether a request can be answered without asking anyone: this instance alone (no shared
-    /// controls to synchronize, its request log its own) and no fault rule in force. Asked by
-    /// `DirectFileReads` for each request, which then records with `recordRequestLocally`.
+    /// controls to synchronize, its request log its own) and no fault rule in force. Asked for each
+    /// direct read by `FaultMiddleware`'s rule (`RequestRules`); the direct read then records with
+    /// `recordRequestLocally`.
     var answersLocallyWithoutFaults: Bool { shared == nil && faults.isEmpty }
 
     /// Appends to this instance's own request log; only without shared controls.

@@ -6,7 +6,7 @@ import NIOFileSystem
 extension ServerSettings {
     /// Reads every setting from `config`, falling back to the defaults. Keys are camelCase
     /// (`dataDir`); through the environment they are `MOCKFILES_` plus upper snake case
-    /// (`MOCKFILES_DATA_DIR`). README "Configuration" lists them all.
+    /// (`MOCKFILES_DATA_DIR`). docs/configuration.md lists them all.
     /// `environment` supplies the standard `AWS_*` credentials of an S3 blob store.
     public init(config: ConfigReader, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.init()

@@ -1,5 +1,5 @@
 /// Masks the credentials of anything in a text that looks like a URL, before the text is printed:
-/// settings errors, startup failures and every log line go through it (README "Security").
+/// settings errors, startup failures and every log line go through it (docs/security.md).
 ///
 /// A URL's password can reach a message malformed (`postgres:/user:PW@host/db`, one slash or
 /// none), where no URL parser finds it, so this does not parse: in each run of text between

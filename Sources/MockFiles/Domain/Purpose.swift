@@ -21,7 +21,7 @@ public enum Purpose: String, Sendable, CaseIterable, Codable {
 
     /// Purposes whose content the real service refuses to hand out (400 `Not allowed to download
     /// files of purpose: …`): captured for `assistants` and `user_data`; `fine-tune` and `evals`
-    /// from a table of which purposes download (README "Where mockfiles' answers come from").
+    /// from a table of which purposes download (docs/fidelity.md, "Where mockfiles' answers come from").
     public static let notDownloadableByDefault: Set<Purpose> = [.assistants, .userData, .fineTune, .evals]
 
     /// The 400 the real service answers for a purpose that is not one of `creatable`.

@@ -39,7 +39,7 @@ struct DirectFileReads: Sendable {
 
     /// Present when the store reads at once and the controls are this instance's own.
     init?(_ server: MockFilesServer) {
-        guard let store = server.storage.metadata as? any ImmediateFileReads, !server.storage.isShared else { return nil }
+        guard let store = server.fileService.store.immediateReads else { return nil }
         readers = EventLoopReaders(store: store)
         files = FilesController(service: server.fileService)
         metrics = server.metrics

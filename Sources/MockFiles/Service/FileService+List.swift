@@ -19,7 +19,7 @@ public struct FileListParameters: Sendable, Equatable {
     }
 
     /// Parses query items; every bad value is a 400 naming its parameter, worded with the real
-    /// service's templates for integer bounds and enum values (README "Where mockfiles' answers come from").
+    /// service's templates for integer bounds and enum values (docs/fidelity.md, "Where mockfiles' answers come from").
     public init(query: [String: String]) throws(APIError) {
         self.init()
         if let purpose = query["purpose"], !purpose.isEmpty {

@@ -1,5 +1,5 @@
 /// The storage quota (`storageQuotaBytes`, off by default): the real service refuses a file that
-/// would take its owner's stored files past a limit (README "Where mockfiles' answers come from").
+/// would take its owner's stored files past a limit (docs/fidelity.md, "Where mockfiles' answers come from").
 extension FileService {
     /// Throws the real service's 400 when `bytes` more would take the tenant's visible files past
     /// the quota; a file that fills it exactly is accepted. Checked before the file commits, so

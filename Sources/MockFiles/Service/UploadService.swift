@@ -105,7 +105,7 @@ public struct UploadService: Sendable {
         return part
     }
 
-    /// No Upload holds more than it declared; the real service's answer is unknown (README).
+    /// No Upload holds more than it declared; the real service's answer is unknown (docs/fidelity.md, "Where mockfiles' answers come from").
     static func partTooLarge(_ exceeded: PartExceedsUpload, uploadID: String) -> APIError {
         APIError.invalid(
             "Cannot add a Part of \(exceeded.partBytes) bytes to Upload \(uploadID): its Parts already hold \(exceeded.received) "

@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 
 /// The connection caps, `maxConnections` in all and `maxConnectionsPerAddress` per peer address,
-/// kept without ever refusing to accept (README "Security"). Refusing to accept at a cap (what
+/// kept without ever refusing to accept (docs/security.md). Refusing to accept at a cap (what
 /// Hummingbird's `availableConnectionsDelegate` does) hands the server to whoever fills the slots
 /// first: 1,024 clients that send half a request head and stop leave `/health` in the listen
 /// backlog. Instead every newcomer is accepted, and when it takes a count over a cap, the

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 
-/// Holds each connection to the bounds on slow clients (README "Security"):
+/// Holds each connection to the bounds on slow clients (docs/security.md):
 ///
 /// - A request head must be complete within `timeout`: counted from accept for a connection's
 ///   first request, and for later ones from the head's first byte (or from the end of the
