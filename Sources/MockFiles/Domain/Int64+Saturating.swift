@@ -6,6 +6,11 @@ extension Int64 {
         return overflow ? (other > 0 ? .max : .min) : sum
     }
 
+    func saturatingMultiply(_ other: Int64) -> Int64 {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? ((self < 0) == (other < 0) ? .max : .min) : product
+    }
+
     /// `value` rounded toward zero and held inside Int64 (NaN is 0).
     init(saturating value: Double) {
         if value.isNaN {

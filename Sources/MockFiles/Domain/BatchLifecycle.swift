@@ -1,0 +1,155 @@
+/// A batch's status, times and counts at one moment: a pure function of its row and the clock,
+/// so every instance answers alike, `POST /admin/clock` moves a batch through its stages at once,
+/// and a restart loses nothing (no timer holds state). The stages, in the service's order
+/// (docs/batches-evidence.md, section 1):
+///
+/// - `validating` from creation for `validatingMilliseconds`; then `failed` when validation found
+///   errors, else `in_progress`, one line per `millisecondsPerLine`; then `finalizing`; then
+///   `completed`.
+/// - When the lines would run past the 24-hour window, the batch stops there: `finalizing` from
+///   `expires_at`, then `expired` (the lines that ran keep their answers).
+/// - A cancel stops the lines at its moment: `cancelling`, then `cancelled` after
+///   `cancellingMilliseconds`.
+public enum BatchLifecycle {
+    public enum Status: String, Sendable {
+        case validating, failed
+        case inProgress = "in_progress"
+        case finalizing, completed, expired, cancelling, cancelled
+
+        /// Whether a cancel is still taken (the service refuses it once a batch has finished).
+        public var isCancellable: Bool { self == .validating || self == .inProgress || self == .finalizing }
+    }
+
+    /// Everything of a Batch object that changes with time.
+    public struct State: Sendable, Equatable {
+        public var status: Status
+        public var model: String?
+        public var errors: [BatchLineError]?
+        public var inProgressAt: Int64?
+        public var finalizingAt: Int64?
+        public var completedAt: Int64?
+        public var failedAt: Int64?
+        public var expiredAt: Int64?
+        public var cancellingAt: Int64?
+        public var cancelledAt: Int64?
+        public var total: Int64 = 0
+        public var completed: Int64 = 0
+        public var failed: Int64 = 0
+        /// Lines answered so far, in input order (the result files hold these).
+        public var linesRun: Int64 = 0
+    }
+
+    /// The moments (milliseconds) a batch's life turns on, worked out from its row.
+    struct Moments {
+        let validated: Int64
+        let linesDone: Int64
+        let finalized: Int64
+        /// The end of the 24-hour window.
+        let window: Int64
+        /// A cancel, when one came before the batch finished.
+        let cancel: Int64?
+        /// When the lines stop early: at a cancel, or at the window they would pass.
+        var stop: Int64? {
+            let expiry = linesDone > window ? window : nil
+            switch (cancel, expiry) {
+            case (let cancel?, let expiry?): return min(cancel, expiry)
+            case (let moment?, nil), (nil, let moment?): return moment
+            case (nil, nil): return nil
+            }
+        }
+    }
+
+    /// The batch at `now` (the clock's milliseconds).
+    public static func state(of batch: StoredBatch, at now: Int64) -> State {
+        let schedule = batch.schedule
+        let created = batch.createdAtMilliseconds
+        let validated = created.saturatingAdd(schedule.validatingMilliseconds)
+        let cancel = batch.cancelRequestedAtMilliseconds
+        var state = State(status: .validating)
+        if let cancel, now >= cancel, cancel < validated {
+            // Cancelled while validating: no line ran, no model was named (CGC, LPS).
+            return cancelled(state, at: cancel, now: now, schedule: schedule)
+        }
+        guard now >= validated else { return state }
+        switch batch.plan {
+        case .fail(let errors):
+            state.status = .failed
+            state.failedAt = seconds(validated)
+            state.errors = errors
+            return state
+        case .run(let lines, let model, let failingLines):
+            let linesDone = validated.saturatingAdd(lines.saturatingMultiply(schedule.millisecondsPerLine))
+            let finalized = linesDone.saturatingAdd(schedule.finalizingMilliseconds)
+            let window = batch.expiresAt.saturatingMultiply(1000)
+            // A cancel counts only while the batch could take one (a restored row may say otherwise).
+            let finished = linesDone > window ? window.saturatingAdd(schedule.finalizingMilliseconds) : finalized
+            let moments = Moments(
+                validated: validated,
+                linesDone: linesDone,
+                finalized: finalized,
+                window: window,
+                cancel: cancel.flatMap { $0 < finished ? $0 : nil }
+            )
+            state.model = model
+            state.inProgressAt = seconds(validated)
+            state.total = lines
+            let stop = moments.stop.map { min($0, now) } ?? now
+            state.linesRun = linesRun(lines: lines, since: validated, until: stop, perLine: schedule.millisecondsPerLine)
+            state.failed = Int64(failingLines.prefix { $0 < state.linesRun }.count)
+            state.completed = state.linesRun - state.failed
+            return advance(state, moments: moments, now: now, schedule: schedule)
+        }
+    }
+
+    /// The stages after `in_progress` began.
+    private static func advance(_ running: State, moments: Moments, now: Int64, schedule: BatchSchedule) -> State {
+        var state = running
+        if let cancel = moments.cancel, cancel == moments.stop, now >= cancel {
+            if cancel >= moments.linesDone { state.finalizingAt = seconds(moments.linesDone) }
+            return cancelled(state, at: cancel, now: now, schedule: schedule)
+        }
+        if let window = moments.stop, window == moments.window, now >= window {
+            state.status = .finalizing
+            state.finalizingAt = seconds(window)
+            guard now >= window.saturatingAdd(schedule.finalizingMilliseconds) else { return state }
+            state.status = .expired
+            state.expiredAt = seconds(window.saturatingAdd(schedule.finalizingMilliseconds))
+            return state
+        }
+        guard now >= moments.linesDone else {
+            state.status = .inProgress
+            return state
+        }
+        state.finalizingAt = seconds(moments.linesDone)
+        guard now >= moments.finalized else {
+            state.status = .finalizing
+            return state
+        }
+        state.status = .completed
+        state.completedAt = seconds(moments.finalized)
+        return state
+    }
+
+    private static func cancelled(_ running: State, at cancel: Int64, now: Int64, schedule: BatchSchedule) -> State {
+        var state = running
+        state.cancellingAt = seconds(cancel)
+        let done = cancel.saturatingAdd(schedule.cancellingMilliseconds)
+        guard now >= done else {
+            state.status = .cancelling
+            return state
+        }
+        state.status = .cancelled
+        state.cancelledAt = seconds(done)
+        return state
+    }
+
+    /// Lines whose moment has come: line `k` (0-based) is answered `perLine` × (k + 1) after
+    /// validation, so a batch of one line with a zero pace is answered as validation ends.
+    static func linesRun(lines: Int64, since start: Int64, until end: Int64, perLine: Int64) -> Int64 {
+        guard end >= start else { return 0 }
+        guard perLine > 0 else { return lines }
+        return min(lines, (end - start) / perLine)
+    }
+
+    static func seconds(_ milliseconds: Int64) -> Int64 { milliseconds.floorDivided(by: 1000) }
+}
