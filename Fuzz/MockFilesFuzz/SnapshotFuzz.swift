@@ -55,7 +55,7 @@ final class SnapshotFuzzFixture: Sendable {
         self.server = server
         baseline = blockingWait {
             let tenant = Tenant(key: "key:fuzz", organization: "org-fuzz", project: nil)
-            try! await server.fileService.blobs.withNewBlob { blob in
+            try! await server.fileService.store.withNewBlob { blob in
                 try await blob.write(ByteBuffer(string: "{\"custom_id\": \"1\"}\n"))
                 _ = try await server.fileService.create(
                     FileService.CreateRequest(purpose: "batch", filename: "in.jsonl", blob: blob),
@@ -63,10 +63,10 @@ final class SnapshotFuzzFixture: Sendable {
                 )
             }
             let upload = try! await server.uploadService.create(
-                .init(filename: "big.bin", purpose: .userData, bytes: 10, mimeType: "application/octet-stream", fileLifetimeSeconds: nil),
+                .init(filename: "big.bin", purpose: .userData, bytes: 10, mimeType: "application/octet-stream"),
                 tenant: tenant
             )
-            try! await server.fileService.blobs.withNewBlob { blob in
+            try! await server.fileService.store.withNewBlob { blob in
                 try await blob.write(ByteBuffer(string: "12345"))
                 _ = try await server.uploadService.addPart(uploadID: upload.id, blob: blob, tenant: tenant)
             }
@@ -93,7 +93,7 @@ final class SnapshotFuzzFixture: Sendable {
 
     static func export(_ server: MockFilesServer) async -> [UInt8] {
         var bytes: [UInt8] = []
-        _ = try! await SnapshotExporter(files: server.fileService, uploads: server.uploadService.store, controls: server.controls).export {
+        _ = try! await SnapshotExporter(files: server.fileService, controls: server.controls).export {
             bytes += Array($0.readableBytesView)
         }
         return bytes

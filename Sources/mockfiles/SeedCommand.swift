@@ -9,22 +9,22 @@ struct SeedCommand: AsyncParsableCommand {
         abstract: "Add many small files to a data directory, fast. Run it while no server uses the directory."
     )
 
-    @Option(name: .customLong("data-dir"), help: "The data directory to fill (default ./data).")
+    @Option(name: .customLong("data-dir"), help: "The data directory to fill.")
     var dataDir = "./data"
 
     @Option(help: "How many files to add.")
     var count: Int
 
-    @Option(help: "Comma-separated purposes, used in turn (default user_data).")
+    @Option(help: "Comma-separated purposes, used in turn.")
     var purposes = "user_data"
 
-    @Option(help: "Bytes per file (default 64).")
+    @Option(help: "Bytes per file.")
     var bytes = 64
 
-    @Option(name: .customLong("files-per-second"), help: "Files sharing each created_at second (default 1000).")
+    @Option(name: .customLong("files-per-second"), help: "Files sharing each created_at second.")
     var filesPerSecond = 1000
 
-    @Option(name: .customLong("tenant-key"), help: "Tenant key the files belong to (default: the shared namespace).")
+    @Option(name: .customLong("tenant-key"), help: "Tenant key the files belong to (`shared` is the namespace keys share in the default tenancy).")
     var tenantKey = "shared"
 
     @Option(name: .customLong("id-seed"), help: "Seed for reproducible ids.")

@@ -15,7 +15,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write the state (files, open Uploads, clock, fault rules) as a tar archive.")
 
-        @Option(name: .customLong("data-dir"), help: "The data directory to read (default ./data).")
+        @Option(name: .customLong("data-dir"), help: "The data directory to read.")
         var dataDir = "./data"
 
         @Option(name: [.short, .customLong("output")], help: "Where to write the archive (default: standard output).")
@@ -46,7 +46,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replace the state with a snapshot archive, all or nothing.")
 
-        @Option(name: .customLong("data-dir"), help: "The data directory to replace the state of (made if missing; default ./data).")
+        @Option(name: .customLong("data-dir"), help: "The data directory to replace the state of (made if missing).")
         var dataDir = "./data"
 
         @Argument(help: "The archive (from GET /admin/snapshot or mockfiles snapshot export).")

@@ -12,10 +12,10 @@ public struct FileStore: Sendable {
     private let blobs: any BlobStore
     private let barrier = ResetBarrier()
     /// Names every file, Upload and Part this server makes (seeded in tests: `--id-seed`).
-    public let ids: IDGenerator
+    private let ids: IDGenerator
     /// Other instances may share these stores (start-up recovery then leaves recent blobs alone).
     public let isShared: Bool
-    let logger: Logger
+    private let logger: Logger
 
     public init(_ backends: StorageBackends, ids: IDGenerator, logger: Logger) {
         metadata = backends.metadata
