@@ -37,11 +37,20 @@ struct OpenAIHeadersMiddleware: RouterMiddleware {
 
     /// `req_` and 32 random hex digits, as the real service's. Written into the string's own
     /// storage rather than formatted, since one is made for every request. The 16 bytes
-    /// come from one `arc4random_buf` (one `getrandom` call on Linux); `SystemRandomNumberGenerator`
-    /// makes one system call per 8 bytes (bench/README.md, "Figures behind code comments").
+    /// come from one `getrandom` system call; `SystemRandomNumberGenerator` makes one per 8 bytes
+    /// (bench/README.md, "Figures behind code comments"). On Linux through `getentropy` (glibc 2.25),
+    /// not `arc4random_buf`, which is glibc 2.36's: the release binary runs on 2.35 (its manylinux
+    /// tag; scripts/container-build prints the floor).
     static func makeRequestID() -> String {
         var random: (high: UInt64, low: UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &random) { arc4random_buf($0.baseAddress!, $0.count) }
+        withUnsafeMutableBytes(of: &random) { buffer in
+            #if canImport(Glibc)
+            // Up to 256 bytes in one call; it fails only on kernels before 3.17.
+            precondition(getentropy(buffer.baseAddress!, buffer.count) == 0, "getentropy failed")
+            #else
+            arc4random_buf(buffer.baseAddress!, buffer.count)
+            #endif
+        }
         return IDGenerator.prefixedHex("req_", random.high, random.low)
     }
 }
