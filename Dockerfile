@@ -2,8 +2,8 @@
 # The build stage runs scripts/container-build, which CI also runs outside Docker (same commands, same
 # flags), so this recipe is tested even on machines without a Docker engine.
 
-# ---- build: the Swift toolchain image; an optimised binary with the Swift runtime linked in, and the
-# shared libraries it still needs that the runtime base lacks (the script lists them with ldd)
+# ---- build: the Swift toolchain image; one self-contained optimised binary (the Swift runtime, SQLite
+# and zlib linked in), which needs only what the runtime base has: glibc, libstdc++ and libgcc_s
 FROM swift:6.3-bookworm AS build
 WORKDIR /src
 COPY . .
@@ -13,7 +13,7 @@ ARG MOCKFILES_COMMIT=""
 RUN scripts/container-build /rootfs
 
 # ---- run: distroless (glibc, libstdc++, CA certificates; no shell, no package manager), the same
-# Debian release as the build stage, so the copied libraries match its glibc
+# Debian release as the build stage, so its glibc is the one the binary was linked against
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /rootfs/usr /usr
 # The volume's mount point, owned by the server's user so a new volume starts writable.
