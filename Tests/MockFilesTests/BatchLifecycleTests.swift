@@ -63,13 +63,6 @@ import Testing
         #expect(Self.state(batch, after: 86_400_000 * 30) == completed)
     }
 
-    @Test func theSameRowAndMomentGiveTheSameState() {
-        let batch = Self.batch()
-        for offset in stride(from: Int64(-5000), through: 10_000, by: 37) {
-            #expect(Self.state(batch, after: offset) == Self.state(batch, after: offset))
-        }
-    }
-
     @Test func aBatchWhoseValidationFoundErrorsFailsWhenValidationEnds() {
         let errors = [BatchLineError(code: "invalid_json_line", message: "This line is not parseable as valid JSON.", line: 1)]
         let batch = Self.batch(.fail(errors))

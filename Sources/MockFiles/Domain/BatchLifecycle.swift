@@ -50,12 +50,7 @@ public enum BatchLifecycle {
         let cancel: Int64?
         /// When the lines stop early: at a cancel, or at the window they would pass.
         var stop: Int64? {
-            let expiry = linesDone > window ? window : nil
-            switch (cancel, expiry) {
-            case (let cancel?, let expiry?): return min(cancel, expiry)
-            case (let moment?, nil), (nil, let moment?): return moment
-            case (nil, nil): return nil
-            }
+            [cancel, linesDone > window ? window : nil].compactMap { $0 }.min()
         }
     }
 
