@@ -171,3 +171,93 @@ import Testing
         }
     }
 }
+
+/// The layout of a batch's result lines (Python's default `json.dumps`), Python's float text and
+/// raw values. The expected texts were made with Python 3.11's `json` from the same values.
+@Suite struct JSONWriterSpacedLayoutTests {
+    @Test func theSpacedLayoutIsPythonsDefaultDumpsOnOneLine() {
+        var json = JSONWriter(layout: .spaced)
+        json.beginObject()
+        json.field("a", 1 as Int64)
+        json.key("b")
+        json.beginArray()
+        json.number(1 as Int64)
+        json.number(2 as Int64)
+        json.string("x")
+        json.endArray()
+        json.key("c")
+        json.beginObject()
+        json.endObject()
+        json.key("d")
+        json.beginArray()
+        json.endArray()
+        json.key("e")
+        json.beginObject()
+        json.dynamicKey("x")
+        json.null()
+        json.field("y", true)
+        json.endObject()
+        json.field("f", "é\n")
+        json.endObject()
+        #expect(String(buffer: json.finish()) == #"{"a": 1, "b": [1, 2, "x"], "c": {}, "d": [], "e": {"x": null, "y": true}, "f": "é\n"}"#)
+    }
+
+    @Test func floatsAreWrittenAsPythonsReprWritesThem() {
+        let values: [Double] = [
+            0.0123, -1e-05, 1e16, 9_999_999_999_999_998.0, 1_234_567_890_123_456.0, 0.0001, 0.00012, 1.5e-05, .leastNonzeroMagnitude,
+            1.7976931348623157e+308, -0.0, 0.0, 100.0, 123456.789, 0.1, 0.30000000000000004, 1e22, -2.5e-07,
+            Double(Float(0.1)), 1e100, 1.0,
+        ]
+        var json = JSONWriter(layout: .spaced)
+        json.beginArray()
+        for value in values { json.number(value) }
+        json.endArray()
+        let python = """
+            [0.0123, -1e-05, 1e+16, 9999999999999998.0, 1234567890123456.0, 0.0001, 0.00012, 1.5e-05, 5e-324, \
+            1.7976931348623157e+308, -0.0, 0.0, 100.0, 123456.789, 0.1, 0.30000000000000004, 1e+22, -2.5e-07, \
+            0.10000000149011612, 1e+100, 1.0]
+            """
+        #expect(String(buffer: json.finish()) == python)
+        #expect(JSONWriter.pythonText(of: .nan) == "NaN")
+        #expect(JSONWriter.pythonText(of: -.infinity) == "-Infinity")
+    }
+
+    @Test func rawValuesAreEmbeddedAsTheyAreWithTheLayoutsSeparators() {
+        var inner = JSONWriter(layout: .spaced)
+        inner.beginObject()
+        inner.field("k", "v")
+        inner.endObject()
+        let innerBytes = Array(inner.finish().readableBytesView)
+        var json = JSONWriter(layout: .spaced)
+        json.beginObject()
+        json.field("id", "x")
+        json.key("body")
+        json.raw(innerBytes)
+        json.key("list")
+        json.beginArray()
+        json.raw(innerBytes)
+        json.raw(ByteBuffer(bytes: innerBytes))
+        json.endArray()
+        json.endObject()
+        #expect(String(buffer: json.finish()) == #"{"id": "x", "body": {"k": "v"}, "list": [{"k": "v"}, {"k": "v"}]}"#)
+    }
+
+    @Test func theExistingLayoutsAreUnchanged() {
+        for (layout, expected) in [
+            (JSONWriter.Layout.compact, #"{"a":[1,2],"b":{}}"#), (.indentedWithoutNewline, "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}"),
+        ] {
+            var json = JSONWriter(layout: layout)
+            json.beginObject()
+            json.key("a")
+            json.beginArray()
+            json.number(1 as Int64)
+            json.number(2 as Int64)
+            json.endArray()
+            json.key("b")
+            json.beginObject()
+            json.endObject()
+            json.endObject()
+            #expect(String(buffer: json.finish()) == expected)
+        }
+    }
+}

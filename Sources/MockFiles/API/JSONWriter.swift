@@ -14,6 +14,10 @@ struct JSONWriter {
         case indentedWithoutNewline
         /// No whitespace at all (the service's Batches cancel answer).
         case compact
+        /// One line, `", "` between items and `": "` after keys, no final newline: Python's default
+        /// `json.dumps`, the layout of the lines of a batch's output and error files
+        /// (docs/batches-evidence.md, section 6).
+        case spaced
     }
 
     private(set) var buffer: ByteBuffer
@@ -64,13 +68,21 @@ struct JSONWriter {
         let bit: UInt64 = 1 << (depth - 1)
         let comma = containersWithItems & bit != 0
         containersWithItems |= bit
-        let indented = layout != .compact
+        let indented = breaksLines
         let indent = indented ? 2 * depth : 0
-        let length = (comma ? 1 : 0) + (indented ? 1 + indent : 0) + name.utf8CodeUnitCount + (indented ? 4 : 3)
+        let spaceAfterComma = comma && layout == .spaced
+        let spaceAfterColon = layout != .compact
+        let length =
+            (comma ? 1 : 0) + (spaceAfterComma ? 1 : 0) + (indented ? 1 + indent : 0) + name.utf8CodeUnitCount
+            + (spaceAfterColon ? 4 : 3)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
             var at = 0
             if comma {
                 target[at] = UInt8(ascii: ",")
+                at += 1
+            }
+            if spaceAfterComma {
+                target[at] = UInt8(ascii: " ")
                 at += 1
             }
             if indented {
@@ -90,7 +102,7 @@ struct JSONWriter {
             target[at] = UInt8(ascii: "\"")
             target[at + 1] = UInt8(ascii: ":")
             at += 2
-            if indented {
+            if spaceAfterColon {
                 target[at] = UInt8(ascii: " ")
                 at += 1
             }
@@ -124,6 +136,29 @@ struct JSONWriter {
         buffer.writeStaticString(value ? "true" : "false")
     }
 
+    mutating func null() {
+        beginValue()
+        buffer.writeStaticString("null")
+    }
+
+    /// A float as Python's `json` writes one (`JSONWriter.pythonText(of:)`).
+    mutating func number(_ value: Double) {
+        beginValue()
+        buffer.writeString(Self.pythonText(of: value))
+    }
+
+    /// One JSON value that is already encoded (another writer's output), written as it is: the
+    /// caller answers for it being one value in this writer's layout.
+    mutating func raw(_ bytes: some Sequence<UInt8>) {
+        beginValue()
+        buffer.writeBytes(bytes)
+    }
+
+    mutating func raw(_ bytes: ByteBuffer) {
+        beginValue()
+        buffer.writeImmutableBuffer(bytes)
+    }
+
     /// `key` and a string value.
     mutating func field(_ name: StaticString, _ value: String?) {
         key(name)
@@ -150,12 +185,15 @@ struct JSONWriter {
         }
     }
 
-    /// The comma before every item but a container's first, then the line and indent.
+    /// The comma before every item but a container's first, then the line and indent (or, in
+    /// the `spaced` layout, the space after the comma).
     private mutating func beginItem() {
         guard depth > 0 else { return }
         let bit: UInt64 = 1 << (depth - 1)
-        if containersWithItems & bit != 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+        let comma = containersWithItems & bit != 0
+        if comma { buffer.writeInteger(UInt8(ascii: ",")) }
         containersWithItems |= bit
+        if comma && layout == .spaced { buffer.writeInteger(UInt8(ascii: " ")) }
         newLine(indent: depth)
     }
 
@@ -172,9 +210,59 @@ struct JSONWriter {
         if hadItems { newLine(indent: depth) }
     }
 
+    /// Whether items go on lines of their own (the indented layouts).
+    private var breaksLines: Bool { layout == .indented || layout == .indentedWithoutNewline }
+
     private mutating func newLine(indent: Int) {
-        guard layout != .compact else { return }
+        guard breaksLines else { return }
         buffer.writeInteger(UInt8(ascii: "\n"))
         buffer.writeRepeatingByte(UInt8(ascii: " "), count: 2 * indent)
+    }
+}
+
+// MARK: Floats
+
+extension JSONWriter {
+    /// `repr(value)` as Python writes it, which `json.dumps` uses for a float: the shortest digits
+    /// that read back to the same double, fixed notation for decimal exponents -4 ... 15
+    /// (`0.0123`, `1.0`, `9999999999999998.0`), scientific outside it with at least two exponent
+    /// digits (`1e-05`, `1.5e+16`); `NaN`, `Infinity` and `-Infinity` as `json` writes them.
+    /// Swift's `description` has the same shortest digits but switches to scientific at 2^53, not
+    /// 10^16, so only its digits are taken.
+    static func pythonText(of value: Double) -> String {
+        guard value.isFinite else { return value.isNaN ? "NaN" : (value < 0 ? "-Infinity" : "Infinity") }
+        let text = value.magnitude.description
+        let parts = text.split(separator: "e")
+        let exponent = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        let mantissa = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        var digits = Array(mantissa[0].utf8) + (mantissa.count > 1 ? Array(mantissa[1].utf8) : [])
+        // Where the decimal point sits, counted in digits from the first.
+        var point = mantissa[0].utf8.count + exponent
+        while digits.count > 1, digits.first == UInt8(ascii: "0") {
+            digits.removeFirst()
+            point -= 1
+        }
+        while digits.count > 1, digits.last == UInt8(ascii: "0") { digits.removeLast() }
+        let sign = value.sign == .minus ? "-" : ""
+        if digits == [UInt8(ascii: "0")] { return sign + "0.0" }
+        let zero = UInt8(ascii: "0")
+        let decimalExponent = point - 1
+        var out: [UInt8]
+        if (-4..<16).contains(decimalExponent) {
+            if point <= 0 {
+                out = Array("0.".utf8) + Array(repeating: zero, count: -point) + digits
+            } else if point >= digits.count {
+                out = digits + Array(repeating: zero, count: point - digits.count) + Array(".0".utf8)
+            } else {
+                out = Array(digits[..<point]) + [UInt8(ascii: ".")] + Array(digits[point...])
+            }
+        } else {
+            out = [digits[0]]
+            if digits.count > 1 { out += [UInt8(ascii: ".")] + digits[1...] }
+            let magnitude = String(abs(decimalExponent))
+            out += Array((decimalExponent < 0 ? "e-" : "e+").utf8)
+            out += Array((magnitude.count < 2 ? "0" + magnitude : magnitude).utf8)
+        }
+        return sign + String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Request values echoed into an answer (a response's `tools`, `metadata`): any JSON value as
+/// JSONSerialization parsed it, written back with the writer.
+extension BatchAnswers {
+    /// JSONSerialization keeps no key order, so an echoed object's keys come out sorted: the same
+    /// line gives the same bytes, though not always in the order it was sent.
+    static func writeValue(_ value: Any?, into json: inout JSONWriter) {
+        switch value {
+        case nil, is NSNull:
+            json.null()
+        case let string as String:
+            json.string(string)
+        case let array as [Any]:
+            json.beginArray()
+            for item in array { writeValue(item, into: &json) }
+            json.endArray()
+        case let object as [String: Any]:
+            json.beginObject()
+            for key in object.keys.sorted() {
+                json.dynamicKey(key)
+                writeValue(object[key], into: &json)
+            }
+            json.endObject()
+        case let number as NSNumber:
+            switch BatchAnswerRequest.typeName(number) {
+            case "a boolean": json.bool(number.boolValue)
+            case "an integer": json.number(number.int64Value)
+            default: json.number(number.doubleValue)
+            }
+        default:
+            json.null()
+        }
+    }
+}
