@@ -122,7 +122,7 @@ actor InsertGate {
 }
 
 /// The real SQLite store, with inserts held at an `InsertGate`.
-struct GatedMetadataStore: MetadataStore, UploadStore {
+struct GatedMetadataStore: MetadataStore, UploadStore, BatchStore {
     let base: SQLiteMetadataStore
     let gate: InsertGate
 
@@ -145,6 +145,19 @@ struct GatedMetadataStore: MetadataStore, UploadStore {
     func visibleBytes(tenant: String, at now: Int64) async throws -> Int64 { try await base.visibleBytes(tenant: tenant, at: now) }
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile] { try await base.adminFiles(query) }
     func insertUpload(_ upload: StoredUpload) async throws { try await base.insertUpload(upload) }
+    func batch(id: String, tenant: String) async throws -> StoredBatch? { try await base.batch(id: id, tenant: tenant) }
+    func batches(tenant: String, after: String?, limit: Int) async throws -> [StoredBatch]? {
+        try await base.batches(tenant: tenant, after: after, limit: limit)
+    }
+    func batchesAwaitingResults(dueBy now: Int64, limit: Int) async throws -> [StoredBatch] {
+        try await base.batchesAwaitingResults(dueBy: now, limit: limit)
+    }
+    func inputFilesInUse(among ids: [String]) async throws -> Set<String> { try await base.inputFilesInUse(among: ids) }
+    func insertBatch(_ batch: StoredBatch) async throws -> Bool { try await base.insertBatch(batch) }
+    func updateBatch(id: String, tenant: String, _ change: @Sendable (StoredBatch) throws -> StoredBatch?) async throws -> StoredBatch? {
+        try await base.updateBatch(id: id, tenant: tenant, change)
+    }
+    func insertResults(of batch: StoredBatch, files: [StoredFile]) async throws -> Bool { try await base.insertResults(of: batch, files: files) }
     func upload(id: String, tenant: String) async throws -> StoredUpload? { try await base.upload(id: id, tenant: tenant) }
     func insertPart(_ part: StoredPart, tenant: String, now: Int64) async throws -> Bool { try await base.insertPart(part, tenant: tenant, now: now) }
     func parts(ofUpload uploadID: String) async throws -> [StoredPart] { try await base.parts(ofUpload: uploadID) }

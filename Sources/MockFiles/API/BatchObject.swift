@@ -3,25 +3,16 @@
 /// newline, the cancel answer compact (section 2): the layout is the caller's
 /// (`jsonBody(layout:)`).
 public struct BatchObject: APIObject {
-    /// Token counts of the lines answered; all zero until the batch has finished (as recorded).
-    public struct Usage: Sendable, Equatable {
-        public var inputTokens: Int64 = 0
-        public var outputTokens: Int64 = 0
-        public var cachedTokens: Int64 = 0
-        public var reasoningTokens: Int64 = 0
-
-        public init() {}
-    }
-
     public var batch: StoredBatch
     public var state: BatchLifecycle.State
-    public var usage: Usage
 
-    public init(_ batch: StoredBatch, state: BatchLifecycle.State, usage: Usage = Usage()) {
+    public init(_ batch: StoredBatch, state: BatchLifecycle.State) {
         self.batch = batch
         self.state = state
-        self.usage = usage
     }
+
+    /// Token counts of the lines answered: all zero until the result files are made (as recorded).
+    var usage: BatchUsage { state.status.hasResultFiles ? batch.usage : BatchUsage() }
 
     var capacityHint: Int { 1024 }
 

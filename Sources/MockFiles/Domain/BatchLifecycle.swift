@@ -148,3 +148,40 @@ public enum BatchLifecycle {
 
     static func seconds(_ milliseconds: Int64) -> Int64 { milliseconds.floorDivided(by: 1000) }
 }
+
+extension BatchLifecycle {
+    /// Where a batch's run ends: the moment (milliseconds) it becomes completed, expired or
+    /// cancelled, and how many lines ran by then. Its result files are made for that moment;
+    /// nil when it makes none (it failed, or was cancelled before a line could run).
+    public struct Settlement: Sendable, Equatable {
+        public var at: Int64
+        public var status: Status
+        public var linesRun: Int64
+        public var total: Int64
+    }
+
+    /// The batch's settlement, from its row alone (a cancel recorded later changes it).
+    public static func settlement(of batch: StoredBatch) -> Settlement? {
+        let end = state(of: batch, at: .max)
+        let moment: Int64?
+        switch end.status {
+        case .completed, .expired: moment = finalMoment(of: batch, status: end.status)
+        case .cancelled where end.inProgressAt != nil: moment = finalMoment(of: batch, status: .cancelled)
+        default: moment = nil
+        }
+        guard let moment else { return nil }
+        return Settlement(at: moment, status: end.status, linesRun: end.linesRun, total: end.total)
+    }
+
+    /// The earliest moment at which `state` reports `status`: found by bisection over the
+    /// clock, since the state is monotonic in time and the stages' arithmetic lives in one place.
+    private static func finalMoment(of batch: StoredBatch, status: Status) -> Int64 {
+        var low = batch.createdAtMilliseconds
+        var high = Int64.max
+        while low < high {
+            let middle = low + (high - low) / 2
+            if state(of: batch, at: middle).status == status { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}

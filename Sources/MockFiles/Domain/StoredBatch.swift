@@ -10,25 +10,36 @@ public struct StoredBatch: Sendable, Equatable {
     public var completionWindow: String
     /// Pairs in the order they were sent (the service echoes them so).
     public var metadata: [MetadataPair]?
+    /// `output_expires_after.seconds`: the result files expire this long after they are made.
+    public var outputLifetimeSeconds: Int64?
     /// The clock's reading at creation, to the millisecond; `created_at` is its whole seconds.
     public var createdAtMilliseconds: Int64
     public var schedule: BatchSchedule
     /// What validation of the input found: how many lines run, the model they name, and which
     /// lines answer with an error (0-based, ascending), or why the whole batch fails.
     public var plan: BatchPlan
+    /// The admin batch rules that decide some of its lines' answers, as JSON, captured at
+    /// creation so that later rule changes leave the batch's answers as they were.
+    public var rules: String?
     /// When a cancel was asked for (milliseconds), if one was.
     public var cancelRequestedAtMilliseconds: Int64?
+    /// The result files and the answered lines' tokens, set together, once, when the batch
+    /// settles (`resultsMade`).
     public var outputFileID: String?
     public var errorFileID: String?
+    public var usage = BatchUsage()
+    public var resultsMade = false
 
     public var createdAt: Int64 { createdAtMilliseconds.floorDivided(by: 1000) }
     /// The 24-hour window, from `created_at` (every recorded batch: `created_at` + 86400).
-    public var expiresAt: Int64 { createdAt + 86_400 }
+    public var expiresAt: Int64 { createdAt.saturatingAdd(86_400) }
+    /// When its result files are due (stored, so the sweeper finds due batches by index).
+    public var resultsDueAtMilliseconds: Int64? { BatchLifecycle.settlement(of: self)?.at }
 
 }
 
 /// One key and value of a batch's `metadata`.
-public struct MetadataPair: Sendable, Equatable {
+public struct MetadataPair: Sendable, Equatable, Codable {
     public var key: String
     public var value: String
 
@@ -57,7 +68,7 @@ public struct BatchSchedule: Sendable, Equatable, Codable {
 }
 
 /// What validating a batch's input decided.
-public enum BatchPlan: Sendable, Equatable {
+public enum BatchPlan: Sendable, Equatable, Codable {
     /// The lines run: `lines` of them, in order, those at `failingLines` answering with an error.
     case run(lines: Int64, model: String?, failingLines: [Int64])
     /// The batch fails when validation ends, with these errors (`errors.data`).

@@ -8,7 +8,7 @@ import Logging
 /// durable", "Reset runs alone"). Services hold the API's rules and call these operations; reads
 /// go through `reads`, which can change nothing.
 public struct FileStore: Sendable {
-    private let metadata: any MetadataStore & UploadStore
+    private let metadata: any MetadataStore & UploadStore & BatchStore
     private let blobs: any BlobStore
     private let barrier = ResetBarrier()
     /// Names every file, Upload and Part this server makes (seeded in tests: `--id-seed`).
@@ -26,7 +26,7 @@ public struct FileStore: Sendable {
     }
 
     /// The rows' reads, as the stores answer them.
-    public var reads: any FileReads & UploadReads { metadata }
+    public var reads: any FileReads & UploadReads & BatchReads { metadata }
 
     /// The store's reads on the calling thread (`DirectFileReads`), when it has them and no other
     /// instance writes behind this one's back.

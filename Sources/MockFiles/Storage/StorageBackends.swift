@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// The stores one server instance works with, opened from its settings before anything listens.
 /// Services receive them; nothing else opens a store.
 public struct StorageBackends: Sendable {
-    public var metadata: any MetadataStore & UploadStore
+    public var metadata: any MetadataStore & UploadStore & BatchStore
     public var blobs: any BlobStore
     /// Who runs the expiry sweep when several instances share the stores.
     public var leases: any LeaseStore
@@ -20,7 +20,7 @@ public struct StorageBackends: Sendable {
     public var isShared: Bool
 
     public init(
-        metadata: any MetadataStore & UploadStore,
+        metadata: any MetadataStore & UploadStore & BatchStore,
         blobs: any BlobStore,
         leases: any LeaseStore = LocalLeases(),
         sharedControls: (any SharedControlStore)? = nil,

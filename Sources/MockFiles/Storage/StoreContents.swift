@@ -1,13 +1,15 @@
-/// Every row a snapshot restores: files, the open Uploads and their parts.
+/// Every row a snapshot restores: files, the open Uploads and their parts, batches.
 public struct StoreContents: Sendable, Equatable {
     public var files: [StoredFile] = []
     public var uploads: [StoredUpload] = []
     public var parts: [StoredPart] = []
+    public var batches: [StoredBatch] = []
 
-    public init(files: [StoredFile] = [], uploads: [StoredUpload] = [], parts: [StoredPart] = []) {
+    public init(files: [StoredFile] = [], uploads: [StoredUpload] = [], parts: [StoredPart] = [], batches: [StoredBatch] = []) {
         self.files = files
         self.uploads = uploads
         self.parts = parts
+        self.batches = batches
     }
 }
 

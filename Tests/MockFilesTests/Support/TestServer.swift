@@ -16,7 +16,7 @@ struct TestServer {
     var uploads: UploadService { server.uploadService }
     /// The stores themselves, below `FileStore`, for tests that stage what only a crash leaves.
     var blobs: any BlobStore { server.storage.blobs }
-    var metadata: any MetadataStore & UploadStore { server.storage.metadata }
+    var metadata: any MetadataStore & UploadStore & BatchStore { server.storage.metadata }
 
     init(directory: String? = nil, idSeed: UInt64 = 42, configure: (inout ServerSettings) -> Void = { _ in }) throws {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-test-\(UUID().uuidString)").path

@@ -134,6 +134,40 @@ extension PostgresMetadataStore {
                 """,
             ]
         ),
+        (
+            7,
+            [
+                // Batches (PostgresMetadataStore+Batches.swift says what each column is for).
+                """
+                CREATE TABLE batches (
+                    seq BIGSERIAL PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    tenant TEXT NOT NULL,
+                    endpoint TEXT NOT NULL,
+                    input_file_id TEXT NOT NULL,
+                    completion_window TEXT NOT NULL,
+                    metadata TEXT,
+                    output_lifetime_seconds BIGINT,
+                    created_at_ms BIGINT NOT NULL,
+                    schedule TEXT NOT NULL,
+                    plan TEXT NOT NULL,
+                    rules TEXT,
+                    cancel_requested_at_ms BIGINT,
+                    results_due_at_ms BIGINT,
+                    results_made BOOLEAN NOT NULL DEFAULT false,
+                    output_file_id TEXT,
+                    error_file_id TEXT,
+                    usage TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX batches_by_tenant_order ON batches (tenant, created_at_ms, id)",
+                """
+                CREATE INDEX batches_awaiting_results ON batches (results_due_at_ms)
+                WHERE NOT results_made AND results_due_at_ms IS NOT NULL
+                """,
+                "CREATE INDEX batches_by_unsettled_input ON batches (input_file_id) WHERE NOT results_made",
+            ]
+        ),
     ]
 
     /// Any key: it only has to be the same in every instance.

@@ -173,18 +173,20 @@ public struct PostgresMetadataStore: MetadataStore {
                 for try await count in rows.decode(Int.self) { counts.append(count) }
             }
             try await connection.query("DELETE FROM file_totals", logger: logger)
+            try await connection.query("DELETE FROM batches", logger: logger)
             return (counts[2], counts[1], counts[0])
         }
     }
 
     public func replaceEverything(with contents: StoreContents) async throws {
         try await client.withTransaction(logger: logger) { connection in
-            for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals"] {
+            for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals", "batches"] {
                 try await connection.query("DELETE FROM \(unescaped: table)", logger: logger)
             }
             for file in contents.files { _ = try await Self.insert(file, on: connection, logger: logger) }
             for upload in contents.uploads { try await Self.insertUpload(upload, on: connection, logger: logger) }
             for part in contents.parts { try await Self.insertPart(part, on: connection, logger: logger) }
+            for batch in contents.batches { try await Self.insertBatch(try BatchRow(batch), on: connection, logger: logger) }
         }
     }
 

@@ -95,6 +95,9 @@ extension SQLiteMetadataStore {
                     """
             )
         }
+        migrator.registerMigration("v6-batches") { db in
+            try db.execute(sql: SQLiteMetadataStore.batchesTable)
+        }
         return migrator
     }
 }

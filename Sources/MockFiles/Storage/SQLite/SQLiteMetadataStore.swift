@@ -213,7 +213,7 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
 
     /// Parts before uploads before files; tombstones and totals too.
     static func deleteEveryRow(_ db: Database) throws {
-        for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals"] {
+        for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals", "batches"] {
             try db.execute(sql: "DELETE FROM \(table)")
         }
     }
@@ -225,6 +225,7 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
             for file in contents.files { _ = try Self.insertFile(db, file) }
             for upload in contents.uploads { try Self.insertUpload(db, upload) }
             for part in contents.parts { try Self.insertPart(db, part) }
+            for batch in contents.batches { try Self.insertBatch(db, try BatchRow(batch)) }
         }
     }
 

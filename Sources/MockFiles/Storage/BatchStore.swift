@@ -1,0 +1,30 @@
+/// The batch rows' reads (`FileStore.reads`).
+public protocol BatchReads: Sendable {
+    func batch(id: String, tenant: String) async throws -> StoredBatch?
+    /// A tenant's batches newest first (`created_at` to the millisecond, then id, both
+    /// descending), at most `limit`, strictly after the batch `after` in that order; nil when
+    /// `after` names no batch of the tenant.
+    func batches(tenant: String, after: String?, limit: Int) async throws -> [StoredBatch]?
+    /// Batches of every tenant whose result files are due by `now` (milliseconds) and not made
+    /// yet, soonest first, at most `limit`.
+    func batchesAwaitingResults(dueBy now: Int64, limit: Int) async throws -> [StoredBatch]
+    /// Of the file ids `ids`, those an unsettled batch still reads as its input: their blobs stay
+    /// when the file row goes, until the batch's results are made.
+    func inputFilesInUse(among ids: [String]) async throws -> Set<String>
+}
+
+/// Batch rows. Its writes are `FileStore`'s to make.
+public protocol BatchStore: BatchReads {
+    /// Inserts the batch if its input file is a file of its tenant at that moment (checked in
+    /// the insert's transaction, so a deletion cannot slip between); false otherwise.
+    func insertBatch(_ batch: StoredBatch) async throws -> Bool
+    /// Reads the batch with its row locked, and stores what `change` makes of it: the cancel
+    /// moment and when results are due are all that can change. `change` answers nil to leave the
+    /// row, or throws to refuse (nothing is written). Returns the row as stored after, or nil
+    /// when there is no such batch.
+    func updateBatch(id: String, tenant: String, _ change: @Sendable (StoredBatch) throws -> StoredBatch?) async throws -> StoredBatch?
+    /// In one transaction: the result files' rows are inserted and the batch names them and its
+    /// usage, unless its results were made already (by another instance, say): false then, and
+    /// nothing is written.
+    func insertResults(of batch: StoredBatch, files: [StoredFile]) async throws -> Bool
+}
