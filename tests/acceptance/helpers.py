@@ -136,3 +136,124 @@ def assert_part_object(p: dict[str, Any], *, upload_id: str) -> None:
     assert p["object"] == "upload.part"
     assert type(p["created_at"]) is int and abs(p["created_at"] - time.time()) < 120, p
     assert p["upload_id"] == upload_id
+
+
+# ---------------------------------------------------------------- batches (issue 33; docs/batches-evidence.md)
+
+# Key orders of every 2025-10 recorded Batch object and list page (CGC, REH, LPS); `errors` items in the
+# order issue 33 and the API reference use.
+BATCH_ORDER = [
+    "id", "object", "endpoint", "model", "errors", "input_file_id", "completion_window", "status", "output_file_id",
+    "error_file_id", "created_at", "in_progress_at", "expires_at", "finalizing_at", "completed_at", "failed_at",
+    "expired_at", "cancelling_at", "cancelled_at", "request_counts", "usage", "metadata",
+]  # fmt: skip
+BATCH_LIST_ORDER = ["object", "data", "first_id", "last_id", "has_more"]
+REQUEST_COUNTS_ORDER = ["total", "completed", "failed"]
+BATCH_USAGE_ORDER = ["input_tokens", "output_tokens", "total_tokens", "input_tokens_details", "output_tokens_details"]
+BATCH_ERROR_ORDER = ["code", "message", "param", "line"]
+RESULT_LINE_ORDER = ["id", "custom_id", "response", "error"]
+BATCH_ID = re.compile(r"batch_[0-9a-f]{32}")
+BATCH_REQ_ID = re.compile(r"batch_req_[0-9a-f]{32}")
+BATCH_WINDOW = 86400
+
+
+def batch_layout(content: bytes) -> Any:
+    """The JSON of a batch answer (create, retrieve, list), asserted to be `json.dumps(value, indent=2)`
+    with NO final newline (every recorded batch answer's Content-Length: one byte shorter than Files')."""
+    value = json.loads(content)
+    assert content == json.dumps(value, indent=2, ensure_ascii=False).encode(), f"not indent 2 without a final newline:\n{content[:600]!r}"
+    return value
+
+
+def compact_layout(content: bytes) -> Any:
+    """The JSON of a cancel answer, asserted compact: `,` and `:` without spaces, no newline (CGC)."""
+    value = json.loads(content)
+    assert content == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), f"not compact JSON:\n{content[:600]!r}"
+    return value
+
+
+def assert_batch_object(b: dict[str, Any], *, status: str | None = None) -> None:
+    """A Batch object as the service writes it: keys and nested keys in the recorded order, id shape,
+    the always-set keys, the 24-hour window."""
+    assert list(b) == BATCH_ORDER, f"Batch keys {list(b)}, want {BATCH_ORDER}"
+    assert isinstance(b["id"], str) and BATCH_ID.fullmatch(b["id"]), b["id"]
+    assert b["object"] == "batch" and b["completion_window"] == "24h", b
+    if status is not None:
+        assert b["status"] == status, f"status {b['status']!r}, want {status!r}: {b}"
+    assert type(b["created_at"]) is int and b["expires_at"] == b["created_at"] + BATCH_WINDOW, b
+    assert list(b["request_counts"]) == REQUEST_COUNTS_ORDER, b["request_counts"]
+    usage = b["usage"]
+    assert list(usage) == BATCH_USAGE_ORDER, usage
+    assert list(usage["input_tokens_details"]) == ["cached_tokens"] and list(usage["output_tokens_details"]) == ["reasoning_tokens"], usage
+    if b["errors"] is not None:
+        assert list(b["errors"]) == ["object", "data"] and b["errors"]["object"] == "list", b["errors"]
+        for item in b["errors"]["data"]:
+            assert list(item) == BATCH_ERROR_ORDER, item
+
+
+def jsonl_lines(*objects: Any) -> bytes:
+    """JSONL as a user writes it: one `json.dumps` per line, `\\n` after each; str items go as they are."""
+    return b"".join((o if isinstance(o, str) else json.dumps(o)).encode() + b"\n" for o in objects)
+
+
+def chat_line(custom_id: str, text: str = "What is 2+2?", *, model: str = "gpt-4o-mini", **body: Any) -> dict[str, Any]:
+    return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": {"model": model, "messages": [{"role": "user", "content": text}], **body}}
+
+
+def parse_result_file(content: bytes) -> list[dict[str, Any]]:
+    """A result file's lines, asserted to be Python's default `json.dumps` (`", "` and `": "`), `\\n` after
+    every line, keys in the recorded order, ids `batch_req_` + 32 hex."""
+    assert content.endswith(b"\n"), f"the file must end with a newline: {content[-200:]!r}"
+    lines = []
+    for raw_line in content.split(b"\n")[:-1]:
+        value = json.loads(raw_line)
+        assert raw_line == json.dumps(value, ensure_ascii=False).encode(), f"not json.dumps' default layout: {raw_line[:300]!r}"
+        assert list(value) == RESULT_LINE_ORDER, value
+        assert BATCH_REQ_ID.fullmatch(value["id"]), value["id"]
+        lines.append(value)
+    return lines
+
+
+FAST_TIMINGS = "validating=1s,line=10ms,finalizing=1s,cancelling=1s"  # the documented default, given explicitly
+
+
+class BatchRig:
+    """One server of its own (its clock moves), the SDK on it, and its admin API."""
+
+    def __init__(self, server: Any, client: openai.OpenAI, admin: Any) -> None:
+        self.server, self.client, self.admin = server, client, admin
+
+    @classmethod
+    def start(cls, start_server: Any, make_client: Any, make_raw: Any, *args: str, timings: str = FAST_TIMINGS, data_dir: Any = None) -> BatchRig:
+        from mockfiles_kit.admin import Admin
+
+        server = start_server("--batch-timings", timings, *args, data_dir=data_dir)
+        return cls(server, make_client(server.base_url), Admin.of(make_raw, server))
+
+    def freeze(self, at: int | None = None) -> int:
+        """Stops the clock on a whole second (now, unless `at`), so stage times are exact; returns it."""
+        at = int(time.time()) if at is None else at
+        assert self.admin.set_clock(now=at, frozen=True)["now"] == at
+        return at
+
+    def advance(self, seconds: float) -> None:
+        self.admin.advance(seconds)
+
+    def upload(self, *lines: Any, content: bytes | None = None, filename: str = "requests.jsonl") -> str:
+        data = jsonl_lines(*lines) if content is None else content
+        return self.client.files.create(file=(filename, data), purpose="batch").id
+
+    def create(self, *lines: Any, endpoint: str = "/v1/chat/completions", **options: Any) -> Any:
+        """Uploads `lines` and creates a batch of them; the SDK's Batch."""
+        return self.client.batches.create(input_file_id=self.upload(*lines), endpoint=endpoint, completion_window="24h", **options)  # type: ignore[arg-type]
+
+    def wire(self, batch_id: str) -> dict[str, Any]:
+        """`GET /v1/batches/{id}` as sent: checked layout and Batch shape."""
+        r = self.client.batches.with_raw_response.retrieve(batch_id).http_response
+        assert r.status_code == 200, r.text
+        b = batch_layout(r.content)
+        assert_batch_object(b)
+        return b
+
+    def content(self, file_id: str) -> bytes:
+        return self.client.files.content(file_id).read()
