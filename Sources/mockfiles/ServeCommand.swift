@@ -75,6 +75,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Keep everything in a fresh temporary directory, removed when the server stops, without fsyncs (not with --data-dir or a database).")
     var ephemeral = false
 
+    @Option(
+        name: .customLong("batch-timings"),
+        help: "How long a batch's stages last: validating=1s,line=10ms,finalizing=1s,cancelling=1s (the default; any of the four)."
+    )
+    var batchTimings: String?
+
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (default 60).")
     var sweepInterval: Double?
 
@@ -192,6 +198,7 @@ struct ServeCommand: AsyncParsableCommand {
             overrides["downloadablePurposes"] = .init(.stringArray(Self.list(downloadablePurposes)), isSecret: false)
         }
         if allowAssistantsDownload { overrides["allowAssistantsDownload"] = .init(.bool(true), isSecret: false) }
+        if let batchTimings { overrides["batchTimings"] = .init(.string(batchTimings), isSecret: false) }
         if let sweepInterval { overrides["sweepIntervalSeconds"] = .init(.double(sweepInterval), isSecret: false) }
         if let headTimeout { overrides["headTimeoutSeconds"] = .init(.double(headTimeout), isSecret: false) }
         if let maxConnections { overrides["maxConnections"] = .init(.int(maxConnections), isSecret: false) }

@@ -6,6 +6,8 @@ import NIOCore
 /// (Codable would only say "the data couldn't be read").
 struct JSONBody {
     let fields: [String: Any]
+    /// The body as sent, for what `fields` lost: the order of an object's keys.
+    var bytes: [UInt8] = []
     /// Where this object sits in the request (`expires_after.`), so errors name nested fields fully.
     var path = ""
 
@@ -36,7 +38,7 @@ struct JSONBody {
         if let key = JSONDuplicateKeys.first(in: Array(buffer.readableBytesView)) {
             throw APIError.invalid("Duplicate parameter '\(key)': send each field once.", param: key)
         }
-        return JSONBody(fields: fields)
+        return JSONBody(fields: fields, bytes: Array(buffer.readableBytesView))
     }
 
     /// Refuses any field not in `known`, like the real service's "Unrecognized request argument".

@@ -9,6 +9,7 @@ public struct MockFilesServer: Sendable {
     public let settings: ServerSettings
     public let fileService: FileService
     public let uploadService: UploadService
+    public let batchService: BatchService
     public let controls: TestControls
     public let clock: ServiceClock
     public let logger: Logger
@@ -35,6 +36,9 @@ public struct MockFilesServer: Sendable {
         dashboardViews = try DashboardViews()
         fileService = FileService(store: FileStore(storage, ids: ids, logger: logger), clock: clock, settings: settings.files)
         uploadService = UploadService(files: fileService, settings: settings.uploads)
+        var batchSettings = settings.batches
+        batchSettings.defaultProject = settings.project
+        batchService = BatchService(files: fileService, settings: batchSettings, logger: logger)
         let fixtures = try settings.fixturesDirectory.map { directory in try FixtureManifest(directory: directory) }
         controls = TestControls(
             files: fileService,
@@ -60,6 +64,15 @@ extension MockFilesServer {
             logger: logger
         )
     }
+
+    var batchSettler: BatchSettler {
+        BatchSettler(
+            batches: batchService,
+            lease: ExpirySweeper.SweepLease(store: storage.leases, holder: settings.instanceName),
+            synchronizeClock: controls.synchronize,
+            logger: logger
+        )
+    }
 }
 
 /// The HTTP application: router, server settings and the background services. The stores'
@@ -71,6 +84,7 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
         server.storage.services + [
             StartupRecovery(store: server.fileService.store, startedAt: Date().timeIntervalSince1970, logger: server.logger),
             server.sweeper,
+            server.batchSettler,
         ]
     var application = Application(
         router: buildRouter(server),
@@ -123,6 +137,7 @@ func buildRouter(_ server: MockFilesServer, dashboardSessions: DashboardSessions
     for rule in rules.api { api.add(rule: rule) }
     FilesController(service: server.fileService).addRoutes(to: api)
     UploadsController(service: server.uploadService).addRoutes(to: api)
+    BatchesController(service: server.batchService).addRoutes(to: api)
     let operatorAccess = OperatorAccessMiddleware(token: server.settings.adminToken, publicHosts: server.settings.publicHosts)
     let adminController = AdminController(
         controls: server.controls,

@@ -26,6 +26,7 @@ public struct ServerSettings: Sendable {
     public var rejectUnknownKeys = false
     public var files = FileService.Settings()
     public var uploads = UploadService.Settings()
+    public var batches = BatchService.Settings()
     public var sweepIntervalSeconds: Double = 60
     /// A connection with no traffic for this long is closed (slow or stuck clients).
     public var idleTimeoutSeconds: Double = 120

@@ -23,15 +23,17 @@ public final class IDGenerator: Sendable {
     public func fileID() -> String { "file-" + randomString(length: 22) }
     public func uploadID(createdAt: Int64) -> String { timeOrderedID("upload_", createdAt: createdAt) }
     public func partID(createdAt: Int64) -> String { timeOrderedID("part_", createdAt: createdAt) }
+    /// Batch ids carry `8190` where Uploads carry `8191` (2,048 recorded batch ids: docs/batches-evidence.md).
+    public func batchID(createdAt: Int64) -> String { timeOrderedID("batch_", createdAt: createdAt, marker: 0x8190) }
 
     /// 32 lowercase hex digits as in the real service's Upload, Part and Batch ids: the creation
     /// time in seconds (8 digits), 4 random, `8191` (on every recorded Upload and Part), 16 random
     /// (`upload_68cb2ab4…` was created at 1758145204). With a seed the time digits come from the
     /// seed too, so ids repeat run to run whatever the clock says.
-    func timeOrderedID(_ prefix: StaticString, createdAt: Int64) -> String {
+    func timeOrderedID(_ prefix: StaticString, createdAt: Int64, marker: UInt64 = 0x8191) -> String {
         let (first, second) = generator.withLockedValue { rng in (rng.next(), rng.next()) }
         let time = seeded ? UInt32(truncatingIfNeeded: first >> 32) : UInt32(clamping: max(0, createdAt))
-        return Self.prefixedHex(prefix, UInt64(time) << 32 | (first & 0xFFFF) << 16 | 0x8191, second)
+        return Self.prefixedHex(prefix, UInt64(time) << 32 | (first & 0xFFFF) << 16 | marker, second)
     }
 
     /// `prefix` and the 32 lowercase hex digits of `high` then `low`, written into the string's

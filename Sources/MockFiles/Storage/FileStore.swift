@@ -53,7 +53,7 @@ public struct FileStore: Sendable {
 
     /// The write sequence, inside the reset barrier (`sequence` says why).
     private func commit<Kept>(_ blob: any BlobWriter, as id: String, record: () async throws -> Kept?) async throws -> Kept? {
-        try await barrier.write { try await sequence(blob, as: id, record: record) }
+        try await barrier.write { try await sequence([(blob, id)], record: record) }
     }
 
     /// `blob` is made durable under `id`, then `record` writes the rows that name it. When
@@ -61,16 +61,16 @@ public struct FileStore: Sendable {
     /// blob goes again before the answer. The writer itself belongs to the caller's `withNewBlob`
     /// scope, which discards what was not committed. A reset must not fall between the blob and
     /// its row (it would take the blob and leave the row): `commit` runs this in the barrier.
-    private func sequence<Kept>(_ blob: any BlobWriter, as id: String, record: () async throws -> Kept?) async throws -> Kept? {
-        try await blob.commit(as: id)
+    private func sequence<Kept>(_ blobs: [(any BlobWriter, String)], record: () async throws -> Kept?) async throws -> Kept? {
+        for (blob, id) in blobs { try await blob.commit(as: id) }
         let kept: Kept?
         do {
             kept = try await record()
         } catch {
-            try? await blobs.removeBlob(id: id)
+            for (_, id) in blobs { try? await self.blobs.removeBlob(id: id) }
             throw error
         }
-        if kept == nil { try? await blobs.removeBlob(id: id) }
+        if kept == nil { for (_, id) in blobs { try? await self.blobs.removeBlob(id: id) } }
         return kept
     }
 
@@ -88,7 +88,7 @@ public struct FileStore: Sendable {
     /// stays. Fixtures load before the port opens and inside a reset, both alone already, so this
     /// runs outside the barrier (which the reset holds).
     func createFixture(_ file: StoredFile, from blob: any BlobWriter) async throws {
-        _ = try await sequence(blob, as: file.id) { () async throws -> StoredFile? in
+        _ = try await sequence([(blob, file.id)]) { () async throws -> StoredFile? in
             do {
                 return try await metadata.insert(file)
             } catch {
@@ -103,7 +103,7 @@ public struct FileStore: Sendable {
     public func removeFile(id: String, tenant: String, at now: Int64) async throws -> StoredFile? {
         guard let file = try await metadata.delete(id: id, tenant: tenant, at: now) else { return nil }
         do {
-            try await blobs.removeBlob(id: id)
+            try await removeBlobUnlessBatchInput(id: id)
         } catch {
             logger.warning("could not remove blob of deleted file", metadata: ["file_id": "\(id)", "error": "\(error)"])
         }
@@ -175,7 +175,7 @@ public struct FileStore: Sendable {
             let expired = try await metadata.expiredFiles(at: now, limit: batchSize)
             for file in expired {
                 guard try await metadata.delete(id: file.id, tenant: file.tenant, at: now) != nil else { continue }
-                try? await blobs.removeBlob(id: file.id)
+                try? await removeBlobUnlessBatchInput(id: file.id)
                 removed += 1
             }
             if expired.count < batchSize { return removed }
@@ -209,9 +209,10 @@ public struct FileStore: Sendable {
         for group in try await blobs.blobGroups() {
             try Task.checkCancellation()
             let candidates = try await blobs.blobIDs(inGroup: group, modifiedBefore: cutoff)
-            // A blob is owned by a file row or by a part row.
+            // A blob is owned by a file row, a part row, or a batch still to read it as input.
             let known = try await metadata.existingFileIDs(among: candidates)
                 .union(try await metadata.existingPartIDs(among: candidates))
+                .union(try await metadata.inputFilesInUse(among: candidates))
             for id in candidates where !known.contains(id) {
                 try await blobs.removeBlob(id: id)
                 orphans += 1
@@ -290,6 +291,72 @@ public struct FileStore: Sendable {
         for upload in try await metadata.pendingUploads() { ids += try await metadata.parts(ofUpload: upload.id).map(\.id) }
         return ids
     }
+}
+
+extension FileStore {
+    // MARK: Batches
+
+    /// Stores a new batch described by `draft` (named here, its id starting with its creation
+    /// time); nil when its input file is no longer a file of its tenant.
+    public func createBatch(_ draft: StoredBatch) async throws -> StoredBatch? {
+        var batch = draft
+        batch.id = ids.batchID(createdAt: batch.createdAt)
+        return try await barrier.write { try await metadata.insertBatch(batch) ? batch : nil }
+    }
+
+    /// `BatchStore.updateBatch` (a cancel), inside the barrier like every write.
+    public func updateBatch(id: String, tenant: String, _ change: @Sendable (StoredBatch) throws -> StoredBatch?) async throws -> StoredBatch? {
+        try await barrier.write { try await metadata.updateBatch(id: id, tenant: tenant, change) }
+    }
+
+    /// Makes a settled batch's result files: `write` streams the output and error lines into two
+    /// new blobs and answers the usage of the lines answered; the files that got bytes are named
+    /// here and described by `describe`; then the blobs are committed and, in one transaction,
+    /// their rows inserted and the batch made to name them (`BatchStore.insertResults`). False
+    /// when another writer made them first: its files stand, these blobs go.
+    public func makeBatchResults(
+        of batch: StoredBatch,
+        write: (_ output: any BlobWriter, _ errors: any BlobWriter) async throws -> BatchUsage,
+        describe: (_ kind: BatchResultKind, _ id: String, _ bytes: Int64) -> StoredFile
+    ) async throws -> Bool {
+        let made = try await blobs.withNewBlob { output in
+            try await blobs.withNewBlob { errors in
+                let usage = try await write(output, errors)
+                var settled = batch
+                settled.usage = usage
+                settled.resultsMade = true
+                var files: [StoredFile] = []
+                var written: [(any BlobWriter, String)] = []
+                for (kind, blob) in [(BatchResultKind.output, output), (.errors, errors)] {
+                    let bytes = await blob.bytesWritten
+                    guard bytes > 0 else { continue }
+                    let id = ids.fileID()
+                    files.append(describe(kind, id, bytes))
+                    written.append((blob, id))
+                    if kind == .output { settled.outputFileID = id } else { settled.errorFileID = id }
+                }
+                return try await barrier.write {
+                    try await sequence(written) { try await metadata.insertResults(of: settled, files: files) ? true : nil }
+                } ?? false
+            }
+        }
+        if made, try await metadata.file(id: batch.inputFileID, tenant: batch.tenant) == nil {
+            // The input was deleted while the batch ran: its blob stayed for this batch alone.
+            try? await removeBlobUnlessBatchInput(id: batch.inputFileID)
+        }
+        return made
+    }
+
+    /// Removes a file's blob once its row is gone, unless a batch still to run reads it.
+    private func removeBlobUnlessBatchInput(id: String) async throws {
+        guard try await metadata.inputFilesInUse(among: [id]).isEmpty else { return }
+        try await blobs.removeBlob(id: id)
+    }
+}
+
+/// Which of a batch's two result files.
+public enum BatchResultKind: Sendable, Equatable {
+    case output, errors
 }
 
 /// What `FileStore.removeOrphans` removed.

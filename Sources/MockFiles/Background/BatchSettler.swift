@@ -1,0 +1,51 @@
+import Logging
+import ServiceLifecycle
+
+/// Makes the result files of batches whose moment has come, so they appear in `GET /v1/files`
+/// without anyone asking for the batch. A read of the batch makes them too (`BatchService`
+/// settles before it answers), and the store lets only one maker's files in, so this loop only
+/// decides how soon; with several instances it runs where its lease is held.
+public struct BatchSettler: Service {
+    let batches: BatchService
+    let interval: Duration
+    let lease: ExpirySweeper.SweepLease
+    /// Takes over a clock another instance moved (shared controls).
+    let synchronizeClock: @Sendable () async throws -> Void
+    let logger: Logger
+
+    public init(
+        batches: BatchService,
+        interval: Duration = .milliseconds(250),
+        lease: ExpirySweeper.SweepLease = ExpirySweeper.SweepLease(holder: "local"),
+        synchronizeClock: @escaping @Sendable () async throws -> Void = {},
+        logger: Logger
+    ) {
+        self.batches = batches
+        self.interval = interval
+        self.lease = lease
+        self.synchronizeClock = synchronizeClock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                // Two seconds: another instance takes over soon after this one stops.
+                if try await lease.store.acquireLease("batch-settler", holder: lease.holder, seconds: 2) {
+                    try await synchronizeClock()
+                    let settled = try await batches.settleDueBatches()
+                    if settled > 0 { logger.info("made batch result files", metadata: ["batches": "\(settled)"]) }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("making batch result files failed", metadata: ["error": "\(error)"])
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+        }
+    }
+}
