@@ -50,6 +50,7 @@ def test_cancel_while_validating(rig: BatchRig) -> None:
     assert (b["status"], b["cancelling_at"], b["cancelled_at"]) == ("cancelled", t0, t0 + 1), b
     assert (b["in_progress_at"], b["model"], b["output_file_id"], b["error_file_id"], b["finalizing_at"]) == (None, None, None, None, None), b
     assert counts(b) == (0, 0, 0)
+    assert cancel_raw(rig, batch.id) == b, "a cancel of a cancelled batch answers it unchanged"
     rig.advance(86400 * 2)
     assert rig.wire(batch.id) == b, "it never runs"
     assert rig.client.files.list(purpose="batch_output").data == []

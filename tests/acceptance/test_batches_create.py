@@ -55,6 +55,7 @@ def test_create_answers_a_validating_batch_in_the_recorded_layout(rig: BatchRig,
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/json"
     assert int(r.headers["content-length"]) == len(r.content)
+    assert "access-control-allow-origin" not in r.headers, "no recorded batch answer carries CORS headers (evidence, section 2)"
     b = batch_layout(r.content)
     assert_batch_object(b, status="validating")
     assert abs(b["created_at"] - time.time()) < 60, b

@@ -4,7 +4,9 @@ request log (`/admin/requests`, `/admin/verify`) like file requests."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2
@@ -27,6 +29,12 @@ def make_rig(start_server: Callable[..., Server], make_client: Callable[..., ope
     return make
 
 
+def respawned(rig: BatchRig, make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> BatchRig:
+    """The same server process object started again on its data dir (and flags), with new clients."""
+    rig.server.spawn(attempts=3)
+    return BatchRig(rig.server, make_client(rig.server.base_url), Admin.of(make_raw, rig.server))
+
+
 def output_files(rig: BatchRig) -> list[str]:
     return [f.id for f in rig.client.files.list(purpose="batch_output")]
 
@@ -47,7 +55,9 @@ def test_results_are_made_once_however_often_the_batch_is_read(make_rig: Callabl
 
 
 @pytest.mark.skipif(shared_pair.ENABLED, reason="restarts one process on its data dir")
-def test_results_survive_a_restart_unchanged(make_rig: Callable[..., BatchRig], tmp_path: Path) -> None:
+def test_results_survive_a_restart_unchanged(
+    make_rig: Callable[..., BatchRig], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client], tmp_path: Path
+) -> None:
     rig = make_rig(data_dir=tmp_path / "data")
     batch = rig.create(chat_line("a"), chat_line("b"))
     rig.advance(3600)
@@ -55,7 +65,7 @@ def test_results_survive_a_restart_unchanged(make_rig: Callable[..., BatchRig], 
     content = rig.content(done.output_file_id)
     assert rig.server.stop() == 0, rig.server.output()
 
-    again = make_rig(data_dir=tmp_path / "data")
+    again = respawned(rig, make_client, make_raw)
     again.advance(3600)  # whether or not the clock's offset was kept, the batch is past its end
     after = again.client.batches.retrieve(batch.id)
     assert (after.status, after.output_file_id, after.completed_at) == ("completed", done.output_file_id, done.completed_at)
@@ -64,7 +74,9 @@ def test_results_survive_a_restart_unchanged(make_rig: Callable[..., BatchRig], 
 
 
 @pytest.mark.skipif(shared_pair.ENABLED, reason="kills one process and restarts it on its data dir")
-def test_a_batch_killed_mid_run_continues_after_the_restart(make_rig: Callable[..., BatchRig], tmp_path: Path) -> None:
+def test_a_batch_killed_mid_run_continues_after_the_restart(
+    make_rig: Callable[..., BatchRig], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client], tmp_path: Path
+) -> None:
     rig = make_rig(data_dir=tmp_path / "data")
     batch = rig.create(*(chat_line(f"r{i}") for i in range(4)))
     rig.advance(1 + 15)  # one line done, the second running
@@ -72,7 +84,7 @@ def test_a_batch_killed_mid_run_continues_after_the_restart(make_rig: Callable[.
     assert running.status == "in_progress" and running.request_counts is not None and running.request_counts.completed == 1, running
     rig.server.kill()
 
-    again = make_rig(data_dir=tmp_path / "data")
+    again = respawned(rig, make_client, make_raw)
     again.advance(3600)
     done = again.client.batches.retrieve(batch.id)
     assert done.status == "completed" and done.error_file_id is None, done
@@ -124,3 +136,38 @@ def test_batch_requests_are_in_the_request_log(make_rig: Callable[..., BatchRig]
     assert admin.verify(method="GET", path="/v1/batches/batch_unknown", status=404, count=1) == 1
     (created,) = [e for e in admin.requests(path="/v1/batches") if e["method"] == "POST" and e["status"] == 200]
     assert created["api_key_hint"] == "test" and created["error"] is None, created
+
+
+def test_concurrent_readers_at_the_due_moment_see_one_output(make_rig: Callable[..., BatchRig]) -> None:
+    """Twenty clients ask for the batch at once when its results fall due: one set of files, one id."""
+    rig = make_rig()
+    rig.freeze()
+    batch = rig.create(*(chat_line(f"r{i}") for i in range(20)))
+    rig.advance(3600)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        seen = list(pool.map(lambda _: rig.client.batches.retrieve(batch.id).output_file_id, range(20)))
+    assert len(set(seen)) == 1 and seen[0], seen
+    assert output_files(rig) == [seen[0]]
+    assert len(parse_result_file(rig.content(seen[0]))) == 20
+
+
+def test_results_are_made_without_anyone_reading_the_batch(make_rig: Callable[..., BatchRig]) -> None:
+    """The output file shows up in the file list when the schedule says, whether or not the batch is polled."""
+    rig = make_rig()
+    batch = rig.create(chat_line("a"))
+    rig.advance(3600)
+    deadline = time.monotonic() + 10
+    while not output_files(rig) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (made,) = output_files(rig)
+    assert rig.client.batches.retrieve(batch.id).output_file_id == made
+
+
+def test_a_batch_outlives_the_deletion_of_its_input_file(make_rig: Callable[..., BatchRig]) -> None:
+    rig = make_rig()
+    batch = rig.create(chat_line("a"), chat_line("b"))
+    rig.client.files.delete(batch.input_file_id)
+    rig.advance(3600)
+    done = rig.client.batches.retrieve(batch.id)
+    assert done.status == "completed" and done.output_file_id, done
+    assert [x["custom_id"] for x in parse_result_file(rig.content(done.output_file_id))] == ["a", "b"]

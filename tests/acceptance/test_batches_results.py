@@ -207,3 +207,34 @@ def test_different_seeds_give_different_ids(make_rig: Callable[..., BatchRig]) -
         done = run(rig, chat_line("r"))
         found.append((done.id, parse_result_file(rig.content(done.output_file_id))[0]["id"]))
     assert found[0][0] != found[1][0] and found[0][1] != found[1][1]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "sdk_type", "object_name"),
+    [
+        ("/v1/responses", {"model": "gpt-4o-mini", "input": "Say hi."}, "openai.types.responses.Response", "response"),
+        ("/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": "Say hi."}, "openai.types.Completion", "text_completion"),
+        ("/v1/moderations", {"model": "omni-moderation-latest", "input": "a friendly sentence"}, "openai.types.ModerationCreateResponse", None),
+    ],
+    ids=["responses", "completions", "moderations"],
+)
+def test_other_endpoints_answer_objects_the_sdk_parses(rig: BatchRig, endpoint: str, body: dict[str, Any], sdk_type: str, object_name: str | None) -> None:
+    """Issue 33, item 3: each endpoint's answer shaped as the SDK's own type (a response with an output
+    message, a text completion, moderations not flagged)."""
+    import importlib
+
+    module, _, name = sdk_type.rpartition(".")
+    model = getattr(importlib.import_module(module), name)
+    done = run(rig, {"custom_id": "x", "method": "POST", "url": endpoint, "body": body}, endpoint=endpoint)
+    (line,) = parse_result_file(rig.content(done.output_file_id))
+    assert line["response"]["status_code"] == 200, line
+    answer = line["response"]["body"]
+    parsed = model.model_validate(answer)
+    if object_name is not None:
+        assert answer["object"] == object_name, answer
+    if endpoint == "/v1/responses":
+        assert parsed.output_text, answer
+    elif endpoint == "/v1/completions":
+        assert parsed.choices[0].text, answer
+    else:
+        assert parsed.results and parsed.results[0].flagged is False, answer
