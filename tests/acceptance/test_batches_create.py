@@ -235,3 +235,16 @@ def test_unknown_batch_is_404(rig: BatchRig, http: httpx2.Client) -> None:
     assert_error(e.value, 404, message="No batch found with id 'batch_unknown'.", param=None, code=None)
     well_formed = "batch_" + "0" * 32
     assert_error(http.get(f"/v1/batches/{well_formed}"), 404, message=f"No batch found with id '{well_formed}'.", param=None, code=None)
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b"", b'"24h"'], ids=["broken", "a-list", "empty", "a-string"])
+def test_a_body_that_is_not_a_json_object_is_refused(rig: BatchRig, http: httpx2.Client, body: bytes) -> None:
+    before = batch_ids(rig)
+    assert_error(http.post("/v1/batches", content=body, headers={"content-type": "application/json"}), 400)
+    assert batch_ids(rig) == before
+
+
+@pytest.mark.parametrize("field", ["input_file_id", "endpoint", "completion_window"])
+def test_a_field_of_the_wrong_type_is_refused_naming_it(rig: BatchRig, http: httpx2.Client, input_id: str, field: str) -> None:
+    r = http.post("/v1/batches", json=valid_body(input_id, **{field: 24}))
+    assert_error(r, 400, param=field)
