@@ -210,7 +210,7 @@ import Testing
         ]
         var json = JSONWriter(layout: .spaced)
         json.beginArray()
-        for value in values { json.number(value) }
+        for value in values { json.double(value) }
         json.endArray()
         let python = """
             [0.0123, -1e-05, 1e+16, 9999999999999998.0, 1234567890123456.0, 0.0001, 0.00012, 1.5e-05, 5e-324, \

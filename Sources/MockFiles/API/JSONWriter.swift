@@ -142,7 +142,7 @@ struct JSONWriter {
     }
 
     /// A float as Python's `json` writes one (`JSONWriter.pythonText(of:)`).
-    mutating func number(_ value: Double) {
+    mutating func double(_ value: Double) {
         beginValue()
         buffer.writeString(Self.pythonText(of: value))
     }

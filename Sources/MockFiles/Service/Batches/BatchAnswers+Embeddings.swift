@@ -41,7 +41,7 @@ extension BatchAnswers {
                     json.string(base64(vector))
                 } else {
                     json.beginArray()
-                    for value in vector { json.number(Double(value)) }
+                    for value in vector { json.double(Double(value)) }
                     json.endArray()
                 }
                 json.endObject()

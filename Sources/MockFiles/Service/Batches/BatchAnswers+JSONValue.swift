@@ -26,7 +26,7 @@ extension BatchAnswers {
             switch BatchAnswerRequest.typeName(number) {
             case "a boolean": json.bool(number.boolValue)
             case "an integer": json.number(number.int64Value)
-            default: json.number(number.doubleValue)
+            default: json.double(number.doubleValue)
             }
         default:
             json.null()

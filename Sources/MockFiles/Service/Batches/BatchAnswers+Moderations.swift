@@ -39,7 +39,7 @@ extension BatchAnswers {
                 var scores = BatchAnswerRandom(model + "\u{0}" + input.text, "category_scores")
                 for category in moderationCategories {
                     json.dynamicKey(category)
-                    json.number(scores.unit() * 0.001)
+                    json.double(scores.unit() * 0.001)
                 }
                 json.endObject()
                 json.key("category_applied_input_types")
