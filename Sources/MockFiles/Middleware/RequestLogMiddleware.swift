@@ -74,7 +74,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         return path == "/v1" || path.hasPrefix("/v1/") ? entry : nil
     }
 
-    /// The first `file-…` or `upload_…` segment of the path, if any. Walked in place: every
+    /// The first `file-…`, `upload_…` or `batch_…` segment of the path, if any. Walked in place: every
     /// request asks, and splitting the path into an array would allocate for each
     /// (bench/README.md, "Figures behind code comments").
     static func objectID(inPath path: String) -> String? {
@@ -83,7 +83,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         while start < bytes.endIndex {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
             let segment = path[start..<end]
-            if segment.hasPrefix("file-") || segment.hasPrefix("upload_") { return String(segment) }
+            if segment.hasPrefix("file-") || segment.hasPrefix("upload_") || segment.hasPrefix("batch_") { return String(segment) }
             start = end < bytes.endIndex ? bytes.index(after: end) : end
         }
         return nil
