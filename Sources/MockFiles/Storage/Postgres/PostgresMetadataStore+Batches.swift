@@ -131,7 +131,11 @@ extension PostgresMetadataStore: BatchStore {
     public func inputFilesInUse(among ids: [String]) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         let rows = try await client.query(
-            "SELECT DISTINCT input_file_id FROM batches WHERE NOT results_made AND input_file_id = ANY(\(ids))",
+            // A batch that makes no results (it failed, or was cancelled before a line ran) reads its input never again.
+            """
+            SELECT DISTINCT input_file_id FROM batches
+            WHERE NOT results_made AND results_due_at_ms IS NOT NULL AND input_file_id = ANY(\(ids))
+            """,
             logger: logger
         )
         var found = Set<String>()
@@ -140,21 +144,34 @@ extension PostgresMetadataStore: BatchStore {
     }
 
     public func updateBatch(id: String, tenant: String, _ change: @Sendable (StoredBatch) throws -> StoredBatch?) async throws -> StoredBatch? {
-        try await client.withTransaction(logger: logger) { connection in
+        // `change`'s refusal is returned, not thrown, from the transaction: postgres-nio wraps an
+        // error thrown there in `PostgresTransactionError`, which the service would not recognise
+        // (a 409 would become a 500). Nothing is written before `change` answers.
+        let outcome: Result<StoredBatch?, any Error> = try await client.withTransaction(logger: logger) { connection in
             guard let batch = try await Self.batch(id: id, tenant: tenant, lock: "FOR UPDATE", on: connection, logger: logger) else {
-                return nil
+                return .success(nil)
             }
-            guard let changed = try change(batch) else { return batch }
+            let changed: StoredBatch?
+            do {
+                changed = try change(batch)
+            } catch {
+                return .failure(error)
+            }
+            guard let changed else { return .success(batch) }
+            // Only the cancel is kept, so the due time is worked out from the row as stored with it.
+            var stored = batch
+            stored.cancelRequestedAtMilliseconds = changed.cancelRequestedAtMilliseconds
             try await connection.query(
                 """
-                UPDATE batches SET cancel_requested_at_ms = \(changed.cancelRequestedAtMilliseconds),
-                    results_due_at_ms = \(changed.resultsDueAtMilliseconds)
+                UPDATE batches SET cancel_requested_at_ms = \(stored.cancelRequestedAtMilliseconds),
+                    results_due_at_ms = \(stored.resultsDueAtMilliseconds)
                 WHERE id = \(id)
                 """,
                 logger: logger
             )
-            return try await Self.batch(id: id, tenant: tenant, lock: "", on: connection, logger: logger)
+            return .success(try await Self.batch(id: id, tenant: tenant, lock: "", on: connection, logger: logger))
         }
+        return try outcome.get()
     }
 
     public func insertResults(of batch: StoredBatch, files: [StoredFile]) async throws -> Bool {

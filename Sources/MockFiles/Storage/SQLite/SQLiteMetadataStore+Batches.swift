@@ -118,7 +118,11 @@ extension SQLiteMetadataStore: BatchStore {
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let slice = Array(ids[start..<min(start + 500, ids.count)])
                 let placeholders = Array(repeating: "?", count: slice.count).joined(separator: ",")
-                let sql = "SELECT input_file_id FROM batches WHERE results_made = 0 AND input_file_id IN (\(placeholders))"
+                // A batch that makes no results (it failed, or was cancelled before a line ran) reads its input never again.
+                let sql = """
+                    SELECT input_file_id FROM batches
+                    WHERE results_made = 0 AND results_due_at_ms IS NOT NULL AND input_file_id IN (\(placeholders))
+                    """
                 found.formUnion(try String.fetchAll(db, sql: sql, arguments: StatementArguments(slice)))
             }
             return found
@@ -129,9 +133,12 @@ extension SQLiteMetadataStore: BatchStore {
         try await database.write { db in
             guard let batch = try Self.batch(db, id: id, tenant: tenant) else { return nil }
             guard let changed = try change(batch) else { return batch }
+            // Only the cancel is kept, so the due time is worked out from the row as stored with it.
+            var stored = batch
+            stored.cancelRequestedAtMilliseconds = changed.cancelRequestedAtMilliseconds
             try db.execute(
                 sql: "UPDATE batches SET cancel_requested_at_ms = ?, results_due_at_ms = ? WHERE id = ?",
-                arguments: [changed.cancelRequestedAtMilliseconds, changed.resultsDueAtMilliseconds, id]
+                arguments: [stored.cancelRequestedAtMilliseconds, stored.resultsDueAtMilliseconds, id]
             )
             return try Self.batch(db, id: id, tenant: tenant)
         }
