@@ -411,4 +411,36 @@ import Testing
         #expect(answered.answer.statusCode == 404)
         #expect((answered.object["error"] as? [String: Any])?["message"] as? String == "Invalid URL (POST /v1/audio/speech)")
     }
+
+    /// Validation asks `statusCode` of every line and counts on it being the status the results
+    /// will have; it skips writing, so a check moved inside an endpoint's `write` would show here.
+    @Test func theStatusAloneIsTheStatusOfTheWrittenAnswer() {
+        let cases: [(String, [String: Any])] = [
+            ("/v1/chat/completions", ["model": "gpt-4o-mini", "messages": [["role": "user", "content": "Hi"]]]),
+            ("/v1/chat/completions", ["model": "gpt-4o-mini"]),
+            ("/v1/chat/completions", ["model": "gpt-4o-mini", "messages": [], "max_tokens": "3"]),
+            ("/v1/responses", ["model": "gpt-4o-mini", "input": "Hi"]),
+            ("/v1/responses", ["input": "Hi"]),
+            ("/v1/embeddings", ["model": "text-embedding-3-small", "input": ["a", "b"], "dimensions": 8]),
+            ("/v1/embeddings", ["model": "text-embedding-3-small", "input": "a", "dimensions": 99_999]),
+            ("/v1/embeddings", ["model": "text-embedding-3-small", "input": "a", "encoding_format": "hex"]),
+            ("/v1/completions", ["model": "gpt-3.5-turbo-instruct", "prompt": "Say"]),
+            ("/v1/completions", ["model": "gpt-3.5-turbo-instruct", "prompt": [[1, 2], "x"]]),
+            ("/v1/moderations", ["input": ["a", "b"]]),
+            ("/v1/moderations", ["input": 5]),
+            ("/v1/images/generations", ["prompt": "a cat"]),
+            ("/v1/images/edits", ["prompt": "a cat"]),
+            ("/v1/videos", ["prompt": "a cat"]),
+            ("/v1/videos", [:]),
+            ("/v1/audio/speech", ["input": "x"]),
+        ]
+        var refused = 0
+        for (endpoint, body) in cases {
+            let written = BatchAnswers.answer(endpoint: endpoint, body: body, seed: "batch_test/1", created: Self.created).statusCode
+            #expect(BatchAnswers.statusCode(endpoint: endpoint, body: body) == written, "\(endpoint) \(body)")
+            if written != 200 { refused += 1 }
+        }
+        // Both kinds are in the cases, so the comparison says something about each.
+        #expect(refused == 10)
+    }
 }

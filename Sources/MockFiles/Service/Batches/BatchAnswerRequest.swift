@@ -6,6 +6,19 @@ struct BatchAnswerRequest {
     let body: [String: Any]
     let seed: String
     let created: Int64
+    /// False when only the answer's status is wanted (`BatchAnswers.statusCode`).
+    var writesBody = true
+
+    init(body: [String: Any], seed: String, created: Int64) {
+        self.body = body
+        self.seed = seed
+        self.created = created
+    }
+
+    /// The answer's body, written in the output line's layout; nothing when only the status is wanted.
+    func write(_ answer: (inout JSONWriter) -> Void) -> [UInt8] {
+        writesBody ? BatchAnswers.write(answer) : []
+    }
 
     /// The field, or nil when absent or JSON null (the service treats both as not given).
     func value(_ name: String) -> Any? {

@@ -20,7 +20,7 @@ extension BatchAnswers {
         let completionTokens = tokens(text) * choices
         let dated = datedModel(model)
         var random = BatchAnswerRandom(request.seed, "chat")
-        let body = write { json in
+        let body = request.write { json in
             json.beginObject()
             json.field("id", "chatcmpl-" + random.base62(29))
             json.field("object", "chat.completion")

@@ -19,7 +19,7 @@ extension BatchAnswers {
         }
         let completionTokens = answers.reduce(0) { $0 + tokens($1.text) }
         var random = BatchAnswerRandom(request.seed, "completion")
-        let body = write { json in
+        let body = request.write { json in
             json.beginObject()
             json.field("id", "cmpl-" + random.base62(29))
             json.field("object", "text_completion")

@@ -26,7 +26,7 @@ extension BatchAnswers {
         }
 
         let promptTokens = inputs.reduce(0) { $0 + $1.tokens }
-        let body = write { json in
+        let body = request.write { json in
             json.beginObject()
             json.field("object", "list")
             json.key("data")

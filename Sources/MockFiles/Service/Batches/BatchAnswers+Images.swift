@@ -41,7 +41,7 @@ extension BatchAnswers {
         let imageInputTokens = inputImageTokens * inputImages
         let outputTokens = (imageTokens[quality]?[size] ?? 1056) * count
         let inputTokens = textTokens + imageInputTokens
-        let body = write { json in
+        let body = request.write { json in
             json.beginObject()
             json.field("created", request.created)
             json.field("background", background)

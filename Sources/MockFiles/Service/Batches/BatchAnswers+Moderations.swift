@@ -16,7 +16,7 @@ extension BatchAnswers {
         let model = try request.string("model") ?? "omni-moderation-latest"
         let inputs = try moderationInputs(input)
         var random = BatchAnswerRandom(request.seed, "moderation")
-        let body = write { json in
+        let body = request.write { json in
             json.beginObject()
             // The recording's id is `modr-` and digits (`modr-533`); 7 of them keep lines apart.
             json.field("id", "modr-" + String(random.next() % 10_000_000))

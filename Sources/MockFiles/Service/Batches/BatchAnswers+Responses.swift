@@ -26,7 +26,7 @@ extension BatchAnswers {
         var random = BatchAnswerRandom(request.seed, "response")
         // The service's ids share their first 18 digits and carry the creation time next.
         let shared = random.hex(18) + BatchAnswerRandom.hexTime(request.created)
-        let body = write { json in
+        let body = request.write { json in
             json.beginObject()
             json.field("id", "resp_" + shared + random.hex(24))
             json.field("object", "response")

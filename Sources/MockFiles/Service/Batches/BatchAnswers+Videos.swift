@@ -12,7 +12,7 @@ extension BatchAnswers {
         // The shape of the reference's ids (`video_68d7512d07848190…`, 48 hex digits): the time,
         // 4 random digits, `8190`, 32 random.
         let id = "video_" + BatchAnswerRandom.hexTime(request.created) + random.hex(4) + "8190" + random.hex(32)
-        let body = write { json in
+        let body = request.write { json in
             json.beginObject()
             json.field("id", id)
             json.field("object", "video")

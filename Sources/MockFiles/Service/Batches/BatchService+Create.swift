@@ -86,9 +86,10 @@ extension BatchService {
         reader.feed(chunk, each)
     }
 
-    /// Whether the endpoint answers this line with an error (answers are pure functions of the line).
+    /// Whether the endpoint answers this line with an error (answers are pure functions of the line,
+    /// so the status found now is the one the results will have).
     static func refuses(_ line: BatchInputLine, endpoint: String) -> Bool {
-        BatchAnswers.answer(endpoint: endpoint, body: line.body, seed: "", created: 0).statusCode != 200
+        BatchAnswers.statusCode(endpoint: endpoint, body: line.body) != 200
     }
 }
 
