@@ -154,8 +154,8 @@ struct GatedMetadataStore: MetadataStore, UploadStore, BatchStore {
     }
     func inputFilesInUse(among ids: [String]) async throws -> Set<String> { try await base.inputFilesInUse(among: ids) }
     func insertBatch(_ batch: StoredBatch) async throws -> Bool { try await base.insertBatch(batch) }
-    func updateBatch(id: String, tenant: String, _ change: @Sendable (StoredBatch) throws -> StoredBatch?) async throws -> StoredBatch? {
-        try await base.updateBatch(id: id, tenant: tenant, change)
+    func recordCancel(id: String, tenant: String, _ decide: @Sendable (StoredBatch) throws -> Int64?) async throws -> StoredBatch? {
+        try await base.recordCancel(id: id, tenant: tenant, decide)
     }
     func insertResults(of batch: StoredBatch, files: [StoredFile]) async throws -> Bool { try await base.insertResults(of: batch, files: files) }
     func upload(id: String, tenant: String) async throws -> StoredUpload? { try await base.upload(id: id, tenant: tenant) }

@@ -38,12 +38,8 @@ extension StoreContractTests {
     }
 
     /// The batch with its cancel recorded at `moment`, as the cancel endpoint's closure makes it.
-    static func cancelled(at moment: Int64) -> @Sendable (StoredBatch) -> StoredBatch? {
-        { batch in
-            var cancelled = batch
-            cancelled.cancelRequestedAtMilliseconds = moment
-            return cancelled
-        }
+    static func cancelled(at moment: Int64) -> @Sendable (StoredBatch) -> Int64? {
+        { _ in moment }
     }
 
     /// The result files of `batch` and the batch naming them, as the sweeper makes them.
@@ -100,7 +96,7 @@ extension StoreContractTests {
             #expect(try await store.batches(tenant: "K", after: nil, limit: 10)?.map(\.id) == ["batch_k"])
             #expect(try await store.batches(tenant: kelvin, after: nil, limit: 10)?.map(\.id) == ["batch_kelvin_own"])
             #expect(try await store.batches(tenant: kelvin, after: "batch_k", limit: 10) == nil)
-            #expect(try await store.updateBatch(id: "batch_k", tenant: kelvin, Self.cancelled(at: Self.batchCreated)) == nil)
+            #expect(try await store.recordCancel(id: "batch_k", tenant: kelvin, Self.cancelled(at: Self.batchCreated)) == nil)
             #expect(try await store.batch(id: "batch_k", tenant: "K")?.cancelRequestedAtMilliseconds == nil)
         }
     }
@@ -195,18 +191,18 @@ extension StoreContractTests {
             #expect(try await store.batchesAwaitingResults(dueBy: .max, limit: 10).first == soonest, "the whole row")
 
             // A cancel 200 ms into the lines: cancelled 2 s later, before batch_soon is due.
-            let cancelledLate = try #require(try await store.updateBatch(id: "batch_late", tenant: "acme", Self.cancelled(at: created + 1200)))
+            let cancelledLate = try #require(try await store.recordCancel(id: "batch_late", tenant: "acme", Self.cancelled(at: created + 1200)))
             #expect(cancelledLate.cancelRequestedAtMilliseconds == created + 1200 && cancelledLate.resultsDueAtMilliseconds == created + 3200)
             #expect(try await due(by: created + 3200) == ["batch_soonest", "batch_late"])
             #expect(try await due(by: .max) == ["batch_soonest", "batch_late", "batch_soon"])
             // A cancel while validating runs no line: no result files, nothing awaited.
-            _ = try await store.updateBatch(id: "batch_soon", tenant: "acme", Self.cancelled(at: created + 600))
+            _ = try await store.recordCancel(id: "batch_soon", tenant: "acme", Self.cancelled(at: created + 600))
             #expect(try await due(by: .max) == ["batch_soonest", "batch_late"])
         }
     }
 
     @Test(arguments: BackendUnderTest.available)
-    func updateBatchWritesOnlyWhatTheClosureReturnsAndNothingWhenItThrows(_ backend: BackendUnderTest) async throws {
+    func recordCancelWritesTheMomentDecidedAndNothingWhenItThrows(_ backend: BackendUnderTest) async throws {
         struct Refused: Error {}
         try await backend.withStores { stores in
             let store = stores.metadata
@@ -214,50 +210,23 @@ extension StoreContractTests {
             _ = try await store.insert(Self.file("file-input", purpose: "batch"))
             let batch = Self.batch("batch_1")
             #expect(try await store.insertBatch(batch))
-            #expect(try await store.updateBatch(id: "batch_none", tenant: "acme", Self.cancelled(at: created)) == nil, "no such batch")
-            #expect(try await store.updateBatch(id: "batch_1", tenant: "other", Self.cancelled(at: created)) == nil, "another tenant's")
-            #expect(try await store.updateBatch(id: "batch_1", tenant: "acme") { _ in nil } == batch, "left as it was")
+            #expect(try await store.recordCancel(id: "batch_none", tenant: "acme", Self.cancelled(at: created)) == nil, "no such batch")
+            #expect(try await store.recordCancel(id: "batch_1", tenant: "other", Self.cancelled(at: created)) == nil, "another tenant's")
+            #expect(try await store.recordCancel(id: "batch_1", tenant: "acme") { _ in nil } == batch, "left as it was")
             await #expect(throws: Refused.self) {
-                try await store.updateBatch(id: "batch_1", tenant: "acme") { _ in throw Refused() }
+                try await store.recordCancel(id: "batch_1", tenant: "acme") { _ in throw Refused() }
             }
             #expect(try await store.batch(id: "batch_1", tenant: "acme") == batch)
             #expect(try await store.batchesAwaitingResults(dueBy: created + 3000, limit: 10).map(\.id) == ["batch_1"], "due as before")
 
             // Only the cancel (and the due time that follows from it) is written: the rest stays.
-            let updated = try await store.updateBatch(id: "batch_1", tenant: "acme") { stored in
-                var changed = stored
-                changed.cancelRequestedAtMilliseconds = created + 1500
-                changed.endpoint = "/v1/embeddings"
-                changed.metadata = [MetadataPair(key: "k", value: "v")]
-                return changed
-            }
+            let updated = try await store.recordCancel(id: "batch_1", tenant: "acme") { _ in created + 1500 }
             var expected = batch
             expected.cancelRequestedAtMilliseconds = created + 1500
             #expect(updated == expected)
             #expect(try await store.batch(id: "batch_1", tenant: "acme") == expected)
             #expect(try await store.batchesAwaitingResults(dueBy: created + 3499, limit: 10).isEmpty)
             #expect(try await store.batchesAwaitingResults(dueBy: created + 3500, limit: 10) == [expected])
-        }
-    }
-
-    /// The due time written is the stored row's: a closure that also changes what the store
-    /// does not keep (here the schedule) cannot leave the index naming another moment.
-    @Test(arguments: BackendUnderTest.available)
-    func theDueTimeWrittenByAnUpdateIsTheStoredRows(_ backend: BackendUnderTest) async throws {
-        try await backend.withStores { stores in
-            let store = stores.metadata
-            let created = Self.batchCreated
-            _ = try await store.insert(Self.file("file-input", purpose: "batch"))
-            let batch = Self.batch("batch_1")
-            #expect(try await store.insertBatch(batch))
-            let updated = try await store.updateBatch(id: "batch_1", tenant: "acme") { stored in
-                var changed = stored
-                changed.schedule.finalizingMilliseconds = 3_600_000
-                changed.plan = .fail([])
-                return changed
-            }
-            #expect(updated == batch, "schedule and plan are not the update's to change")
-            #expect(try await store.batchesAwaitingResults(dueBy: created + 3000, limit: 10) == [batch], "still due when its row says")
         }
     }
 
@@ -298,7 +267,7 @@ extension StoreContractTests {
             #expect(try await store.existingFileIDs(among: otherFiles.map(\.id)).isEmpty)
 
             // A cancel recorded afterwards moves nothing back into the sweeper's list.
-            let cancelled = try await store.updateBatch(id: "batch_1", tenant: "acme", Self.cancelled(at: created + 1500))
+            let cancelled = try await store.recordCancel(id: "batch_1", tenant: "acme", Self.cancelled(at: created + 1500))
             #expect(cancelled?.resultsMade == true && cancelled?.outputFileID == "file-first-output" && cancelled?.usage == made.usage)
             #expect(try await store.batchesAwaitingResults(dueBy: .max, limit: 10).isEmpty)
             #expect(try await store.inputFilesInUse(among: ["file-input"]).isEmpty)
@@ -360,7 +329,7 @@ extension StoreContractTests {
             let failure = BatchPlan.fail([BatchLineError(code: "invalid_json_line", message: "m", line: 1)])
             #expect(try await store.insertBatch(Self.batch("batch_failed", input: "file-failed", plan: failure)))
             #expect(try await store.insertBatch(Self.batch("batch_cancelled", input: "file-cancelled")))
-            _ = try await store.updateBatch(id: "batch_cancelled", tenant: "acme", Self.cancelled(at: created + 10))
+            _ = try await store.recordCancel(id: "batch_cancelled", tenant: "acme", Self.cancelled(at: created + 10))
 
             let all = ["file-running", "file-made", "file-failed", "file-cancelled", "file-idle", "file-none"]
             // A failed batch, or one cancelled before a line ran, makes no results: it reads its input never again.

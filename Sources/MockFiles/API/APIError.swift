@@ -50,12 +50,7 @@ public struct APIError: Error, HTTPResponseError, Equatable, Sendable {
         var json = JSONWriter(capacity: 2 * message.utf8.count + 192)
         json.beginObject()
         json.key("error")
-        json.beginObject()
-        json.field("message", message)
-        json.field("type", type)
-        json.field("param", param)
-        json.field("code", code)
-        json.endObject()
+        writeErrorObject(to: &json)
         json.key("detail")
         json.beginObject()
         json.field("message", message)
@@ -65,6 +60,17 @@ public struct APIError: Error, HTTPResponseError, Equatable, Sendable {
         return json.finish()
     }
 
+    /// `{"message", "type", "param", "code"}`: the `error` object of every error answer, and of a
+    /// batch line the endpoint refused (`lineBody`).
+    func writeErrorObject(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("message", message)
+        json.field("type", type)
+        json.field("param", param)
+        json.field("code", code)
+        json.endObject()
+    }
+
     public static func == (lhs: APIError, rhs: APIError) -> Bool {
         lhs.status == rhs.status && lhs.message == rhs.message && lhs.type == rhs.type && lhs.param == rhs.param
             && lhs.code == rhs.code
@@ -72,6 +78,19 @@ public struct APIError: Error, HTTPResponseError, Equatable, Sendable {
 }
 
 extension APIError {
+    /// `Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'.` (`'a' and 'b'` for two,
+    /// `'a'` for one): the real service's enum template.
+    static func notOneOf(_ value: String, _ allowed: [String], param: String) -> APIError {
+        let quoted = allowed.map { "'\($0)'" }
+        let list =
+            switch quoted.count {
+            case 0, 1: quoted.joined()
+            case 2: "\(quoted[0]) and \(quoted[1])"
+            default: quoted.dropLast().joined(separator: ", ") + ", and \(quoted[quoted.count - 1])"
+            }
+        return .invalid("Invalid value: '\(value)'. Supported values are: \(list).", param: param, code: "invalid_value")
+    }
+
     /// 400 naming the offending parameter.
     static func invalid(_ message: String, param: String?, code: String? = nil) -> APIError {
         APIError(status: .badRequest, message: message, param: param, code: code)

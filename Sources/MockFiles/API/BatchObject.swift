@@ -103,3 +103,26 @@ extension BatchLifecycle.Status {
     /// and cancelled ones (a failed batch ran none).
     var hasResultFiles: Bool { self == .completed || self == .expired || self == .cancelled }
 }
+
+/// `GET /v1/batches`: keys in the recorded order (`object, data, first_id, last_id, has_more`,
+/// not the Files list's).
+struct BatchListObject: APIObject {
+    var page: BatchPage
+
+    init(_ page: BatchPage) { self.page = page }
+
+    var capacityHint: Int { 1024 * (page.batches.count + 1) }
+
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("object", "list")
+        json.key("data")
+        json.beginArray()
+        for batch in page.batches { batch.write(to: &json) }
+        json.endArray()
+        json.field("first_id", page.batches.first?.batch.id)
+        json.field("last_id", page.batches.last?.batch.id)
+        json.field("has_more", page.hasMore)
+        json.endObject()
+    }
+}

@@ -48,9 +48,10 @@ struct JSONBody {
         }
     }
 
-    func requiredString(_ name: String) throws -> String {
+    /// `missingCode`: the code of the missing-parameter answer (the Batches API's carries one).
+    func requiredString(_ name: String, missingCode: String? = nil) throws -> String {
         guard let raw = fields[name], !(raw is NSNull) else {
-            throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name))
+            throw APIError.invalid("Missing required parameter: '\(param(name))'.", param: param(name), code: missingCode)
         }
         guard let value = raw as? String, !value.isEmpty else {
             throw APIError.invalid("Invalid type for '\(param(name))': expected a non-empty string.", param: param(name))
@@ -93,7 +94,5 @@ struct JSONBody {
     }
 
     /// JSONSerialization hands booleans over as NSNumber too.
-    static func isBool(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c" || type(of: number) == type(of: NSNumber(value: true))
-    }
+    static func isBool(_ number: NSNumber) -> Bool { JSONNumberKind(number) == .boolean }
 }

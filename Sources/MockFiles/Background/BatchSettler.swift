@@ -28,24 +28,12 @@ public struct BatchSettler: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                // Two seconds: another instance takes over soon after this one stops.
-                if try await lease.store.acquireLease("batch-settler", holder: lease.holder, seconds: 2) {
-                    try await synchronizeClock()
-                    let settled = try await batches.settleDueBatches()
-                    if settled > 0 { logger.info("made batch result files", metadata: ["batches": "\(settled)"]) }
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.error("making batch result files failed", metadata: ["error": "\(error)"])
-            }
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return
-            }
+        await repeatEvery(interval, logger: logger, failure: "making batch result files failed") {
+            // Two seconds: another instance takes over soon after this one stops.
+            guard try await lease.store.acquireLease("batch-settler", holder: lease.holder, seconds: 2) else { return }
+            try await synchronizeClock()
+            let settled = try await batches.settleDueBatches()
+            if settled > 0 { logger.info("made batch result files", metadata: ["batches": "\(settled)"]) }
         }
     }
 }

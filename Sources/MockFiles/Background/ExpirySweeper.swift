@@ -66,35 +66,17 @@ public struct ExpirySweeper: Service {
         return try await lease.store.acquireLease("expiry-sweeper", holder: lease.holder, seconds: seconds)
     }
 
-    /// Ends on graceful shutdown and on cancellation (the service group cancels its services when
-    /// one of them fails, e.g. when the server cannot bind its port): a loop that only watched
-    /// for graceful shutdown would spin on `CancellationError` forever.
     public func run() async throws {
         // Start-up recovery has just looked for orphans: the first periodic scan is one interval on.
         var lastOrphanScan = ContinuousClock.now
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                guard try await holdsLease() else {
-                    logger.debug("expiry sweep left to the instance holding the lease")
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-                    continue
-                }
-                let removed = try await sweepOnce()
-                if removed > 0 { logger.info("swept expired files", metadata: ["count": "\(removed)"]) }
-                if let orphanScan, ContinuousClock.now - lastOrphanScan >= orphanScan.interval {
-                    lastOrphanScan = ContinuousClock.now
-                    // A scan of a large bucket must not hold up a shutdown: the next holder resumes it.
-                    try await cancelWhenGracefulShutdown { try await cleanOrphans() }
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.error("expiry sweep failed", metadata: ["error": "\(error)"])
-            }
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return
+        await repeatEvery(interval, logger: logger, failure: "expiry sweep failed") {
+            guard try await holdsLease() else { return logger.debug("expiry sweep left to the instance holding the lease") }
+            let removed = try await sweepOnce()
+            if removed > 0 { logger.info("swept expired files", metadata: ["count": "\(removed)"]) }
+            if let orphanScan, ContinuousClock.now - lastOrphanScan >= orphanScan.interval {
+                lastOrphanScan = ContinuousClock.now
+                // A scan of a large bucket must not hold up a shutdown: the next holder resumes it.
+                try await cancelWhenGracefulShutdown { try await cleanOrphans() }
             }
         }
     }

@@ -18,14 +18,14 @@ struct BatchesController {
         let body = try await JSONBody.read(request)
         try body.requireOnly(["input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after"])
         // Read in the order the fields' errors are answered.
-        let inputFileID = try Self.required(body, "input_file_id")
-        let endpoint = try Self.required(body, "endpoint")
-        let completionWindow = try Self.required(body, "completion_window")
+        let inputFileID = try body.requiredString("input_file_id", missingCode: "missing_required_parameter")
+        let endpoint = try body.requiredString("endpoint", missingCode: "missing_required_parameter")
+        let completionWindow = try body.requiredString("completion_window", missingCode: "missing_required_parameter")
         let metadata = try Self.metadata(body)
         let expiry = try body.optionalObject("output_expires_after")
         try expiry?.requireOnly(["anchor", "seconds"])
         if let anchor = try expiry?.optionalString("anchor"), anchor != "created_at" {
-            throw APIError.invalidValue(anchor, supported: ["created_at"], param: "output_expires_after.anchor")
+            throw APIError.notOneOf(anchor, ["created_at"], param: "output_expires_after.anchor")
         }
         let batch = try await service.create(
             BatchService.CreateRequest(
@@ -54,42 +54,10 @@ struct BatchesController {
     func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let tenant = try context.requireTenant
         let query = request.uri.queryParameters
-        let limit = try Self.limit(query["limit"].map(String.init))
+        let limit = try query["limit"].map { try ListLimit.parse(String($0), maximum: 100) } ?? 20
         let after = query["after"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let page = try await service.list(after: after, limit: limit, tenant: tenant)
         return JSONResponse.make(body: BatchListObject(page).jsonBody(layout: .indentedWithoutNewline), status: .ok)
-    }
-
-    /// 1…100, default 20 (the service's bounds); the texts are those of the Files list.
-    static func limit(_ raw: String?) throws -> Int {
-        guard let raw else { return 20 }
-        guard let limit = Int(raw) else {
-            throw APIError.invalid("Invalid 'limit': expected an integer, but got '\(raw)' instead.", param: "limit", code: "invalid_type")
-        }
-        guard limit >= 1 else {
-            throw APIError.invalid(
-                "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got \(limit) instead.",
-                param: "limit",
-                code: "integer_below_min_value"
-            )
-        }
-        guard limit <= 100 else {
-            throw APIError.invalid(
-                "Invalid 'limit': integer above maximum value. Expected a value <= 100, but got \(limit) instead.",
-                param: "limit",
-                code: "integer_above_max_value"
-            )
-        }
-        return limit
-    }
-
-    /// A required string, with the code the service's missing-parameter answer carries
-    /// (quoted in BerriAI/litellm#37146).
-    static func required(_ body: JSONBody, _ name: String) throws -> String {
-        guard let raw = body.fields[name], !(raw is NSNull) else {
-            throw APIError.invalid("Missing required parameter: '\(name)'.", param: name, code: "missing_required_parameter")
-        }
-        return try body.requiredString(name)
     }
 
     /// `metadata`: at most 16 string pairs, keys up to 64 characters, values up to 512 (the
@@ -126,28 +94,5 @@ struct BatchesController {
             }
             return MetadataPair(key: key, value: value)
         }
-    }
-}
-
-/// `GET /v1/batches`: keys in the recorded order (`object, data, first_id, last_id, has_more`,
-/// not the Files list's).
-struct BatchListObject: APIObject {
-    var page: BatchPage
-
-    init(_ page: BatchPage) { self.page = page }
-
-    var capacityHint: Int { 1024 * (page.batches.count + 1) }
-
-    func write(to json: inout JSONWriter) {
-        json.beginObject()
-        json.field("object", "list")
-        json.key("data")
-        json.beginArray()
-        for batch in page.batches { batch.write(to: &json) }
-        json.endArray()
-        json.field("first_id", page.batches.first?.batch.id)
-        json.field("last_id", page.batches.last?.batch.id)
-        json.field("has_more", page.hasMore)
-        json.endObject()
     }
 }

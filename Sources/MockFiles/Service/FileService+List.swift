@@ -24,44 +24,18 @@ public struct FileListParameters: Sendable, Equatable {
         self.init()
         if let purpose = query["purpose"], !purpose.isEmpty {
             guard Purpose(rawValue: purpose) != nil else {
-                throw Self.notOneOf(purpose, Purpose.allCases.map(\.rawValue), param: "purpose")
+                throw .notOneOf(purpose, Purpose.allCases.map(\.rawValue), param: "purpose")
             }
             self.purpose = purpose
         }
-        if let rawLimit = query["limit"] {
-            guard let limit = Int(rawLimit) else {
-                throw .invalid("Invalid 'limit': expected an integer, but got '\(rawLimit)' instead.", param: "limit", code: "invalid_type")
-            }
-            guard limit >= 1 else {
-                throw .invalid(
-                    "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got \(limit) instead.",
-                    param: "limit",
-                    code: "integer_below_min_value"
-                )
-            }
-            guard limit <= Self.maximumLimit else {
-                throw .invalid(
-                    "Invalid 'limit': integer above maximum value. Expected a value <= \(Self.maximumLimit), but got \(limit) instead.",
-                    param: "limit",
-                    code: "integer_above_max_value"
-                )
-            }
-            self.limit = limit
-        }
+        if let rawLimit = query["limit"] { limit = try ListLimit.parse(rawLimit, maximum: Self.maximumLimit) }
         if let rawOrder = query["order"] {
             guard let order = FileListQuery.Order(rawValue: rawOrder) else {
-                throw Self.notOneOf(rawOrder, ["asc", "desc"], param: "order")
+                throw .notOneOf(rawOrder, ["asc", "desc"], param: "order")
             }
             self.order = order
         }
         if let after = query["after"], !after.isEmpty { self.after = after }
-    }
-
-    /// `Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'.`: the real service's enum template.
-    static func notOneOf(_ value: String, _ allowed: [String], param: String) -> APIError {
-        let quoted = allowed.map { "'\($0)'" }
-        let list = quoted.count == 2 ? "\(quoted[0]) and \(quoted[1])" : quoted.dropLast().joined(separator: ", ") + ", and \(quoted.last!)"
-        return .invalid("Invalid value: '\(value)'. Supported values are: \(list).", param: param, code: "invalid_value")
     }
 }
 

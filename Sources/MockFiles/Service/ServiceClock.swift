@@ -28,6 +28,9 @@ public final class ServiceClock: Sendable {
     /// value ever slip past (a hand-edited database row).
     public var seconds: Int64 { Self.wholeSeconds(now) }
 
+    /// Current time in whole Unix milliseconds (a batch's schedule runs to the millisecond).
+    public var milliseconds: Int64 { Int64(saturating: (now * 1000).rounded(.down)) }
+
     /// 1970 to the end of year 9999: every timestamp the API shows stays a valid Int64 and date,
     /// and milliseconds of it stay exact in a Double.
     public static let validRange = 0.0...253_402_300_799.0

@@ -18,11 +18,11 @@ public protocol BatchStore: BatchReads {
     /// Inserts the batch if its input file is a file of its tenant at that moment (checked in
     /// the insert's transaction, so a deletion cannot slip between); false otherwise.
     func insertBatch(_ batch: StoredBatch) async throws -> Bool
-    /// Reads the batch with its row locked, and stores what `change` makes of it: the cancel
-    /// moment and when results are due are all that can change. `change` answers nil to leave the
-    /// row, or throws to refuse (nothing is written). Returns the row as stored after, or nil
+    /// Records a cancel: reads the batch with its row locked and asks `decide` for the moment to
+    /// record; nil leaves the row, a throw refuses and writes nothing. When its results are due
+    /// is worked out again from the row with the cancel. Returns the row as stored after, or nil
     /// when there is no such batch.
-    func updateBatch(id: String, tenant: String, _ change: @Sendable (StoredBatch) throws -> StoredBatch?) async throws -> StoredBatch?
+    func recordCancel(id: String, tenant: String, _ decide: @Sendable (StoredBatch) throws -> Int64?) async throws -> StoredBatch?
     /// In one transaction: the result files' rows are inserted and the batch names them and its
     /// usage, unless its results were made already (by another instance, say): false then, and
     /// nothing is written.

@@ -304,9 +304,9 @@ extension FileStore {
         return try await barrier.write { try await metadata.insertBatch(batch) ? batch : nil }
     }
 
-    /// `BatchStore.updateBatch` (a cancel), inside the barrier like every write.
-    public func updateBatch(id: String, tenant: String, _ change: @Sendable (StoredBatch) throws -> StoredBatch?) async throws -> StoredBatch? {
-        try await barrier.write { try await metadata.updateBatch(id: id, tenant: tenant, change) }
+    /// `BatchStore.recordCancel`, inside the barrier like every write.
+    public func recordCancel(id: String, tenant: String, _ decide: @Sendable (StoredBatch) throws -> Int64?) async throws -> StoredBatch? {
+        try await barrier.write { try await metadata.recordCancel(id: id, tenant: tenant, decide) }
     }
 
     /// Makes a settled batch's result files: `write` streams the output and error lines into two

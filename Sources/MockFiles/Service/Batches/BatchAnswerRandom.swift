@@ -4,21 +4,15 @@ import Crypto
 /// a generator's state, so a line's seed (`batch_…/17`) gives the same ids every run, and the
 /// label keeps an answer's values independent of one another.
 struct BatchAnswerRandom {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(_ seed: String, _ label: String) {
         let digest = SHA256.hash(data: Array((label + "\u{0}" + seed).utf8))
-        state = digest.withUnsafeBytes { bytes in bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) } }
+        generator = SplitMix64(seed: digest.withUnsafeBytes { bytes in bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) } })
     }
 
-    /// SplitMix64: fast, and only integer arithmetic, so the same on every machine.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    /// SplitMix64 (the seeded ids' generator): fast, and only integer arithmetic, so the same on every machine.
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in [0, 1), 53 bits.
     mutating func unit() -> Double {

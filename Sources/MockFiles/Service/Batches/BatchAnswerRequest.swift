@@ -27,74 +27,44 @@ struct BatchAnswerRequest {
     }
 
     /// `model` for the endpoints that refuse a line without one.
-    func model() throws(BatchAnswerError) -> String {
-        guard let value = value("model") else { throw .noModel }
+    func model() throws(APIError) -> String {
+        guard let value = value("model") else { throw .missingModel }
         guard let model = value as? String else { throw .invalidType("model", expected: "a string", got: value) }
         return model
     }
 
-    func string(_ name: String) throws(BatchAnswerError) -> String? {
+    func string(_ name: String) throws(APIError) -> String? {
         guard let value = value(name) else { return nil }
         guard let string = value as? String else { throw .invalidType(name, expected: "a string", got: value) }
         return string
     }
 
-    func requiredString(_ name: String) throws(BatchAnswerError) -> String {
-        guard let string = try string(name) else { throw .missing(name) }
+    func requiredString(_ name: String) throws(APIError) -> String {
+        guard let string = try string(name) else { throw .missingParameter(name) }
         return string
     }
 
-    func integer(_ name: String) throws(BatchAnswerError) -> Int64? {
+    func integer(_ name: String) throws(APIError) -> Int64? {
         guard let value = value(name) else { return nil }
-        guard let number = value as? NSNumber, Self.kind(of: number) == .integer else {
+        guard let number = value as? NSNumber, JSONNumberKind(number) == .integer else {
             throw .invalidType(name, expected: "an integer", got: value)
         }
         return number.int64Value
     }
 
-    func number(_ name: String) throws(BatchAnswerError) -> Double? {
+    func number(_ name: String) throws(APIError) -> Double? {
         guard let value = value(name) else { return nil }
-        guard let number = value as? NSNumber, Self.kind(of: number) != .boolean else {
+        guard let number = value as? NSNumber, JSONNumberKind(number) != .boolean else {
             throw .invalidType(name, expected: "a number", got: value)
         }
         return number.doubleValue
     }
 
-    func bool(_ name: String) throws(BatchAnswerError) -> Bool? {
+    func bool(_ name: String) throws(APIError) -> Bool? {
         guard let value = value(name) else { return nil }
-        guard let number = value as? NSNumber, Self.kind(of: number) == .boolean else {
+        guard let number = value as? NSNumber, JSONNumberKind(number) == .boolean else {
             throw .invalidType(name, expected: "a boolean", got: value)
         }
         return number.boolValue
-    }
-
-    // MARK: Types
-
-    private enum NumberKind { case boolean, integer, decimal }
-
-    /// JSONSerialization hands booleans and numbers over as NSNumber alike.
-    private static func kind(of number: NSNumber) -> NumberKind {
-        if type(of: number) == type(of: NSNumber(value: true)) { return .boolean }
-        switch String(cString: number.objCType) {
-        case "c", "B": return .boolean
-        case "d", "f": return .decimal
-        default: return .integer
-        }
-    }
-
-    /// How the service names a JSON value's type in `Invalid type` messages.
-    static func typeName(_ value: Any) -> String {
-        switch value {
-        case is String: "a string"
-        case is [Any]: "an array"
-        case is [String: Any]: "an object"
-        case let number as NSNumber:
-            switch kind(of: number) {
-            case .boolean: "a boolean"
-            case .integer: "an integer"
-            case .decimal: "a decimal"
-            }
-        default: "null"
-        }
     }
 }

@@ -1,9 +1,9 @@
 /// `/v1/chat/completions`: a `chat.completion` in the key order of ChatTests/HelloWorldChat
 /// (2026-02-13), one assistant message per choice.
 extension BatchAnswers {
-    static func chatCompletion(_ request: BatchAnswerRequest) throws(BatchAnswerError) -> BatchLineAnswer {
+    static func chatCompletion(_ request: BatchAnswerRequest) throws(APIError) -> BatchLineAnswer {
         let model = try request.model()
-        guard let value = request.value("messages") else { throw .missing("messages") }
+        guard let value = request.value("messages") else { throw .missingParameter("messages") }
         guard let messages = value as? [Any] else { throw .invalidType("messages", expected: "an array", got: value) }
         guard !messages.isEmpty else { throw .emptyArray("messages") }
         for (index, message) in messages.enumerated() where !(message is [String: Any]) {

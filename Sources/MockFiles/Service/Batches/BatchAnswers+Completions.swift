@@ -3,9 +3,9 @@ import Foundation
 /// `/v1/completions` (legacy): a `text_completion`, one choice per prompt and `n`. No recording
 /// exists; the key order is the API reference's example, a choice.
 extension BatchAnswers {
-    static func completion(_ request: BatchAnswerRequest) throws(BatchAnswerError) -> BatchLineAnswer {
+    static func completion(_ request: BatchAnswerRequest) throws(APIError) -> BatchLineAnswer {
         let model = try request.model()
-        guard let prompt = request.value("prompt") else { throw .missing("prompt") }
+        guard let prompt = request.value("prompt") else { throw .missingParameter("prompt") }
         let prompts = try completionPrompts(prompt)
         // The endpoint's documented default, so an answer without `max_tokens` may stop at `length`.
         let limit = try request.integer("max_tokens") ?? 16
@@ -49,7 +49,7 @@ extension BatchAnswers {
 
     /// A string, a list of strings, a token list or a list of token lists; a token list has no
     /// text to quote.
-    private static func completionPrompts(_ prompt: Any) throws(BatchAnswerError) -> [(text: String?, tokens: Int64)] {
+    private static func completionPrompts(_ prompt: Any) throws(APIError) -> [(text: String?, tokens: Int64)] {
         if let text = prompt as? String { return [(text, tokens(text))] }
         guard let items = prompt as? [Any], !items.isEmpty else {
             throw .invalidType("prompt", expected: "a string or an array", got: prompt)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 
 /// `/v1/embeddings`: a list of unit vectors, one per input, in the key order of
 /// EmbeddingsTests/GenerateSingleEmbedding (2025-09-29).
@@ -13,16 +14,16 @@ extension BatchAnswers {
         var tokens: Int64
     }
 
-    static func embeddings(_ request: BatchAnswerRequest) throws(BatchAnswerError) -> BatchLineAnswer {
+    static func embeddings(_ request: BatchAnswerRequest) throws(APIError) -> BatchLineAnswer {
         let model = try request.model()
-        guard let input = request.value("input") else { throw .missing("input") }
+        guard let input = request.value("input") else { throw .missingParameter("input") }
         let inputs = try embeddingInputs(input)
         let native = embeddingDimensions[model] ?? 1536
         let dimensions = try embeddingSize(request, model: model, native: native)
         let format = try request.string("encoding_format") ?? "float"
         guard format == "float" || format == "base64" else {
             // The mock's words, in the style of the service's schema messages (`BadOptions`).
-            throw BatchAnswerError(message: "'\(format)' is not one of ['float', 'base64'] - 'encoding_format'")
+            throw APIError(status: .badRequest, message: "'\(format)' is not one of ['float', 'base64'] - 'encoding_format'")
         }
 
         let promptTokens = inputs.reduce(0) { $0 + $1.tokens }
@@ -80,19 +81,21 @@ extension BatchAnswers {
         return Data(bytes).base64EncodedString()
     }
 
-    private static func embeddingSize(_ request: BatchAnswerRequest, model: String, native: Int) throws(BatchAnswerError) -> Int {
+    private static func embeddingSize(_ request: BatchAnswerRequest, model: String, native: Int) throws(APIError) -> Int {
         guard let asked = try request.integer("dimensions") else { return native }
         // Both texts quoted from the service: R2R#768 and EmbeddingsTests/BadOptions (param and code null).
-        if model == "text-embedding-ada-002" { throw BatchAnswerError(message: "This model does not support specifying dimensions.") }
-        guard asked >= 1 else { throw BatchAnswerError(message: "\(asked) is less than the minimum of 1 - 'dimensions'") }
+        if model == "text-embedding-ada-002" { throw APIError(status: .badRequest, message: "This model does not support specifying dimensions.") }
+        guard asked >= 1 else { throw APIError(status: .badRequest, message: "\(asked) is less than the minimum of 1 - 'dimensions'") }
         // The mock's words by analogy: no capture of a size above the native one.
-        guard asked <= native else { throw BatchAnswerError(message: "\(asked) is greater than the maximum of \(native) - 'dimensions'") }
+        guard asked <= native else {
+            throw APIError(status: .badRequest, message: "\(asked) is greater than the maximum of \(native) - 'dimensions'")
+        }
         return Int(asked)
     }
 
     /// A string, a list of strings, a token list or a list of token lists; anything else, or an
     /// empty one, is the service's `'$.input' is invalid`.
-    private static func embeddingInputs(_ input: Any) throws(BatchAnswerError) -> [EmbeddingInput] {
+    private static func embeddingInputs(_ input: Any) throws(APIError) -> [EmbeddingInput] {
         if let text = input as? String {
             guard !text.isEmpty else { throw .invalidEmbeddingInput }
             return [EmbeddingInput(text: text, tokens: tokens(text))]
@@ -115,7 +118,7 @@ extension BatchAnswers {
         guard !items.isEmpty else { return nil }
         var ids: [String] = []
         for item in items {
-            guard let number = item as? NSNumber, BatchAnswerRequest.typeName(number) == "an integer" else { return nil }
+            guard let number = item as? NSNumber, JSONNumberKind(number) == .integer else { return nil }
             ids.append(String(number.int64Value))
         }
         return EmbeddingInput(text: "tokens:" + ids.joined(separator: ","), tokens: Int64(ids.count))

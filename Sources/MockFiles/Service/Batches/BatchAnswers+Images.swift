@@ -17,7 +17,7 @@ extension BatchAnswers {
     /// Image tokens of one input image of an edit: the recorded edit's (a choice for any image).
     static let inputImageTokens: Int64 = 194
 
-    static func images(_ request: BatchAnswerRequest, edit: Bool) throws(BatchAnswerError) -> BatchLineAnswer {
+    static func images(_ request: BatchAnswerRequest, edit: Bool) throws(APIError) -> BatchLineAnswer {
         let prompt = try request.requiredString("prompt")
         _ = try request.string("model")
         var inputImages: Int64 = 0
@@ -27,7 +27,7 @@ extension BatchAnswers {
             } else if request.value("image") != nil {
                 inputImages = 1
             } else {
-                throw .missing("images")
+                throw .missingParameter("images")
             }
         }
         let count = min(10, max(1, try request.integer("n") ?? 1))

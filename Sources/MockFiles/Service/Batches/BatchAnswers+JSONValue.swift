@@ -23,10 +23,10 @@ extension BatchAnswers {
             }
             json.endObject()
         case let number as NSNumber:
-            switch BatchAnswerRequest.typeName(number) {
-            case "a boolean": json.bool(number.boolValue)
-            case "an integer": json.number(number.int64Value)
-            default: json.double(number.doubleValue)
+            switch JSONNumberKind(number) {
+            case .boolean: json.bool(number.boolValue)
+            case .integer: json.number(number.int64Value)
+            case .decimal: json.double(number.doubleValue)
             }
         default:
             json.null()

@@ -11,8 +11,8 @@ extension BatchAnswers {
     /// to text only.
     private static let imageCategories: Set = ["sexual", "self-harm/intent", "self-harm/instructions", "self-harm", "violence", "violence/graphic"]
 
-    static func moderation(_ request: BatchAnswerRequest) throws(BatchAnswerError) -> BatchLineAnswer {
-        guard let input = request.value("input") else { throw .missing("input") }
+    static func moderation(_ request: BatchAnswerRequest) throws(APIError) -> BatchLineAnswer {
+        guard let input = request.value("input") else { throw .missingParameter("input") }
         let model = try request.string("model") ?? "omni-moderation-latest"
         let inputs = try moderationInputs(input)
         var random = BatchAnswerRandom(request.seed, "moderation")
@@ -69,7 +69,7 @@ extension BatchAnswers {
 
     /// A string or a list of strings: a result each. A list of parts (`text`, `image_url`): one
     /// result for them all.
-    private static func moderationInputs(_ input: Any) throws(BatchAnswerError) -> [ModerationInput] {
+    private static func moderationInputs(_ input: Any) throws(APIError) -> [ModerationInput] {
         if let text = input as? String { return [ModerationInput(text: text, hasText: true, images: 0)] }
         if let texts = input as? [String] { return texts.map { ModerationInput(text: $0, hasText: true, images: 0) } }
         guard let parts = input as? [Any] else { throw .invalidType("input", expected: "a string or an array", got: input) }

@@ -4,9 +4,9 @@ import Foundation
 /// ResponsesTests/OutputTextMethod (2025-09-29); the request's settings are echoed where the
 /// service echoes them, its defaults written where it was silent.
 extension BatchAnswers {
-    static func response(_ request: BatchAnswerRequest) throws(BatchAnswerError) -> BatchLineAnswer {
+    static func response(_ request: BatchAnswerRequest) throws(APIError) -> BatchLineAnswer {
         let model = try request.requiredString("model")
-        guard let input = request.value("input") else { throw .missing("input") }
+        guard let input = request.value("input") else { throw .missingParameter("input") }
         var contents: [MessageContent]
         switch input {
         case let text as String: contents = [MessageContent(role: "user", text: text)]

@@ -2,7 +2,7 @@
 /// openai-python's `types/video.py`, in the order of the API reference's example (`id, object,
 /// model, status, progress, created_at, size, seconds`) and then the rest, a choice.
 extension BatchAnswers {
-    static func video(_ request: BatchAnswerRequest) throws(BatchAnswerError) -> BatchLineAnswer {
+    static func video(_ request: BatchAnswerRequest) throws(APIError) -> BatchLineAnswer {
         _ = try request.requiredString("prompt")
         // The endpoint's documented defaults.
         let model = try request.string("model") ?? "sora-2"

@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 
 /// What one batch line is answered with.
@@ -44,7 +45,7 @@ struct BatchLineAnswer: Sendable {
 ///   the video object (no recording; the fields of openai-python's `types/video.py` in the
 ///   order of the API reference's example, status `completed`, progress 100); ids where the
 ///   recordings are sanitized (`system_fingerprint`, `modr-` digits); the error texts marked so
-///   in `BatchAnswerError`.
+///   in `APIError+BatchAnswers.swift`.
 enum BatchAnswers {
     static func answer(endpoint: String, body: [String: Any], seed: String, created: Int64) -> BatchLineAnswer {
         answer(BatchAnswerRequest(body: body, seed: seed, created: created), endpoint: endpoint)
@@ -61,7 +62,7 @@ enum BatchAnswers {
 
     /// Every endpoint's checks come before its `request.write`, so a refusal is the same either way.
     private static func answer(_ request: BatchAnswerRequest, endpoint: String) -> BatchLineAnswer {
-        do throws(BatchAnswerError) {
+        do throws(APIError) {
             switch endpoint {
             case "/v1/chat/completions": return try chatCompletion(request)
             case "/v1/responses": return try response(request)
@@ -71,10 +72,10 @@ enum BatchAnswers {
             case "/v1/images/generations": return try images(request, edit: false)
             case "/v1/images/edits": return try images(request, edit: true)
             case "/v1/videos": return try video(request)
-            default: throw BatchAnswerError.invalidURL(endpoint)
+            default: throw APIError.invalidURL(method: .post, path: endpoint)
             }
         } catch {
-            return BatchLineAnswer(statusCode: error.status, body: error.body(), usage: BatchUsage())
+            return BatchLineAnswer(statusCode: Int(error.status.code), body: error.lineBody(), usage: BatchUsage())
         }
     }
 

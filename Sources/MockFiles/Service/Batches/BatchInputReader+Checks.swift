@@ -47,7 +47,7 @@ extension BatchInputReader {
             let lineModel: String? =
                 Self.modelOptional.contains(endpoint) && Self.isMissing(body["model"])
                 ? nil : try Self.field(body, "model", "a string", path: "body.")
-            if let stream = body["stream"] as? NSNumber, Self.isBool(stream), stream.boolValue {
+            if let stream = body["stream"] as? NSNumber, JSONNumberKind(stream) == .boolean, stream.boolValue {
                 throw Self.error(
                     "streaming_unsupported",
                     "Streaming is not supported by the Batch API: remove 'stream' or set it to false.",
@@ -135,25 +135,16 @@ extension BatchInputReader {
             throw error("missing_required_parameter", "Missing required parameter: '\(name)'.", name)
         }
         guard let typed = value as? Value else {
-            throw error("invalid_type", "Invalid type for '\(name)': expected \(expected), but got \(typeName(value)) instead.", name)
+            throw error(
+                "invalid_type",
+                "Invalid type for '\(name)': expected \(expected), but got \(JSONNumberKind.typeName(of: value)) instead.",
+                name
+            )
         }
         return typed
     }
 
     private static func isMissing(_ value: Any?) -> Bool { value == nil || value is NSNull }
-
-    /// JSON's `true`/`false` arrive as NSNumbers of type `c` (char), numbers as others.
-    private static func isBool(_ number: NSNumber) -> Bool { String(cString: number.objCType) == "c" }
-
-    private static func typeName(_ value: Any) -> String {
-        switch value {
-        case is String: "a string"
-        case is [Any]: "an array"
-        case is [String: Any]: "an object"
-        case let number as NSNumber: isBool(number) ? "a boolean" : String(cString: number.objCType) == "d" ? "a decimal" : "an integer"
-        default: "null"
-        }
-    }
 
     /// Python's byte-order-mark refusal, then JSONSerialization straight on the line's bytes.
     private static func object(_ bytes: UnsafeRawBufferPointer) -> [String: Any]? {

@@ -18,7 +18,7 @@ extension BatchService {
         guard let plan = try await plan(reading: input.id, endpoint: request.endpoint) else {
             throw cannotFindInput(request.inputFileID, tenant: tenant)
         }
-        let now = nowMilliseconds
+        let now = clock.milliseconds
         let draft = StoredBatch(
             id: "",
             tenant: tenant.key,
@@ -39,10 +39,10 @@ extension BatchService {
     /// The values the service checks before it looks at the input file.
     static func checkValues(of request: CreateRequest) throws {
         guard endpoints.contains(request.endpoint) else {
-            throw APIError.invalidValue(request.endpoint, supported: endpoints, param: "endpoint")
+            throw APIError.notOneOf(request.endpoint, endpoints, param: "endpoint")
         }
         guard request.completionWindow == "24h" else {
-            throw APIError.invalidValue(request.completionWindow, supported: ["24h"], param: "completion_window")
+            throw APIError.notOneOf(request.completionWindow, ["24h"], param: "completion_window")
         }
         if let seconds = request.outputLifetimeSeconds {
             // The bounds of `output_expires_after.seconds` (the API reference: one hour to 30 days).
@@ -90,14 +90,5 @@ extension BatchService {
     /// so the status found now is the one the results will have).
     static func refuses(_ line: BatchInputLine, endpoint: String) -> Bool {
         BatchAnswers.statusCode(endpoint: endpoint, body: line.body) != 200
-    }
-}
-
-extension APIError {
-    /// The service's enum wording: `Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'.`
-    static func invalidValue(_ value: String, supported: [String], param: String) -> APIError {
-        let quoted = supported.map { "'\($0)'" }
-        let list = quoted.count > 1 ? quoted.dropLast().joined(separator: ", ") + ", and " + quoted.last! : quoted.joined()
-        return APIError.invalid("Invalid value: '\(value)'. Supported values are: \(list).", param: param, code: "invalid_value")
     }
 }

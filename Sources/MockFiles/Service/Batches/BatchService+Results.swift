@@ -37,7 +37,7 @@ extension BatchService {
     public func settleDueBatches() async throws -> Int {
         var settled = 0
         while true {
-            let due = try await store.reads.batchesAwaitingResults(dueBy: nowMilliseconds, limit: 20)
+            let due = try await store.reads.batchesAwaitingResults(dueBy: clock.milliseconds, limit: 20)
             for batch in due { _ = try await settle(batch) }
             settled += due.count
             if due.count < 20 { return settled }

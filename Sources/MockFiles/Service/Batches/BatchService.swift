@@ -48,13 +48,10 @@ public struct BatchService: Sendable {
         self.logger = logger
     }
 
-    /// The clock's reading to the millisecond.
-    var nowMilliseconds: Int64 { Int64(saturating: (clock.now * 1000).rounded(.down)) }
-
     /// The batch as its tenant sees it now (its result files made first when due).
     public func retrieve(id: String, tenant: Tenant) async throws -> BatchObject {
         guard let batch = try await store.reads.batch(id: id, tenant: tenant.key) else { throw APIError.batchNotFound(id) }
-        return try await object(of: batch, at: nowMilliseconds)
+        return try await object(of: batch, at: clock.milliseconds)
     }
 
     /// A page of the tenant's batches, newest first.
@@ -62,7 +59,7 @@ public struct BatchService: Sendable {
         guard let rows = try await store.reads.batches(tenant: tenant.key, after: after, limit: limit + 1) else {
             throw APIError.batchNotFound(after ?? "")
         }
-        let now = nowMilliseconds
+        let now = clock.milliseconds
         var objects: [BatchObject] = []
         for batch in rows.prefix(limit) { objects.append(try await object(of: batch, at: now)) }
         return BatchPage(batches: objects, hasMore: rows.count > limit)
@@ -72,14 +69,12 @@ public struct BatchService: Sendable {
     /// now; one already cancelling or cancelled is answered as it is; a finished one is refused
     /// (409, the service's text).
     public func cancel(id: String, tenant: Tenant) async throws -> BatchObject {
-        let now = nowMilliseconds
-        let updated = try await store.updateBatch(id: id, tenant: tenant.key) { batch in
+        let now = clock.milliseconds
+        let updated = try await store.recordCancel(id: id, tenant: tenant.key) { batch in
             let status = BatchLifecycle.state(of: batch, at: now).status
             if status == .cancelling || status == .cancelled { return nil }
             guard status.isCancellable else { throw APIError.cannotCancel(status) }
-            var cancelled = batch
-            cancelled.cancelRequestedAtMilliseconds = now
-            return cancelled
+            return now
         }
         guard let updated else { throw APIError.batchNotFound(id) }
         return try await object(of: updated, at: now)

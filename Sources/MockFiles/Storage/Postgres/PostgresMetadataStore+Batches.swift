@@ -143,33 +143,30 @@ extension PostgresMetadataStore: BatchStore {
         return found
     }
 
-    public func updateBatch(id: String, tenant: String, _ change: @Sendable (StoredBatch) throws -> StoredBatch?) async throws -> StoredBatch? {
-        // `change`'s refusal is returned, not thrown, from the transaction: postgres-nio wraps an
+    public func recordCancel(id: String, tenant: String, _ decide: @Sendable (StoredBatch) throws -> Int64?) async throws -> StoredBatch? {
+        // `decide`'s refusal is returned, not thrown, from the transaction: postgres-nio wraps an
         // error thrown there in `PostgresTransactionError`, which the service would not recognise
-        // (a 409 would become a 500). Nothing is written before `change` answers.
+        // (a 409 would become a 500). Nothing is written before `decide` answers.
         let outcome: Result<StoredBatch?, any Error> = try await client.withTransaction(logger: logger) { connection in
-            guard let batch = try await Self.batch(id: id, tenant: tenant, lock: "FOR UPDATE", on: connection, logger: logger) else {
+            guard var batch = try await Self.batch(id: id, tenant: tenant, lock: "FOR UPDATE", on: connection, logger: logger) else {
                 return .success(nil)
             }
-            let changed: StoredBatch?
+            let moment: Int64?
             do {
-                changed = try change(batch)
+                moment = try decide(batch)
             } catch {
                 return .failure(error)
             }
-            guard let changed else { return .success(batch) }
-            // Only the cancel is kept, so the due time is worked out from the row as stored with it.
-            var stored = batch
-            stored.cancelRequestedAtMilliseconds = changed.cancelRequestedAtMilliseconds
+            guard let moment else { return .success(batch) }
+            batch.cancelRequestedAtMilliseconds = moment
             try await connection.query(
                 """
-                UPDATE batches SET cancel_requested_at_ms = \(stored.cancelRequestedAtMilliseconds),
-                    results_due_at_ms = \(stored.resultsDueAtMilliseconds)
+                UPDATE batches SET cancel_requested_at_ms = \(moment), results_due_at_ms = \(batch.resultsDueAtMilliseconds)
                 WHERE id = \(id)
                 """,
                 logger: logger
             )
-            return .success(try await Self.batch(id: id, tenant: tenant, lock: "", on: connection, logger: logger))
+            return .success(batch)
         }
         return try outcome.get()
     }

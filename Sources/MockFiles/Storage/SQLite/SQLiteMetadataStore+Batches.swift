@@ -112,35 +112,23 @@ extension SQLiteMetadataStore: BatchStore {
     }
 
     public func inputFilesInUse(among ids: [String]) async throws -> Set<String> {
-        guard !ids.isEmpty else { return [] }
-        return try await database.read { db in
-            var found = Set<String>()
-            for start in stride(from: 0, to: ids.count, by: 500) {
-                let slice = Array(ids[start..<min(start + 500, ids.count)])
-                let placeholders = Array(repeating: "?", count: slice.count).joined(separator: ",")
-                // A batch that makes no results (it failed, or was cancelled before a line ran) reads its input never again.
-                let sql = """
-                    SELECT input_file_id FROM batches
-                    WHERE results_made = 0 AND results_due_at_ms IS NOT NULL AND input_file_id IN (\(placeholders))
-                    """
-                found.formUnion(try String.fetchAll(db, sql: sql, arguments: StatementArguments(slice)))
-            }
-            return found
-        }
+        // A batch that makes no results (it failed, or was cancelled before a line ran) reads its input never again.
+        try await values(
+            among: ids,
+            select: "SELECT input_file_id FROM batches WHERE results_made = 0 AND results_due_at_ms IS NOT NULL AND input_file_id IN"
+        )
     }
 
-    public func updateBatch(id: String, tenant: String, _ change: @Sendable (StoredBatch) throws -> StoredBatch?) async throws -> StoredBatch? {
+    public func recordCancel(id: String, tenant: String, _ decide: @Sendable (StoredBatch) throws -> Int64?) async throws -> StoredBatch? {
         try await database.write { db in
-            guard let batch = try Self.batch(db, id: id, tenant: tenant) else { return nil }
-            guard let changed = try change(batch) else { return batch }
-            // Only the cancel is kept, so the due time is worked out from the row as stored with it.
-            var stored = batch
-            stored.cancelRequestedAtMilliseconds = changed.cancelRequestedAtMilliseconds
+            guard var batch = try Self.batch(db, id: id, tenant: tenant) else { return nil }
+            guard let moment = try decide(batch) else { return batch }
+            batch.cancelRequestedAtMilliseconds = moment
             try db.execute(
                 sql: "UPDATE batches SET cancel_requested_at_ms = ?, results_due_at_ms = ? WHERE id = ?",
-                arguments: [stored.cancelRequestedAtMilliseconds, stored.resultsDueAtMilliseconds, id]
+                arguments: [moment, batch.resultsDueAtMilliseconds, id]
             )
-            return try Self.batch(db, id: id, tenant: tenant)
+            return batch
         }
     }
 

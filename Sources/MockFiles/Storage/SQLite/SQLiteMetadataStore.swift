@@ -185,15 +185,19 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     func existingIDs(among ids: [String], table: String) async throws -> Set<String> {
+        try await values(among: ids, select: "SELECT id FROM \(table) WHERE id IN")
+    }
+
+    /// The first column of `select` followed by `(?, …)` for `ids`, in slices: SQLite caps bound
+    /// parameters.
+    func values(among ids: [String], select: String) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }
         return try await database.read { db in
             var found = Set<String>()
-            // SQLite caps bound parameters; ask in slices.
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let slice = Array(ids[start..<min(start + 500, ids.count)])
                 let placeholders = Array(repeating: "?", count: slice.count).joined(separator: ",")
-                let sql = "SELECT id FROM \(table) WHERE id IN (\(placeholders))"
-                found.formUnion(try String.fetchAll(db, sql: sql, arguments: StatementArguments(slice)))
+                found.formUnion(try String.fetchAll(db, sql: "\(select) (\(placeholders))", arguments: StatementArguments(slice)))
             }
             return found
         }
