@@ -119,6 +119,38 @@ import Testing
         #expect(expired.completedAt == nil)
     }
 
+    /// The result files are made for the moment a batch settles: the first moment its state is
+    /// completed, expired or cancelled after a start, with the lines run by then; none for a batch
+    /// that failed or was cancelled while validating.
+    @Test func aBatchSettlesAtTheFirstMomentItsStateIsFinal() {
+        let slow = BatchSchedule(
+            validatingMilliseconds: 1000,
+            millisecondsPerLine: 100_000,
+            finalizingMilliseconds: 1000,
+            cancellingMilliseconds: 1000
+        )
+        let expiring = Self.batch(.run(lines: 1000, model: nil, failingLines: []), schedule: slow)
+        let window = expiring.expiresAt * 1000
+        let cases: [(StoredBatch, BatchLifecycle.Settlement?)] = [
+            (Self.batch(), BatchLifecycle.Settlement(at: Self.created + 3000, status: .completed, linesRun: 10, total: 10)),
+            (
+                Self.batch(cancelAt: Self.created + 1450),
+                BatchLifecycle.Settlement(at: Self.created + 3450, status: .cancelled, linesRun: 4, total: 10)
+            ),
+            (expiring, BatchLifecycle.Settlement(at: window + 1000, status: .expired, linesRun: 863, total: 1000)),
+            (Self.batch(.fail([BatchLineError(code: "empty_file", message: "No requests.")])), nil),
+            (Self.batch(cancelAt: Self.created + 500), nil),
+        ]
+        for (batch, expected) in cases {
+            let settlement = BatchLifecycle.settlement(of: batch)
+            #expect(settlement == expected)
+            guard let settlement else { continue }
+            #expect(BatchLifecycle.state(of: batch, at: settlement.at - 1).status != settlement.status)
+            #expect(BatchLifecycle.state(of: batch, at: settlement.at).status == settlement.status)
+            #expect(batch.resultsDueAtMilliseconds == settlement.at)
+        }
+    }
+
     @Test func aZeroPaceAnswersEveryLineAsValidationEnds() {
         let instant = BatchSchedule(validatingMilliseconds: 0, millisecondsPerLine: 0, finalizingMilliseconds: 0, cancellingMilliseconds: 0)
         let state = Self.state(Self.batch(schedule: instant), after: 0)
