@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -57,6 +58,23 @@ def shared_args() -> Iterator[list[str]]:
         "--downloadable-purposes", "all",
     ]
     admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_an_instance_whose_database_is_gone_stops_at_once_on_sigterm(tmp_path) -> None:
+    """Its background rounds (the batch settler asks the database four times a second) then wait on
+    a connection that never comes: a graceful shutdown must cut them short, not wait for them
+    (it waited past 15 s before, and the session's servers outlive each test's database)."""
+    name = f"mockfiles_acc_{uuid.uuid4().hex[:10]}"
+    admin_sql(f"CREATE DATABASE {name}")
+    server = Server.start(tmp_path / "data", tmp_path / "logs", ["--database-url", with_database(DATABASE_URL, name)])
+    try:
+        admin_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        # Long enough for rounds to be waiting on the connection the pool cannot make.
+        time.sleep(1.5)
+    finally:
+        code = server.stop(timeout=5)
+        admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    assert code == 0, server.output()
 
 
 @pytest.fixture

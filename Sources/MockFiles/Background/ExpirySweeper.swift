@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// Deletes expired files (rows first, then blobs), the parts of expired uploads and old
@@ -68,15 +69,15 @@ public struct ExpirySweeper: Service {
 
     public func run() async throws {
         // Start-up recovery has just looked for orphans: the first periodic scan is one interval on.
-        var lastOrphanScan = ContinuousClock.now
+        let lastOrphanScan = NIOLockedValueBox(ContinuousClock.now)
         await repeatEvery(interval, logger: logger, failure: "expiry sweep failed") {
             guard try await holdsLease() else { return logger.debug("expiry sweep left to the instance holding the lease") }
             let removed = try await sweepOnce()
             if removed > 0 { logger.info("swept expired files", metadata: ["count": "\(removed)"]) }
-            if let orphanScan, ContinuousClock.now - lastOrphanScan >= orphanScan.interval {
-                lastOrphanScan = ContinuousClock.now
-                // A scan of a large bucket must not hold up a shutdown: the next holder resumes it.
-                try await cancelWhenGracefulShutdown { try await cleanOrphans() }
+            if let orphanScan, ContinuousClock.now - lastOrphanScan.withLockedValue({ $0 }) >= orphanScan.interval {
+                lastOrphanScan.withLockedValue { $0 = ContinuousClock.now }
+                // Cut short by a shutdown like the rest of the round (`repeatEvery`): the next holder resumes it.
+                try await cleanOrphans()
             }
         }
     }
