@@ -20,7 +20,10 @@ import shared_pair
 from helpers import error_envelope
 
 FIXTURES = REPO_ROOT / "fixtures"
-RESET_KEYS = {"files_removed", "uploads_removed", "parts_removed", "blobs_removed", "faults_removed", "requests_cleared", "fixtures_loaded"}
+RESET_KEYS = {
+    "files_removed", "uploads_removed", "parts_removed", "blobs_removed", "faults_removed", "batch_rules_removed", "requests_cleared",
+    "fixtures_loaded",
+}
 
 
 def manifest() -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ extension TestControls {
         let controls = try await shared.loadControls()
         files.clock.apply(offset: controls.clockOffset, frozenAt: controls.clockFrozenAt)
         faults.replaceAll(with: controls.faultRules)
+        batchRules.replaceAll(with: controls.batchRules)
         syncedGeneration.withLockedValue { $0 = controls.generation }
     }
 
@@ -84,12 +85,14 @@ extension TestControls {
     }
 
     /// Sets the clock and the rules as a snapshot saved them (checked by the snapshot's reader).
-    public func restore(clockOffset: Double, clockFrozenAt: Double?, faultRules: [FaultRule]) async throws {
+    public func restore(clockOffset: Double, clockFrozenAt: Double?, faultRules: [FaultRule], batchRules: [BatchRule] = []) async throws {
         files.clock.apply(offset: clockOffset, frozenAt: clockFrozenAt)
         faults.restore(faultRules)
+        self.batchRules.replaceAll(with: batchRules)
         guard let shared else { return try await save() }
         try await shared.saveClock(offset: clockOffset, frozenAt: clockFrozenAt)
         try await shared.replaceFaultRules(with: faultRules)
+        try await shared.replaceBatchRules(with: batchRules)
     }
 
     /// Records an answered request; shared, it is in the log before the answer goes out, so a
@@ -135,11 +138,14 @@ extension TestControls {
         try files.clock.check(offset: controls.clockOffset, frozenAt: controls.clockFrozenAt)
         files.clock.apply(offset: controls.clockOffset, frozenAt: controls.clockFrozenAt)
         faults.restore(controls.faultRules)
+        batchRules.replaceAll(with: controls.batchRules)
     }
 
-    private func save() async throws {
+    func save() async throws {
         guard let saved else { return }
         let setting = files.clock.setting
-        try await saved.saveControls(SavedControls(clockOffset: setting.offset, clockFrozenAt: setting.frozenAt, faultRules: faults.rules))
+        try await saved.saveControls(
+            SavedControls(clockOffset: setting.offset, clockFrozenAt: setting.frozenAt, faultRules: faults.rules, batchRules: batchRules.rules)
+        )
     }
 }

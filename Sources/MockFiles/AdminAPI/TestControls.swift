@@ -11,6 +11,7 @@ import NIOConcurrencyHelpers
 /// counted atomically in the database, so `times: 1` fires once across all instances.
 public struct TestControls: Sendable {
     public let faults = FaultInjector()
+    public let batchRules = BatchRuleBook()
     public let requestLog: RequestLog
     public let fixtures: FixtureManifest?
     let files: FileService
@@ -81,6 +82,7 @@ public struct TestControls: Sendable {
         public var partsRemoved: Int
         public var blobsRemoved: Int
         public var faultsRemoved: Int
+        public var batchRulesRemoved: Int
         public var requestsCleared: Int
         public var fixturesLoaded: Int
 
@@ -90,18 +92,22 @@ public struct TestControls: Sendable {
             case partsRemoved = "parts_removed"
             case blobsRemoved = "blobs_removed"
             case faultsRemoved = "faults_removed"
+            case batchRulesRemoved = "batch_rules_removed"
             case requestsCleared = "requests_cleared"
             case fixturesLoaded = "fixtures_loaded"
         }
     }
 
-    /// Forgets every file, upload and part of every tenant (rows first, then blobs), clears
-    /// faults and the request log, and loads the fixtures again.
+    /// Forgets every file, upload, part and batch of every tenant (rows first, then blobs), clears
+    /// faults, batch rules and the request log, and loads the fixtures again.
     /// Runs alone (`FileStore.removeEverything`): a create finishing in between would leave a row
     /// without its blob.
     public func reset() async throws -> ResetReport {
         let removed = try await files.store.removeEverything {
-            (faults: try await removeAllFaults(), requests: try await clearRequests(), fixtures: try await loadFixtures())
+            (
+                faults: try await removeAllFaults(), batchRules: try await removeAllBatchRules(), requests: try await clearRequests(),
+                fixtures: try await loadFixtures()
+            )
         }
         return ResetReport(
             filesRemoved: removed.files,
@@ -109,6 +115,7 @@ public struct TestControls: Sendable {
             partsRemoved: removed.parts,
             blobsRemoved: removed.blobs,
             faultsRemoved: removed.then.faults,
+            batchRulesRemoved: removed.then.batchRules,
             requestsCleared: removed.then.requests,
             fixturesLoaded: removed.then.fixtures
         )

@@ -38,9 +38,8 @@ public struct MockFilesServer: Sendable {
         uploadService = UploadService(files: fileService, settings: settings.uploads)
         var batchSettings = settings.batches
         batchSettings.defaultProject = settings.project
-        batchService = BatchService(files: fileService, settings: batchSettings, logger: logger)
         let fixtures = try settings.fixturesDirectory.map { directory in try FixtureManifest(directory: directory) }
-        controls = TestControls(
+        let controls = TestControls(
             files: fileService,
             uploads: uploadService,
             resolver: settings.tenantResolver,
@@ -48,6 +47,13 @@ public struct MockFilesServer: Sendable {
             requestLogCapacity: settings.requestLogCapacity,
             shared: storage.sharedControls,
             saved: storage.savedControls
+        )
+        self.controls = controls
+        batchService = BatchService(
+            files: fileService,
+            settings: batchSettings,
+            rulesInForce: { try await controls.batchRulesInForce() },
+            logger: logger
         )
     }
 }

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// `/admin/`: the controls a test needs and the real service lacks — reset, faults, clock,
+/// `/admin/`: the controls a test needs and the real service lacks — reset, faults, batch rules, clock,
 /// request log and verification, sweep.
 struct AdminController {
     let controls: TestControls
@@ -17,6 +17,10 @@ struct AdminController {
         group.post("faults", use: addFault)
         group.delete("faults", use: removeAllFaults)
         group.delete("faults/{id}", use: removeFault)
+        group.get("batch-rules", use: listBatchRules)
+        group.post("batch-rules", use: addBatchRule)
+        group.delete("batch-rules", use: removeAllBatchRules)
+        group.delete("batch-rules/{id}", use: removeBatchRule)
         group.get("clock", use: clock)
         group.post("clock", use: setClock)
         group.get("requests", use: requests)

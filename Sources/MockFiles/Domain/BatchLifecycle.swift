@@ -44,13 +44,14 @@ public enum BatchLifecycle {
         let validated: Int64
         let linesDone: Int64
         let finalized: Int64
-        /// The end of the 24-hour window.
-        let window: Int64
-        /// A cancel, when one came before the batch finished.
+        /// When the lines stop to expire: the end of the 24-hour window when they would run past
+        /// it, or a batch rule's `expire_after_lines`; nil when they all run.
+        let expiry: Int64?
+        /// A cancel (asked for, or a batch rule's `cancel_after_lines`) before the batch finished.
         let cancel: Int64?
-        /// When the lines stop early: at a cancel, or at the window they would pass.
+        /// When the lines stop early: at a cancel, or at the expiry.
         var stop: Int64? {
-            [cancel, linesDone > window ? window : nil].compactMap { $0 }.min()
+            [cancel, expiry].compactMap { $0 }.min()
         }
     }
 
@@ -73,23 +74,34 @@ public enum BatchLifecycle {
             state.errors = errors
             return state
         case .run(let lines, let model, let failingLines):
-            let linesDone = validated.saturatingAdd(lines.saturatingMultiply(schedule.millisecondsPerLine))
+            let linesDone = validated.saturatingAdd(schedule.runTime(ofLines: lines))
             let finalized = linesDone.saturatingAdd(schedule.finalizingMilliseconds)
             let window = batch.expiresAt.saturatingMultiply(1000)
+            // A rule's line count stops the run when that many lines are answered.
+            let forcedStop = { (count: Int64?) in count.flatMap { $0 < lines ? validated.saturatingAdd(schedule.runTime(ofLines: $0)) : nil } }
+            let expiry = [forcedStop(schedule.expireAfterLines), linesDone > window ? window : nil].compactMap { $0 }.min()
+            let finished = expiry.map { $0.saturatingAdd(schedule.finalizingMilliseconds) } ?? finalized
             // A cancel counts only while the batch could take one (a restored row may say otherwise).
-            let finished = linesDone > window ? window.saturatingAdd(schedule.finalizingMilliseconds) : finalized
+            let asked = cancel.flatMap { $0 < finished ? $0 : nil }
+            let forcedCancel = schedule.cancelAfterLines.map { validated.saturatingAdd(schedule.runTime(ofLines: min($0, lines))) }
             let moments = Moments(
                 validated: validated,
                 linesDone: linesDone,
                 finalized: finalized,
-                window: window,
-                cancel: cancel.flatMap { $0 < finished ? $0 : nil }
+                expiry: expiry,
+                // A rule's cancel at the very end still cancels (lines that take no time end at once).
+                cancel: [asked, forcedCancel.flatMap { $0 <= finished ? $0 : nil }].compactMap { $0 }.min()
             )
             state.model = model
             state.inProgressAt = seconds(validated)
             state.total = lines
             let stop = moments.stop.map { min($0, now) } ?? now
-            state.linesRun = linesRun(lines: lines, since: validated, until: stop, perLine: schedule.millisecondsPerLine)
+            state.linesRun = schedule.linesRun(of: lines, after: stop - validated)
+            // A rule's line count also caps the lines run: lines that take no time would otherwise
+            // all count at its moment (before that moment, fewer than the count have run anyway).
+            for count in [schedule.expireAfterLines, schedule.cancelAfterLines].compactMap({ $0 }) {
+                state.linesRun = min(state.linesRun, count)
+            }
             state.failed = Int64(failingLines.prefix { $0 < state.linesRun }.count)
             state.completed = state.linesRun - state.failed
             return advance(state, moments: moments, now: now, schedule: schedule)
@@ -103,7 +115,7 @@ public enum BatchLifecycle {
             if cancel >= moments.linesDone { state.finalizingAt = seconds(moments.linesDone) }
             return cancelled(state, at: cancel, now: now, schedule: schedule)
         }
-        if let window = moments.stop, window == moments.window, now >= window {
+        if let window = moments.expiry, window == moments.stop, now >= window {
             state.status = .finalizing
             state.finalizingAt = seconds(window)
             guard now >= window.saturatingAdd(schedule.finalizingMilliseconds) else { return state }
@@ -136,14 +148,6 @@ public enum BatchLifecycle {
         state.status = .cancelled
         state.cancelledAt = seconds(done)
         return state
-    }
-
-    /// Lines whose moment has come: line `k` (0-based) is answered `perLine` × (k + 1) after
-    /// validation, so a batch of one line with a zero pace is answered as validation ends.
-    static func linesRun(lines: Int64, since start: Int64, until end: Int64, perLine: Int64) -> Int64 {
-        guard end >= start else { return 0 }
-        guard perLine > 0 else { return lines }
-        return min(lines, (end - start) / perLine)
     }
 
     static func seconds(_ milliseconds: Int64) -> Int64 { milliseconds.floorDivided(by: 1000) }

@@ -49,24 +49,6 @@ public struct MetadataPair: Sendable, Equatable, Codable {
     }
 }
 
-/// How long each stage of a batch lasts, fixed when the batch is created (setting
-/// `batchTimings`), so a later change of settings leaves running batches as they were.
-public struct BatchSchedule: Sendable, Equatable, Codable {
-    public var validatingMilliseconds: Int64
-    /// `in_progress` lasts this per line.
-    public var millisecondsPerLine: Int64
-    public var finalizingMilliseconds: Int64
-    /// From a cancel to `cancelled` (the service takes about ten minutes).
-    public var cancellingMilliseconds: Int64
-
-    public init(validatingMilliseconds: Int64, millisecondsPerLine: Int64, finalizingMilliseconds: Int64, cancellingMilliseconds: Int64) {
-        self.validatingMilliseconds = validatingMilliseconds
-        self.millisecondsPerLine = millisecondsPerLine
-        self.finalizingMilliseconds = finalizingMilliseconds
-        self.cancellingMilliseconds = cancellingMilliseconds
-    }
-}
-
 /// What validating a batch's input decided.
 public enum BatchPlan: Sendable, Equatable, Codable {
     /// The lines run: `lines` of them, in order, those at `failingLines` answering with an error.

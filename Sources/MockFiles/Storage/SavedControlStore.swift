@@ -1,4 +1,4 @@
-/// Where a server alone (the embedded default) keeps its clock and fault rules: in its database,
+/// Where a server alone (the embedded default) keeps its clock, fault rules and batch rules: in its database,
 /// beside the files, so that the data directory holds the whole state a snapshot carries. A server
 /// started on the directory takes them up; `mockfiles snapshot import` restores them offline through
 /// the same `TestControls.restore` as `POST /admin/snapshot`. (Several instances keep them in their
@@ -10,8 +10,9 @@ public protocol SavedControlStore: Sendable {
     func savedControls() async throws -> SavedControls?
 }
 
-public struct SavedControls: Sendable, Equatable, Codable {
+public struct SavedControls: Sendable, Equatable {
     public var clockOffset: Double
     public var clockFrozenAt: Double?
     public var faultRules: [FaultRule]
+    public var batchRules: [BatchRule] = []
 }

@@ -16,6 +16,13 @@ public protocol SharedControlStore: Sendable {
     /// Counts one firing of the rule, atomically across instances; nil when it is gone or another
     /// instance took its last turn.
     func recordFiring(ofRule id: String) async throws -> FaultRule?
+    /// Stores a new (already validated) batch rule under the next `batchrule_N` id; returns it
+    /// with that id. Refuses a rule past `BatchRule.maxRules` (`BatchRule.tooMany`).
+    func insertBatchRule(_ rule: BatchRule) async throws -> BatchRule
+    func deleteBatchRule(id: String) async throws -> Bool
+    func deleteAllBatchRules() async throws -> Int
+    /// The batch rules are `rules`, ids as given (a snapshot restored).
+    func replaceBatchRules(with rules: [BatchRule]) async throws
     /// Appends an entry, keeping the newest `capacity` of all instances.
     func appendRequest(_ entry: RequestLogEntry, capacity: Int) async throws
     /// The newest `capacity` entries of all instances, newest first, each with its `seq`, and
@@ -32,4 +39,6 @@ public struct SharedControls: Sendable {
     public var clockFrozenAt: Double?
     /// In the order they were added (the first matching rule fires).
     public var faultRules: [FaultRule]
+    /// In the order they were added (the first matching rule decides).
+    public var batchRules: [BatchRule] = []
 }

@@ -2,7 +2,8 @@ import NIOCore
 
 /// `POST /v1/batches`: the request's values, then the input file, read once to validate every
 /// line. Line errors do not refuse the create: as at the service, the batch is accepted and
-/// fails when its validation ends (`BatchPlan.fail`).
+/// fails when its validation ends (`BatchPlan.fail`). The admin batch rules in force are read
+/// here too, and what they decide is fixed in the batch's row (`BatchRule`).
 extension BatchService {
     public func create(_ request: CreateRequest, tenant: Tenant) async throws -> BatchObject {
         try Self.checkValues(of: request)
@@ -15,8 +16,22 @@ extension BatchService {
                 code: "invalid_value"
             )
         }
-        guard let plan = try await plan(reading: input.id, endpoint: request.endpoint) else {
-            throw cannotFindInput(request.inputFileID, tenant: tenant)
+        let rules = try await rulesInForce().filter {
+            $0.applies(toEndpoint: request.endpoint, inputFileID: input.id, metadata: request.metadata)
+        }
+        let batchRule = rules.first { $0.batch != nil }
+        let lineRules = rules.filter { $0.line != nil }
+        var schedule = settings.schedule
+        batchRule?.adjust(&schedule)
+        let plan: BatchPlan
+        if let failure = batchRule?.failure {
+            plan = .fail(failure)
+        } else {
+            guard let read = try await self.plan(reading: input.id, endpoint: request.endpoint, rules: BatchLineRules(lineRules)) else {
+                throw cannotFindInput(request.inputFileID, tenant: tenant)
+            }
+            plan = read.plan
+            schedule.lineDelays = read.delays.isEmpty ? nil : read.delays
         }
         let now = clock.milliseconds
         let draft = StoredBatch(
@@ -28,8 +43,9 @@ extension BatchService {
             metadata: request.metadata,
             outputLifetimeSeconds: request.outputLifetimeSeconds,
             createdAtMilliseconds: now,
-            schedule: settings.schedule,
-            plan: plan
+            schedule: schedule,
+            plan: plan,
+            rules: lineRules.isEmpty ? nil : try BatchRule.storedText(of: lineRules)
         )
         // Nil when the input file was deleted since it was read.
         guard let batch = try await store.createBatch(draft) else { throw cannotFindInput(request.inputFileID, tenant: tenant) }
@@ -60,21 +76,48 @@ extension BatchService {
     }
 
     /// Reads the input once: the lines that will run, the model they name, and which of them
-    /// the endpoint would refuse (their answers go to the error file, and `request_counts.failed`
-    /// counts them as they run); or the errors that fail the batch. Nil when the blob is gone.
-    func plan(reading inputFileID: String, endpoint: String) async throws -> BatchPlan? {
+    /// answer with an error (their answers go to the error file, and `request_counts.failed`
+    /// counts them as they run), or the errors that fail the batch; and the lines a rule delays.
+    /// Nil when the blob is gone.
+    func plan(reading inputFileID: String, endpoint: String, rules: BatchLineRules) async throws -> (plan: BatchPlan, delays: [BatchLineDelay])? {
         var reader = BatchInputReader(endpoint: endpoint)
-        var failing: [Int64] = []
+        var tally = PlanTally(endpoint: endpoint, rules: rules)
         let read: Void? = try await store.withBlobReader(id: inputFileID) { blob in
             try await blob.read(range: 0..<blob.size, chunkSize: 1 << 16) { chunk in
-                Self.feed(&reader, chunk) { line in if Self.refuses(line, endpoint: endpoint) { failing.append(line.index) } }
+                Self.feed(&reader, chunk) { line in tally.count(line) }
             }
         }
         guard read != nil else { return nil }
-        reader.finish { line in if Self.refuses(line, endpoint: endpoint) { failing.append(line.index) } }
+        reader.finish { line in tally.count(line) }
         let summary = reader.summary
-        if !summary.errors.isEmpty { return .fail(summary.errors) }
-        return .run(lines: summary.lines, model: summary.model.map(BatchAnswers.datedModel), failingLines: failing)
+        if !summary.errors.isEmpty { return (.fail(summary.errors), []) }
+        return (.run(lines: summary.lines, model: summary.model.map(BatchAnswers.datedModel), failingLines: tally.failing), tally.delays)
+    }
+}
+
+/// What validation notes of each line: whether it answers with an error, and its delay.
+struct PlanTally {
+    let endpoint: String
+    let rules: BatchLineRules
+    var failing: [Int64] = []
+    var delays: [BatchLineDelay] = []
+    private var totalDelay: Int64 = 0
+
+    init(endpoint: String, rules: BatchLineRules) {
+        self.endpoint = endpoint
+        self.rules = rules
+    }
+
+    /// Answers are pure functions of the line and the batch's rules, so the status found now is
+    /// the one the results will have.
+    mutating func count(_ line: BatchInputLine) {
+        let rule = rules.deciding(line)
+        let status = rule?.fixedAnswer?.statusCode ?? BatchAnswers.statusCode(endpoint: endpoint, body: line.body)
+        if status != 200 { failing.append(line.index) }
+        if let delay = rule?.line?.delayMilliseconds, delay > 0 {
+            totalDelay = totalDelay.saturatingAdd(delay)
+            delays.append(BatchLineDelay(line: line.index, totalMilliseconds: totalDelay))
+        }
     }
 }
 
@@ -86,9 +129,4 @@ extension BatchService {
         reader.feed(chunk, each)
     }
 
-    /// Whether the endpoint answers this line with an error (answers are pure functions of the line,
-    /// so the status found now is the one the results will have).
-    static func refuses(_ line: BatchInputLine, endpoint: String) -> Bool {
-        BatchAnswers.statusCode(endpoint: endpoint, body: line.body) != 200
-    }
 }

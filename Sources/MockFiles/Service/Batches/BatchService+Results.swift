@@ -2,8 +2,8 @@ import NIOCore
 
 /// A batch's result files, made once, for the moment it settles (completed, expired or
 /// cancelled), by whichever request or sweep first sees it due: the input is read again and
-/// each line that ran is answered (`BatchAnswers`, a pure function of the line, so any instance
-/// writes the same bytes); 200s go to the output file, the rest to the error file, and lines
+/// each line that ran is answered (by the batch rule that decides it, else `BatchAnswers`: pure
+/// functions of the line and the row, so any instance writes the same bytes); 200s go to the output file, the rest to the error file, and lines
 /// the batch never ran go to the error file with `batch_expired` or `batch_cancelled`. The
 /// store commits the files and names them in the batch in one transaction, so two makers race
 /// harmlessly: one wins, the other's blobs go.
@@ -53,6 +53,7 @@ extension BatchService {
         errors: any BlobWriter
     ) async throws -> BatchUsage {
         var reader = BatchInputReader(endpoint: batch.endpoint)
+        let rules = try BatchLineRules(stored: batch.rules)
         var usage = BatchUsage()
         var pending = (output: ByteBuffer(), errors: ByteBuffer())
         let created = BatchLifecycle.seconds(settlement.at)
@@ -62,7 +63,8 @@ extension BatchService {
             guard line.index < settlement.linesRun else {
                 return BatchResultLine.write(unrun, seed: seed, customID: line.customID, created: created, into: &pending.errors)
             }
-            let answer = BatchAnswers.answer(endpoint: batch.endpoint, body: line.body, seed: seed, created: created)
+            let answer =
+                rules.deciding(line)?.fixedAnswer ?? BatchAnswers.answer(endpoint: batch.endpoint, body: line.body, seed: seed, created: created)
             usage = usage + answer.usage
             if answer.statusCode == 200 {
                 BatchResultLine.write(answer, seed: seed, customID: line.customID, created: created, into: &pending.output)

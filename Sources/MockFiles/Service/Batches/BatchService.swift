@@ -38,13 +38,21 @@ public struct BatchService: Sendable {
 
     public let files: FileService
     public let settings: Settings
+    /// The admin batch rules in force (`TestControls.batchRulesInForce`), read at each create.
+    let rulesInForce: @Sendable () async throws -> [BatchRule]
     let logger: Logger
     var store: FileStore { files.store }
     var clock: ServiceClock { files.clock }
 
-    public init(files: FileService, settings: Settings, logger: Logger) {
+    public init(
+        files: FileService,
+        settings: Settings,
+        rulesInForce: @escaping @Sendable () async throws -> [BatchRule] = { [] },
+        logger: Logger
+    ) {
         self.files = files
         self.settings = settings
+        self.rulesInForce = rulesInForce
         self.logger = logger
     }
 

@@ -1,8 +1,9 @@
 import Foundation
 import PostgresNIO
 
-/// The shared test controls in three tables: one row for the clock and the generation, the fault
-/// rules (counts in columns, so a firing is one atomic UPDATE), and the request log.
+/// The shared test controls in three tables: one row for the clock, the generation and the batch
+/// rules (one JSON list), the fault rules (counts in columns, so a firing is one atomic UPDATE),
+/// and the request log.
 extension PostgresMetadataStore: SharedControlStore {
     public func controlGeneration() async throws -> Int64 {
         let rows = try await client.query("SELECT generation FROM mockfiles_controls WHERE id = 1", logger: logger)
@@ -14,13 +15,14 @@ extension PostgresMetadataStore: SharedControlStore {
         try await client.withTransaction(logger: logger) { connection in
             var controls = SharedControls(generation: 0, clockOffset: 0, clockFrozenAt: nil, faultRules: [])
             let state = try await connection.query(
-                "SELECT generation, clock_offset, clock_frozen_at FROM mockfiles_controls WHERE id = 1",
+                "SELECT generation, clock_offset, clock_frozen_at, batch_rules FROM mockfiles_controls WHERE id = 1",
                 logger: logger
             )
-            for try await (generation, offset, frozenAt) in state.decode((Int64, Double, Double?).self) {
+            for try await (generation, offset, frozenAt, batchRules) in state.decode((Int64, Double, Double?, String).self) {
                 controls.generation = generation
                 controls.clockOffset = offset
                 controls.clockFrozenAt = frozenAt
+                controls.batchRules = try BatchRule.rules(storedText: batchRules)
             }
             let rules = try await connection.query("SELECT rule, fired, remaining FROM mockfiles_fault_rules ORDER BY seq", logger: logger)
             for try await row in rules.decode((String, Int, Int?).self) { controls.faultRules.append(try Self.faultRule(row)) }

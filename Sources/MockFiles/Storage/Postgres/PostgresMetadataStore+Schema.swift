@@ -168,6 +168,14 @@ extension PostgresMetadataStore {
                 "CREATE INDEX batches_by_unsettled_input ON batches (input_file_id) WHERE NOT results_made",
             ]
         ),
+        (
+            8,
+            [
+                // The admin batch rules: one JSON list, changed under the controls row's lock.
+                "ALTER TABLE mockfiles_controls ADD COLUMN batch_rules TEXT NOT NULL DEFAULT '[]'",
+                "CREATE SEQUENCE mockfiles_batch_rule_ids",
+            ]
+        ),
     ]
 
     /// Any key: it only has to be the same in every instance.

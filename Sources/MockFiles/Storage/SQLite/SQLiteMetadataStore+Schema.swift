@@ -98,6 +98,10 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v6-batches") { db in
             try db.execute(sql: SQLiteMetadataStore.batchesTable)
         }
+        migrator.registerMigration("v7-batch-rules") { db in
+            // The admin batch rules, kept with the fault rules.
+            try db.execute(sql: "ALTER TABLE controls ADD COLUMN batch_rules TEXT NOT NULL DEFAULT '[]'")
+        }
         return migrator
     }
 }

@@ -1,4 +1,4 @@
-"""A thin client for mockfiles' admin API (/admin/): reset, faults, clock, request log, verification,
+"""A thin client for mockfiles' admin API (/admin/): reset, faults, batch rules, clock, request log, verification,
 files, snapshots, sweep.
 
 Its answers are mockfiles' own JSON, not OpenAI objects. It runs on an httpx2 client the caller makes
@@ -67,6 +67,23 @@ class Admin:
 
     def clear_faults(self) -> dict[str, Any]:
         return self.call("DELETE", "/admin/faults")
+
+    # batch rules
+    def add_batch_rule(self, **rule: Any) -> dict[str, Any]:
+        """`POST /admin/batch-rules`: `match=...` and a line action (`answer`, `error`, `delay_ms`) or
+        a batch action (`fail`, `expire_after_lines`, `cancel_after_lines`, `schedule`)."""
+        return self.call("POST", "/admin/batch-rules", rule)
+
+    def batch_rules(self) -> list[dict[str, Any]]:
+        answer = self.call("GET", "/admin/batch-rules")
+        assert answer["object"] == "list", answer
+        return answer["data"]
+
+    def remove_batch_rule(self, rule_id: str) -> dict[str, Any]:
+        return self.call("DELETE", f"/admin/batch-rules/{rule_id}")
+
+    def clear_batch_rules(self) -> dict[str, Any]:
+        return self.call("DELETE", "/admin/batch-rules")
 
     # clock
     def clock(self) -> dict[str, Any]:
