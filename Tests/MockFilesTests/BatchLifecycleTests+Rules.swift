@@ -55,10 +55,12 @@ extension BatchLifecycleTests {
         #expect(BatchLifecycle.settlement(of: batch) == .init(at: Self.created + 2300, status: .expired, linesRun: 3, total: 10))
     }
 
-    @Test func expireAfterAsManyLinesAsThereAreCompletes() {
+    @Test func expireAfterAsManyLinesAsThereAreRunsThemAllAndStillExpires() {
         var schedule = Self.schedule
-        schedule.expireAfterLines = 10
-        #expect(BatchLifecycle.settlement(of: Self.batch(schedule: schedule))?.status == .completed)
+        schedule.expireAfterLines = 12
+        let batch = Self.batch(schedule: schedule)
+        #expect(Self.state(batch, after: 2000).status == .finalizing)
+        #expect(BatchLifecycle.settlement(of: batch) == .init(at: Self.created + 3000, status: .expired, linesRun: 10, total: 10))
     }
 
     @Test func cancelAfterLinesCancelsWhenThatManyHaveRun() {

@@ -77,13 +77,14 @@ public enum BatchLifecycle {
             let linesDone = validated.saturatingAdd(schedule.runTime(ofLines: lines))
             let finalized = linesDone.saturatingAdd(schedule.finalizingMilliseconds)
             let window = batch.expiresAt.saturatingMultiply(1000)
-            // A rule's line count stops the run when that many lines are answered.
-            let forcedStop = { (count: Int64?) in count.flatMap { $0 < lines ? validated.saturatingAdd(schedule.runTime(ofLines: $0)) : nil } }
+            // A rule's line count stops the run when that many lines are answered (all of them, at
+            // most): it expires or cancels there, even with no line left to run.
+            let forcedStop = { (count: Int64?) in count.map { validated.saturatingAdd(schedule.runTime(ofLines: min($0, lines))) } }
             let expiry = [forcedStop(schedule.expireAfterLines), linesDone > window ? window : nil].compactMap { $0 }.min()
             let finished = expiry.map { $0.saturatingAdd(schedule.finalizingMilliseconds) } ?? finalized
             // A cancel counts only while the batch could take one (a restored row may say otherwise).
             let asked = cancel.flatMap { $0 < finished ? $0 : nil }
-            let forcedCancel = schedule.cancelAfterLines.map { validated.saturatingAdd(schedule.runTime(ofLines: min($0, lines))) }
+            let forcedCancel = forcedStop(schedule.cancelAfterLines)
             let moments = Moments(
                 validated: validated,
                 linesDone: linesDone,
