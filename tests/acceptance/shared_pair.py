@@ -2,7 +2,8 @@
 one PostgreSQL database and one S3 bucket prefix (MOCKFILES_TEST_S3_ENDPOINT; without it, one data
 directory holds the bytes), and every SDK or httpx2 request goes to them in turn, so each step of a test
 may land on the other instance. scripts/test runs the files, uploads, controls and storage quota tests
-this way after their ordinary run.
+this way after their ordinary run, and test_batches_shared.py, whose pairs (`start_pair`) do not
+alternate: each of its steps names the instance it goes to.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import itertools
 import os
 import subprocess
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
+from mockfiles_kit import Server
 
 ENABLED = os.environ.get("MOCKFILES_ACCEPTANCE_SHARED") == "1"
 BLOBS_IN_S3 = ENABLED and bool(os.environ.get("MOCKFILES_TEST_S3_ENDPOINT"))
@@ -43,6 +46,21 @@ def storage_args(data_dir: str) -> list[str]:
     elif os.environ.get("MOCKFILES_REQUIRE_SHARED_BACKENDS") == "1":
         raise RuntimeError("MOCKFILES_REQUIRE_SHARED_BACKENDS=1 but MOCKFILES_TEST_S3_ENDPOINT is not set")
     return args
+
+
+def start_pair(run_dir: Path, *extra_args: str) -> tuple[Server, Server]:
+    """Two instances on one new database and bucket prefix (as `storage_args` makes them), each with its
+    own logs and NOT registered for alternation: for a test that names the instance of every step, kills
+    one, or starts it again (`spawn()` finds the same storage)."""
+    data_dir = run_dir / "data"
+    args = storage_args(str(data_dir)) + list(extra_args)
+    first = Server.start(data_dir, run_dir / "logs-a", args)
+    try:
+        second = Server.start(data_dir, run_dir / "logs-b", args)
+    except BaseException:
+        first.stop()
+        raise
+    return first, second
 
 
 def register(first_port: int, second_port: int) -> None:
