@@ -171,3 +171,23 @@ def test_a_batch_outlives_the_deletion_of_its_input_file(make_rig: Callable[...,
     done = rig.client.batches.retrieve(batch.id)
     assert done.status == "completed" and done.output_file_id, done
     assert [x["custom_id"] for x in parse_result_file(rig.content(done.output_file_id))] == ["a", "b"]
+
+
+def test_a_batch_whose_input_blob_was_removed_by_hand_settles_without_files(make_rig: Callable[..., BatchRig], tmp_path: Path) -> None:
+    """An input blob gone from the data directory (an operator's hand, not the API) cannot be read:
+    that batch settles without result files (a log line says why), and the batches due after it
+    still get theirs (before, every sweep retried it first and retrieve answered 500)."""
+    data = tmp_path / "data"
+    rig = make_rig(data_dir=data)
+    broken = rig.create(chat_line("a"))
+    healthy = [rig.create(chat_line(f"h{i}")) for i in range(3)]
+    [blob] = list((data / "blobs").rglob(broken.input_file_id))
+    blob.unlink()
+    rig.advance(3600)
+    gone = rig.client.batches.retrieve(broken.id)
+    assert (gone.status, gone.output_file_id, gone.error_file_id) == ("completed", None, None), gone
+    for batch in healthy:
+        done = rig.client.batches.retrieve(batch.id)
+        assert done.status == "completed" and done.output_file_id, done
+    assert len(output_files(rig)) == 3
+    assert "batch input gone" in rig.server.stdout_path.read_text() + rig.server.stderr_path.read_text()

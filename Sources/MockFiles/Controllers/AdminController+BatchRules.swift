@@ -3,7 +3,7 @@ import Hummingbird
 /// `/admin/batch-rules`: list, add, remove one or all (docs/admin-api.md, "Batch rules").
 extension AdminController {
     func listBatchRules(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try Self.json(["object": "list", "data": try await controls.listBatchRules().map(\.json)])
+        try Self.list(try await controls.listBatchRules().map { $0.json.mapValues(Optional.some) })
     }
 
     func addBatchRule(_ request: Request, context: AppRequestContext) async throws -> Response {

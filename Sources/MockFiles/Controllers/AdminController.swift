@@ -36,7 +36,7 @@ struct AdminController {
     }
 
     func listFaults(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try Self.json(["object": "list", "data": try await controls.faultRules().map(\.json)])
+        try Self.list(try await controls.faultRules().map(\.json))
     }
 
     func addFault(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -98,6 +98,20 @@ struct AdminController {
     func sweep(_ request: Request, context: AppRequestContext) async throws -> Response {
         let removed = try await sweeper.sweepOnce()
         return try Self.json(["files_removed": removed])
+    }
+
+    /// `{"object": "list", "data": items}`, `object` first as in the API's own lists (a
+    /// dictionary's keys would come out sorted, `data` first).
+    static func list(_ items: [[String: Any?]]) throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: items.map { $0.mapValues { $0 ?? NSNull() } }, options: [.sortedKeys])
+        var body = ByteBuffer(string: #"{"object":"list","data":"#)
+        body.writeBytes(data)
+        body.writeString("}")
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .contentLength: String(body.readableBytes)],
+            body: .init(byteBuffer: body)
+        )
     }
 
     /// For answers built from dictionaries (optional values become `null`).

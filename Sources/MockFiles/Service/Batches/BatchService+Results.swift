@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 
 /// A batch's result files, made once, for the moment it settles (completed, expired or
@@ -88,17 +89,18 @@ extension BatchService {
                 try await flush(below: 1 << 16)
             }
         }
-        guard read != nil else { throw BatchInputGone(batchID: batch.id, fileID: batch.inputFileID) }
+        guard read != nil else {
+            // Its blob was removed by hand from the data directory: no line can be answered. The
+            // batch settles without result files, rather than staying due for ever (every sweep
+            // would try it again, and the batches due after it would wait behind it).
+            logger.error(
+                "batch input gone: its result files cannot be made; it settles without them",
+                metadata: ["batch": "\(batch.id)", "file": "\(batch.inputFileID)"]
+            )
+            return BatchUsage()
+        }
         reader.finish { line in handle(line) }
         try await flush(below: 0)
         return usage
     }
-}
-
-/// A settled batch whose input blob is gone (removed by hand from the data directory): its
-/// results cannot be made, and it is logged rather than answered with made-up lines.
-struct BatchInputGone: Error, CustomStringConvertible {
-    var batchID: String
-    var fileID: String
-    var description: String { "the input \(fileID) of batch \(batchID) is gone; its result files cannot be made" }
 }
