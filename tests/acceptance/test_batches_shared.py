@@ -220,13 +220,6 @@ def test_a_batch_finished_on_one_instance_cannot_be_cancelled_on_the_other(make_
 # ---------------------------------------------------------------- the list, with the clock stopped
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: GET /v1/batches breaks a created_at_ms tie by id DESC, and an id is random after its time prefix, "
-    "so batches made in one clock millisecond (a frozen clock) list in random order, not newest first "
-    "(Storage/SQLite/SQLiteMetadataStore+Batches.swift and Storage/Postgres/PostgresMetadataStore+Batches.swift, "
-    "the batches list query and its `after` cursor; the Files list breaks the tie by seq)",
-)
 def test_batches_made_at_one_frozen_moment_list_newest_first_on_both(make_pair: Callable[..., tuple[BatchRig, BatchRig]]) -> None:
     a, b = make_pair()
     a.freeze()

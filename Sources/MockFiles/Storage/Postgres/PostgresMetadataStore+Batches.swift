@@ -89,25 +89,25 @@ extension PostgresMetadataStore: BatchStore {
                     connection.query(
                         """
                         SELECT \(unescaped: BatchRow.columns) FROM batches WHERE tenant = \(tenant)
-                        ORDER BY created_at_ms DESC, id DESC LIMIT \(limit)
+                        ORDER BY created_at_ms DESC, seq DESC LIMIT \(limit)
                         """,
                         logger: logger
                     )
                 )
             }
             let cursorRows = try await connection.query(
-                "SELECT created_at_ms, id FROM batches WHERE id = \(after) AND tenant = \(tenant)",
+                "SELECT created_at_ms, seq FROM batches WHERE id = \(after) AND tenant = \(tenant)",
                 logger: logger
             )
-            var cursor: (Int64, String)?
-            for try await row in cursorRows.decode((Int64, String).self) { cursor = row }
-            guard let (createdAt, id) = cursor else { return nil }
+            var cursor: (Int64, Int64)?
+            for try await row in cursorRows.decode((Int64, Int64).self) { cursor = row }
+            guard let (createdAt, seq) = cursor else { return nil }
             return try await Self.batches(
                 connection.query(
                     """
                     SELECT \(unescaped: BatchRow.columns) FROM batches
-                    WHERE tenant = \(tenant) AND (created_at_ms < \(createdAt) OR (created_at_ms = \(createdAt) AND id < \(id)))
-                    ORDER BY created_at_ms DESC, id DESC LIMIT \(limit)
+                    WHERE tenant = \(tenant) AND (created_at_ms < \(createdAt) OR (created_at_ms = \(createdAt) AND seq < \(seq)))
+                    ORDER BY created_at_ms DESC, seq DESC LIMIT \(limit)
                     """,
                     logger: logger
                 )

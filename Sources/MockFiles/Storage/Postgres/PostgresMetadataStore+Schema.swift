@@ -174,6 +174,10 @@ extension PostgresMetadataStore {
                 // The admin batch rules: one JSON list, changed under the controls row's lock.
                 "ALTER TABLE mockfiles_controls ADD COLUMN batch_rules TEXT NOT NULL DEFAULT '[]'",
                 "CREATE SEQUENCE mockfiles_batch_rule_ids",
+                // Batches created in one millisecond (a frozen clock) list in the order they were
+                // made: `seq` breaks the tie, as it does for files (ids are random within a second).
+                "DROP INDEX batches_by_tenant_order",
+                "CREATE INDEX batches_by_tenant_order ON batches (tenant, created_at_ms, seq)",
             ]
         ),
     ]

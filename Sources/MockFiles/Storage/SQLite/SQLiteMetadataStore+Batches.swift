@@ -79,19 +79,19 @@ extension SQLiteMetadataStore: BatchStore {
                 guard
                     let cursor = try Row.fetchOne(
                         db,
-                        sql: "SELECT created_at_ms, id FROM batches WHERE id = ? AND tenant = ?",
+                        sql: "SELECT created_at_ms, seq FROM batches WHERE id = ? AND tenant = ?",
                         arguments: [after, tenant]
                     )
                 else { return nil }
                 let createdAt: Int64 = cursor[0]
-                let id: String = cursor[1]
-                position = "AND (created_at_ms < ? OR (created_at_ms = ? AND id < ?))"
-                arguments += [createdAt, createdAt, id]
+                let seq: Int64 = cursor[1]
+                position = "AND (created_at_ms < ? OR (created_at_ms = ? AND seq < ?))"
+                arguments += [createdAt, createdAt, seq]
             }
             arguments += [limit]
             let sql = """
                 SELECT \(BatchRow.columns) FROM batches WHERE tenant = ? \(position)
-                ORDER BY created_at_ms DESC, id DESC LIMIT ?
+                ORDER BY created_at_ms DESC, seq DESC LIMIT ?
                 """
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.storedBatch)
         }

@@ -102,6 +102,16 @@ extension SQLiteMetadataStore {
             // The admin batch rules, kept with the fault rules.
             try db.execute(sql: "ALTER TABLE controls ADD COLUMN batch_rules TEXT NOT NULL DEFAULT '[]'")
         }
+        migrator.registerMigration("v8-batches-in-creation-order") { db in
+            // Batches created in one millisecond (a frozen clock) list in the order they were
+            // made: `seq` breaks the tie, as it does for files (ids are random within a second).
+            try db.execute(
+                sql: """
+                    DROP INDEX batches_by_tenant_order;
+                    CREATE INDEX batches_by_tenant_order ON batches (tenant, created_at_ms, seq);
+                    """
+            )
+        }
         return migrator
     }
 }
