@@ -174,7 +174,7 @@ for path, item in doc["paths"].items():
     for method in ("get", "post", "delete", "head"):
         if method not in item:
             continue
-        concrete = path.replace("{file_id}", "file-abc123").replace("{upload_id}", "upload_abc123")
+        concrete = path.replace("{file_id}", "file-abc123").replace("{upload_id}", "upload_abc123").replace("{batch_id}", "batch_abc123")
         r = httpx2.request(method.upper(), url + concrete, timeout=30)
         ok = r.status_code == 401
         if ok and method != "head":

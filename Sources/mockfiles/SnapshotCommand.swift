@@ -25,7 +25,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         /// export leaves the previous archive whole.
         func run() async throws {
             let server = try SnapshotCommand.openServer(dataDirectory: dataDir, mustExist: true)
-            let counts: (files: Int, uploads: Int, parts: Int)
+            let counts: SnapshotCounts
             do {
                 if let output {
                     counts = try await AtomicOutputFile(path: output).write { destination in
@@ -39,7 +39,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             } catch {
                 throw SnapshotCommand.failure("export failed: \(error)")
             }
-            FileHandle.standardError.write(Data("exported \(counts.files) files, \(counts.uploads) uploads, \(counts.parts) parts\n".utf8))
+            FileHandle.standardError.write(Data("exported \(counts)\n".utf8))
         }
     }
 
@@ -56,7 +56,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             let server = try SnapshotCommand.openServer(dataDirectory: dataDir, mustExist: false)
             do {
                 let counts = try await server.importSnapshot(fromFileAt: archive)
-                print("restored \(counts.files) files, \(counts.uploads) uploads, \(counts.parts) parts into \(dataDir)")
+                print("restored \(counts) into \(dataDir)")
             } catch let failure as SnapshotRestoreFailure {
                 throw SnapshotCommand.failure("\(archive): \(failure)")
             }

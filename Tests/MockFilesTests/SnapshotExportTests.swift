@@ -49,7 +49,7 @@ import Testing
             )
             let header = try JSONDecoder().decode(SnapshotHeader.self, from: Data(entries[0].data))
             // The test server's clock is frozen at 1_750_000_000; the advance moved it.
-            #expect(header.version == 1 && header.clockFrozenAt == 1_750_000_120 && header.faultRules.map(\.remaining) == [2])
+            #expect(header.version == 2 && header.clockFrozenAt == 1_750_000_120 && header.faultRules.map(\.remaining) == [2])
             #expect(entries[1].data == contents)
             let record = try JSONDecoder().decode(SnapshotFileRecord.self, from: Data(entries[2].data))
             #expect(record.sha256 == Self.hex(contents) && record.bytes == Int64(contents.count) && record.tenant == "shared")

@@ -178,9 +178,9 @@ import Testing
         (
             "another version",
             { entries in
-                [("mockfiles-snapshot.json", Array(#"{"format":"mockfiles-snapshot","version":2,"clock_offset":0,"fault_rules":[]}"#.utf8))]
+                [("mockfiles-snapshot.json", Array(#"{"format":"mockfiles-snapshot","version":3,"clock_offset":0,"fault_rules":[]}"#.utf8))]
                     + entries.dropFirst()
-            }, "version 2"
+            }, "version 3"
         ),
     ]
 

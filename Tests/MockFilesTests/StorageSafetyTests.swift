@@ -153,6 +153,7 @@ struct GatedMetadataStore: MetadataStore, UploadStore, BatchStore {
         try await base.batchesAwaitingResults(dueBy: now, limit: limit)
     }
     func inputFilesInUse(among ids: [String]) async throws -> Set<String> { try await base.inputFilesInUse(among: ids) }
+    func allBatches(after: String?, limit: Int) async throws -> [StoredBatch] { try await base.allBatches(after: after, limit: limit) }
     func insertBatch(_ batch: StoredBatch) async throws -> Bool { try await base.insertBatch(batch) }
     func recordCancel(id: String, tenant: String, _ decide: @Sendable (StoredBatch) throws -> Int64?) async throws -> StoredBatch? {
         try await base.recordCancel(id: id, tenant: tenant, decide)

@@ -7,12 +7,16 @@ import json
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx2
+import jsonschema
 import openai
 import pytest
 import yaml
 from mockfiles_kit import Server
+
+from helpers import BatchRig, chat_line
 
 
 def scrape(server: Server) -> dict[str, float]:
@@ -68,6 +72,38 @@ def test_metrics_count_known_traffic(start_server: Callable[..., Server], make_c
 
     httpx2.post(f"{server.root_url}/admin/sweep", json={}, timeout=5).raise_for_status()
     assert scrape(server)["mockfiles_sweeper_runs_total"] >= 1
+
+
+def test_batch_metrics_move_as_batches_are_made_and_settle(
+    start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]
+) -> None:
+    rig = BatchRig.start(start_server, make_client, make_raw, timings="validating=1s,line=10s,finalizing=1s,cancelling=1s")
+    rig.freeze(2_000_000_000)
+    refused = {"custom_id": "refused", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini"}}
+    done = rig.create(chat_line("a"), chat_line("b"), refused)
+    cancelled = rig.create(*(chat_line(f"c{n}") for n in range(5)), endpoint="/v1/chat/completions")
+    rig.client.batches.create(input_file_id=rig.upload(chat_line("e")), endpoint="/v1/embeddings", completion_window="24h")  # url_mismatch
+    m = scrape(rig.server)
+    assert m['mockfiles_batches_created_total{endpoint="/v1/chat/completions",validation="passed"}'] == 2
+    assert m['mockfiles_batches_created_total{endpoint="/v1/embeddings",validation="failed"}'] == 1
+    assert not any(key.startswith("mockfiles_batches_settled_total") for key in m), "nothing has settled yet"
+
+    rig.advance(1 + 25)  # validated, two lines of the five run (at +11, +21)
+    rig.client.batches.cancel(cancelled.id)
+    rig.advance(3600)
+    assert rig.client.batches.retrieve(done.id).status == "completed"
+    assert rig.client.batches.retrieve(cancelled.id).status == "cancelled"
+    m = scrape(rig.server)
+    assert m['mockfiles_batches_settled_total{status="completed"}'] == 1
+    assert m['mockfiles_batches_settled_total{status="cancelled"}'] == 1
+    # Answered 200: two of `done`, two of `cancelled`; the error file: one refusal, three lines never run.
+    assert m['mockfiles_batch_result_lines_total{file="output"}'] == 2 + 2
+    assert m['mockfiles_batch_result_lines_total{file="error"}'] == 1 + 3
+    assert m["mockfiles_batch_results_duration_seconds_count"] == 2
+    assert m['mockfiles_batch_results_duration_seconds_bucket{le="+Inf"}'] == 2
+    # Read again, a settled batch is not counted twice.
+    rig.client.batches.retrieve(done.id)
+    assert scrape(rig.server)['mockfiles_batches_settled_total{status="completed"}'] == 1
 
 
 def request_lines(server: Server) -> list[str]:
@@ -129,3 +165,41 @@ def test_openapi_document_is_served(start_server: Callable[..., Server]) -> None
     assert document["openapi"].startswith("3.1")
     for path in ("/v1/files", "/v1/files/{file_id}/content", "/v1/uploads/{upload_id}/complete", "/health"):
         assert path in document["paths"]
+
+
+def test_the_served_document_describes_the_batch_answers(
+    start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]
+) -> None:
+    """Every Batch object the server writes, in each status, and its list and errors, fit the schemas of
+    its own /openapi.yaml (schemathesis sees few of them: it cannot make a valid input file)."""
+    rig = BatchRig.start(start_server, make_client, make_raw, timings="validating=1s,line=10s,finalizing=1s,cancelling=1s")
+    document = yaml.safe_load(httpx2.get(f"{rig.server.root_url}/openapi.yaml", timeout=5).text)
+    for path in ("/v1/batches", "/v1/batches/{batch_id}", "/v1/batches/{batch_id}/cancel"):
+        assert path in document["paths"], path
+
+    def validate(name: str, instance: Any) -> None:
+        jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": document["components"]}).validate(instance)
+
+    rig.freeze(2_000_000_000)
+    refused = {"custom_id": "refused", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini"}}
+    made = [
+        rig.create(chat_line("a"), refused, metadata={"k": "v"}, output_expires_after={"anchor": "created_at", "seconds": 3600}).id,
+        rig.client.batches.create(input_file_id=rig.upload(chat_line("b"), "{not json"), endpoint="/v1/chat/completions", completion_window="24h").id,
+        rig.create(chat_line("c")).id,
+    ]
+    seen: set[str] = set()
+    for step in (0, 0.5, 1.01, 3600):  # the clock at +0, +0.5 (cancel), +1.51, +3601.51
+        rig.advance(step)
+        if step == 0.5:
+            answer = rig.client.batches.with_raw_response.cancel(made[2]).http_response
+            validate("Batch", answer.json())
+        for batch_id in made:
+            b = rig.wire(batch_id)
+            validate("Batch", b)
+            seen.add(b["status"])
+        validate("BatchList", rig.client.batches.with_raw_response.list(limit=100).http_response.json())
+    assert seen == {"validating", "in_progress", "completed", "failed", "cancelling", "cancelled"}, seen
+    for method, path in (("GET", "/batches/batch_missing"), ("POST", "/batches/batch_missing/cancel"), ("POST", "/batches")):
+        r = httpx2.request(method, f"{rig.server.base_url}{path}", headers={"Authorization": "Bearer sk-test"}, json={} if method == "POST" else None)
+        assert r.status_code in (400, 404), r.text
+        validate("ErrorResponse", r.json())

@@ -10,13 +10,17 @@ import json
 import os
 import subprocess
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import openai
+import pytest
 from mockfiles_kit import Server, binary_path
 from mockfiles_kit.admin import Admin
+
+from helpers import BatchRig, chat_line
 
 
 def test_the_snapshot_is_a_tar_that_tarfile_reads(mockfiles_url: str, mockfiles_openai: openai.OpenAI, mockfiles_admin: Admin) -> None:
@@ -41,7 +45,7 @@ def test_the_snapshot_is_a_tar_that_tarfile_reads(mockfiles_url: str, mockfiles_
         assert read(f"blobs/{made.id}") == data
         record = json.loads(read(f"files/{made.id}.json"))
         assert record["sha256"] == hashlib.sha256(data).hexdigest() and record["bytes"] == len(data), record
-        assert json.loads(read("mockfiles-snapshot-end.json")) == {"files": 1, "uploads": 1, "parts": 1}
+        assert json.loads(read("mockfiles-snapshot-end.json")) == {"files": 1, "uploads": 1, "parts": 1, "batches": 0}
         assert json.loads(read(f"uploads/{upload.id}.json"))["parts"][0]["sha256"] == hashlib.sha256(b"12345").hexdigest()
 
 
@@ -81,7 +85,7 @@ def test_a_saved_snapshot_puts_back_the_same_files_and_bytes(
 
     mockfiles_admin.reset()
     client.files.create(file=("replaced.png", io.BytesIO(b"gone after the restore")), purpose="vision")
-    counts = {"files_restored": len(made), "uploads_restored": 1, "parts_restored": 1}
+    counts = {"files_restored": len(made), "uploads_restored": 1, "parts_restored": 1, "batches_restored": 0}
     assert mockfiles_admin.restore_snapshot(archive) == counts
     assert visible_state(client) == before
     assert [f["path"] for f in mockfiles_admin.faults()] == ["/v1/models"]
@@ -199,3 +203,142 @@ def test_export_refuses_a_directory_and_a_missing_one(tmp_path: Path) -> None:
     assert list((tmp_path / "out").iterdir()) == []
     missing = run("snapshot", "export", "--data-dir", tmp_path / "data", "-o", tmp_path / "nowhere" / "x.tar")
     assert missing.returncode == 1 and missing.stderr.startswith(f"mockfiles: cannot write {tmp_path / 'nowhere' / 'x.tar'}: "), missing
+
+
+# ---------------------------------------------------------------- batches
+
+# A second per line, so a frozen clock holds a batch in the middle of its lines.
+SLOW_LINES = "validating=1s,line=1s,finalizing=1s,cancelling=1s"
+REFUSED_LINE = {"custom_id": "refused", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini"}}
+
+
+def batch_rig(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> BatchRig:
+    rig = BatchRig.start(start_server, make_client, make_raw, timings=SLOW_LINES)
+    rig.freeze(2_000_000_000)
+    return rig
+
+
+def make_batches(rig: BatchRig) -> dict[str, str]:
+    """Batches in every state a snapshot may catch, by what they show when it is taken."""
+    lines = [chat_line(f"r{n}") for n in range(4)] + [REFUSED_LINE]
+    made = {"completed": rig.create(*lines, metadata={"z": "1", "a": "2"}).id}
+    rig.advance(60)
+    rig.client.batches.retrieve(made["completed"])  # its result files are made
+    made["cancelled_running"] = rig.create(*lines).id
+    rig.advance(3)  # validated, two lines run
+    rig.client.batches.cancel(made["cancelled_running"])
+    rig.advance(2)
+    made["in_progress"] = rig.create(*lines).id
+    made["in_progress_input_deleted"] = rig.create(*lines).id
+    rig.advance(2)
+    rig.client.files.delete(rig.client.batches.retrieve(made["in_progress_input_deleted"]).input_file_id)
+    made["cancelling"] = rig.create(*lines).id
+    rig.client.batches.cancel(made["cancelling"])
+    made["failed"] = rig.client.batches.create(input_file_id=rig.upload(chat_line("x"), "{not json"), endpoint="/v1/chat/completions", completion_window="24h").id
+    made["validating"] = rig.create(chat_line("v")).id
+    return made
+
+
+def batches_seen(rig: BatchRig, made: dict[str, str], *, file_ids: bool = True) -> dict[str, Any]:
+    """Each batch as sent, the list, and the result files' bytes; without the result files' ids when
+    `file_ids` is false (each server names the files it makes)."""
+    seen: dict[str, Any] = {}
+    listed = rig.client.batches.with_raw_response.list(limit=100).http_response.json()
+    for b in listed["data"]:
+        for key in ("output_file_id", "error_file_id"):
+            if not file_ids and b[key] is not None:
+                b[key] = "made"
+    seen["list"] = listed
+    for what, batch_id in made.items():
+        b = rig.wire(batch_id)
+        for key in ("output_file_id", "error_file_id"):
+            if b[key] is not None:
+                seen[f"{what} {key}"] = rig.content(b[key])
+                if not file_ids:
+                    b[key] = "made"
+        seen[what] = b
+    return seen
+
+
+def test_batches_come_back_after_a_reset_and_on_a_fresh_server(
+    start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client], tmp_path: Path
+) -> None:
+    rig = batch_rig(start_server, make_client, make_raw)
+    made = make_batches(rig)
+    before = batches_seen(rig, made)
+    assert {what: before[what]["status"] for what in made} == {
+        "completed": "completed", "cancelled_running": "cancelled", "in_progress": "in_progress",
+        "in_progress_input_deleted": "in_progress", "cancelling": "cancelling", "failed": "validating", "validating": "validating",
+    }
+    archive = rig.admin.save_snapshot(tmp_path / "batches.tar")
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        assert json.loads(tar.extractfile("mockfiles-snapshot-end.json").read())["batches"] == len(made)  # type: ignore[union-attr]
+    deleted_input = before["in_progress_input_deleted"]["input_file_id"]
+    assert names.index(f"inputs/{deleted_input}") < names.index(f"batches/{made['in_progress_input_deleted']}.json"), names
+
+    rig.admin.reset()
+    assert rig.client.batches.list().data == []
+    assert rig.admin.restore_snapshot(archive)["batches_restored"] == len(made)
+    assert batches_seen(rig, made) == before
+
+    fresh = batch_rig(start_server, make_client, make_raw)
+    fresh.client.batches.create(input_file_id=fresh.upload(chat_line("gone")), endpoint="/v1/chat/completions", completion_window="24h")
+    assert fresh.admin.restore_snapshot(archive)["batches_restored"] == len(made)
+    assert batches_seen(fresh, made) == before
+
+    # An hour on, both settle what was still running, alike.
+    rig.advance(3600)
+    fresh.advance(3600)
+    after = batches_seen(rig, made, file_ids=False)
+    assert batches_seen(fresh, made, file_ids=False) == after
+    assert {what: after[what]["status"] for what in made} == {
+        "completed": "completed", "cancelled_running": "cancelled", "in_progress": "completed", "in_progress_input_deleted": "completed",
+        "cancelling": "cancelled", "failed": "failed", "validating": "completed",
+    }
+    assert after["in_progress_input_deleted"]["request_counts"] == {"total": 5, "completed": 4, "failed": 1}
+    assert len(after["in_progress_input_deleted output_file_id"].splitlines()) == 4
+
+
+def test_an_archive_from_before_batches_restores(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client], tmp_path: Path) -> None:
+    """Version 1 archives have no batch entries and no batch count; restored, they leave no batch."""
+    rig = batch_rig(start_server, make_client, make_raw)
+    kept = rig.client.files.create(file=("kept.txt", io.BytesIO(b"from an old archive")), purpose="user_data")
+    archive = rig.admin.save_snapshot(tmp_path / "now.tar")
+    with tarfile.open(archive) as tar:
+        header = json.loads(tar.extractfile("mockfiles-snapshot.json").read())  # type: ignore[union-attr]
+    old = repack(archive, tmp_path / "old.tar", {
+        "mockfiles-snapshot.json": json.dumps({**header, "version": 1}).encode(),
+        "mockfiles-snapshot-end.json": json.dumps({"files": 1, "uploads": 0, "parts": 0}).encode(),
+    })
+    batch = rig.create(chat_line("dropped"))
+    answer = rig.admin.restore_snapshot(old)
+    assert answer == {"files_restored": 1, "uploads_restored": 0, "parts_restored": 0, "batches_restored": 0}, answer
+    assert rig.client.batches.list().data == []
+    with pytest.raises(openai.NotFoundError):
+        rig.client.batches.retrieve(batch.id)
+    assert rig.client.files.retrieve(kept.id).bytes == len(b"from an old archive")
+
+
+def test_a_batch_whose_deleted_input_is_missing_is_refused(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client], tmp_path: Path) -> None:
+    rig = batch_rig(start_server, make_client, make_raw)
+    batch = rig.create(chat_line("a"), chat_line("b"))
+    rig.client.files.delete(batch.input_file_id)
+    archive = rig.admin.save_snapshot(tmp_path / "state.tar")
+    stripped = tmp_path / "stripped.tar"
+    with tarfile.open(archive) as source, tarfile.open(stripped, mode="w:") as target:
+        for member in source.getmembers():
+            if member.name.startswith("inputs/"):
+                continue
+            data = source.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name.startswith("batches/"):
+                data = json.dumps({k: v for k, v in json.loads(data).items() if k != "input_blob"}).encode()
+            info = tarfile.TarInfo(member.name)
+            info.size = len(data)
+            target.addfile(info, io.BytesIO(data))
+    error = rig.admin.restore_snapshot(stripped, want=400)["error"]
+    assert error["code"] == "invalid_snapshot" and f"neither its file nor inputs/{batch.input_file_id}" in error["message"], error
+    # Nothing changed: the batch still runs, and settles from the bytes kept for it.
+    rig.advance(3600)
+    done = rig.client.batches.retrieve(batch.id)
+    assert done.status == "completed" and done.request_counts is not None and done.request_counts.completed == 2, done

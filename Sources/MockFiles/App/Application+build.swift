@@ -53,7 +53,8 @@ public struct MockFilesServer: Sendable {
             files: fileService,
             settings: batchSettings,
             rulesInForce: { try await controls.batchRulesInForce() },
-            logger: logger
+            logger: logger,
+            metrics: metrics
         )
     }
 }
@@ -119,7 +120,10 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
             let counts = try await server.importSnapshot(fromFileAt: snapshot)
             server.logger.info(
                 "restored snapshot",
-                metadata: ["path": "\(snapshot)", "files": "\(counts.files)", "uploads": "\(counts.uploads)", "parts": "\(counts.parts)"]
+                metadata: [
+                    "path": "\(snapshot)", "files": "\(counts.files)", "uploads": "\(counts.uploads)", "parts": "\(counts.parts)",
+                    "batches": "\(counts.batches)",
+                ]
             )
         }
     }

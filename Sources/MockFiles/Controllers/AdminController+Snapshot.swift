@@ -30,6 +30,8 @@ extension AdminController {
             default: throw APIError(status: .badRequest, message: "The snapshot was not restored: \(error).", code: "invalid_snapshot")
             }
         }
-        return try Self.json(["files_restored": counts.files, "uploads_restored": counts.uploads, "parts_restored": counts.parts])
+        return try Self.json([
+            "files_restored": counts.files, "uploads_restored": counts.uploads, "parts_restored": counts.parts, "batches_restored": counts.batches,
+        ])
     }
 }

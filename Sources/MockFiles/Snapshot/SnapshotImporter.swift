@@ -55,12 +55,12 @@ extension MockFilesServer {
     /// Replaces the state with the archive at `path` (`serve --snapshot`, `mockfiles snapshot import`).
     /// A refused archive or an unreadable file is a `SnapshotRestoreFailure`; nothing changed.
     @discardableResult
-    public func importSnapshot(fromFileAt path: String) async throws -> (files: Int, uploads: Int, parts: Int) {
+    public func importSnapshot(fromFileAt path: String) async throws -> SnapshotCounts {
         guard FileManager.default.isReadableFile(atPath: path) else { throw SnapshotRestoreFailure(description: "cannot read the file") }
         let importer = SnapshotImporter(files: fileService, uploads: uploadService, controls: controls)
         do {
             let counts = try await importer.importSnapshot(fromFileAt: path)
-            return (counts.files, counts.uploads, counts.parts)
+            return SnapshotCounts(counts)
         } catch let error as SnapshotImportError {
             throw SnapshotRestoreFailure(description: "\(error)")
         }
@@ -68,12 +68,28 @@ extension MockFilesServer {
 
     /// Writes the state as an archive, chunk by chunk (`mockfiles snapshot export`).
     @discardableResult
-    public func exportSnapshot(to write: (ByteBuffer) async throws -> Void) async throws -> (files: Int, uploads: Int, parts: Int) {
+    public func exportSnapshot(to write: (ByteBuffer) async throws -> Void) async throws -> SnapshotCounts {
         // Offline, nothing has taken up the directory's clock and rules yet.
         try await controls.loadSavedControls()
-        let counts = try await SnapshotExporter(files: fileService, controls: controls).export(to: write)
-        return (counts.files, counts.uploads, counts.parts)
+        return SnapshotCounts(try await SnapshotExporter(files: fileService, controls: controls).export(to: write))
     }
+}
+
+/// What an archive holds (its trailer), for the CLI's and the startup log's one line.
+public struct SnapshotCounts: Sendable, Equatable, CustomStringConvertible {
+    public var files: Int
+    public var uploads: Int
+    public var parts: Int
+    public var batches: Int
+
+    init(_ trailer: SnapshotTrailer) {
+        files = trailer.files
+        uploads = trailer.uploads
+        parts = trailer.parts
+        batches = trailer.batches
+    }
+
+    public var description: String { "\(files) files, \(uploads) uploads, \(parts) parts, \(batches) batches" }
 }
 
 /// Why a snapshot file was not restored, in one line; the state is as it was.

@@ -6,12 +6,19 @@
 ///                                    missing from an old row is computed on the way)
 ///     parts/<part-id>                an open Upload's parts' bytes, then
 ///     uploads/<upload-id>.json       its SnapshotUploadRecord
+///     inputs/<file-id>               the bytes of a deleted file a batch still reads, then
+///     batches/<batch-id>.json        its SnapshotBatchRecord (every batch has one)
 ///     mockfiles-snapshot-end.json    SnapshotTrailer: the counts, so a cut archive is known as one
 ///
 /// Bytes always come before the record that vouches for them (size and SHA-256).
+///
+/// Version 2 added batches (`inputs/`, `batches/`, the trailer's `batches`). A version 1 archive
+/// is read as one without batches: restoring it leaves none.
 struct SnapshotHeader: Codable, Equatable {
     static let entryName = "mockfiles-snapshot.json"
-    static let currentVersion = 1
+    static let currentVersion = 2
+    /// The versions this server restores.
+    static let readableVersions = 1...currentVersion
 
     var format = "mockfiles-snapshot"
     var version = currentVersion
@@ -145,4 +152,21 @@ struct SnapshotTrailer: Codable, Equatable {
     var files: Int
     var uploads: Int
     var parts: Int
+    /// Absent from a version 1 archive, which holds none.
+    var batches = 0
+
+    init(files: Int, uploads: Int, parts: Int, batches: Int = 0) {
+        self.files = files
+        self.uploads = uploads
+        self.parts = parts
+        self.batches = batches
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        files = try container.decode(Int.self, forKey: .files)
+        uploads = try container.decode(Int.self, forKey: .uploads)
+        parts = try container.decode(Int.self, forKey: .parts)
+        batches = try container.decodeIfPresent(Int.self, forKey: .batches) ?? 0
+    }
 }

@@ -29,15 +29,20 @@ struct SnapshotStager {
     let stagingPrefix: String
 
     private(set) var header: SnapshotHeader?
-    private(set) var contents = StoreContents()
+    /// The rows to restore (set here and in `SnapshotStager+Batches.swift`).
+    var contents = StoreContents()
     private(set) var trailer: SnapshotTrailer?
-    /// Blobs whose record has not come yet, by entry name (`blobs/<id>`, `parts/<id>`).
+    /// Blobs whose record has not come yet, by entry name (`blobs/<id>`, `parts/<id>`, `inputs/<id>`).
     private var unclaimed: [String: StagedBlob] = [:]
     /// Every blob committed so far, claimed or not (what a failed import removes).
     private(set) var stagedIDs: [String] = []
     /// Moves that put the claimed blobs under their ids.
     private(set) var moves: [BlobMove] = []
-    private var seenIDs: Set<String> = []
+    var seenIDs: Set<String> = []
+    /// The batch records, kept until the end to check the files they name against the archive's.
+    var batchRecords: [SnapshotBatchRecord] = []
+    /// Inputs whose bytes came as `inputs/<id>`, claimed by the first batch naming them.
+    var carriedInputs: [String: SnapshotBatchRecord.InputBlob] = [:]
 
     private var reader = TarReader()
     private var current: Entry?
@@ -101,6 +106,7 @@ struct SnapshotStager {
         }
         if let id = Self.id(in: name, prefix: "blobs/", suffix: "", idPrefix: "file-")
             ?? Self.id(in: name, prefix: "parts/", suffix: "", idPrefix: "part_")
+            ?? Self.id(in: name, prefix: "inputs/", suffix: "", idPrefix: "file-")
         {
             guard tarHeader.size <= limits.maxBlobBytes else {
                 throw SnapshotImportError.entry(
@@ -108,7 +114,9 @@ struct SnapshotStager {
                     "\(tarHeader.size) bytes is more than the largest file this server takes (\(limits.maxBlobBytes))"
                 )
             }
-            guard unclaimed[name] == nil, !seenIDs.contains(id) else { throw SnapshotImportError.entry(name, "\(id) appears twice") }
+            // `blobs/<id>` and `inputs/<id>` would share a staging id.
+            let stagedAlready = unclaimed.values.contains { $0.stagingID == stagingPrefix + id }
+            guard !stagedAlready, !seenIDs.contains(id) else { throw SnapshotImportError.entry(name, "\(id) appears twice") }
             current = .blob(name: name, id: id, writer: try await store.makeStagingWriter(), digest: StreamingSHA256())
             return
         }
@@ -116,6 +124,7 @@ struct SnapshotStager {
             name == SnapshotHeader.entryName || name == SnapshotTrailer.entryName
             || Self.id(in: name, prefix: "files/", suffix: ".json", idPrefix: "file-") != nil
             || Self.id(in: name, prefix: "uploads/", suffix: ".json", idPrefix: "upload_") != nil
+            || Self.id(in: name, prefix: "batches/", suffix: ".json", idPrefix: "batch_") != nil
         guard isRecord else {
             throw SnapshotImportError.entry(name, "not an entry of a mockfiles snapshot (or an id that is not a server-made one)")
         }
@@ -165,10 +174,10 @@ struct SnapshotStager {
         if name == SnapshotHeader.entryName {
             guard header == nil else { throw SnapshotImportError.entry(name, "appears twice") }
             let decoded: SnapshotHeader = try Self.decode(data, name: name)
-            guard decoded.format == "mockfiles-snapshot", decoded.version == SnapshotHeader.currentVersion else {
+            guard decoded.format == "mockfiles-snapshot", SnapshotHeader.readableVersions.contains(decoded.version) else {
                 throw SnapshotImportError.entry(
                     name,
-                    "format \(decoded.format) version \(decoded.version); this server reads mockfiles-snapshot version \(SnapshotHeader.currentVersion)"
+                    "format \(decoded.format) version \(decoded.version); this server reads mockfiles-snapshot versions \(SnapshotHeader.readableVersions.lowerBound) to \(SnapshotHeader.currentVersion)"
                 )
             }
             try Self.checked(name) { () throws(APIError) in
@@ -184,13 +193,19 @@ struct SnapshotStager {
         } else if name == SnapshotTrailer.entryName {
             if let leftover = unclaimed.keys.sorted().first { throw SnapshotImportError.entry(leftover, "no record claims these bytes") }
             let decoded: SnapshotTrailer = try Self.decode(data, name: name)
-            let counted = SnapshotTrailer(files: contents.files.count, uploads: contents.uploads.count, parts: contents.parts.count)
+            let counted = SnapshotTrailer(
+                files: contents.files.count,
+                uploads: contents.uploads.count,
+                parts: contents.parts.count,
+                batches: contents.batches.count
+            )
             guard decoded == counted else {
                 throw SnapshotImportError.entry(
                     name,
-                    "it counts \(decoded.files) files, \(decoded.uploads) uploads and \(decoded.parts) parts; the archive holds \(counted.files), \(counted.uploads) and \(counted.parts)"
+                    "it counts \(decoded.files) files, \(decoded.uploads) uploads, \(decoded.parts) parts and \(decoded.batches) batches; the archive holds \(counted.files), \(counted.uploads), \(counted.parts) and \(counted.batches)"
                 )
             }
+            try checkBatchReferences()
             trailer = decoded
         } else if name.hasPrefix("files/") {
             let record: SnapshotFileRecord = try Self.decode(data, name: name)
@@ -198,6 +213,8 @@ struct SnapshotStager {
             try Self.checked(name) { () throws(APIError) in try record.validate(limits: limits) }
             try claim("blobs/\(record.id)", bytes: record.bytes, sha256: record.sha256, id: record.id, for: name)
             contents.files.append(record.storedFile)
+        } else if name.hasPrefix("batches/") {
+            try accept(batch: try Self.decode(data, name: name), named: name)
         } else {
             let record: SnapshotUploadRecord = try Self.decode(data, name: name)
             guard name == "uploads/\(record.id).json" else { throw SnapshotImportError.entry(name, "its id is \(record.id)") }
@@ -213,7 +230,7 @@ struct SnapshotStager {
     }
 
     /// The record `name` vouches for the blob entry `blobName`: it must have come, whole and unchanged.
-    private mutating func claim(_ blobName: String, bytes: Int64, sha256: String, id: String, for name: String) throws {
+    mutating func claim(_ blobName: String, bytes: Int64, sha256: String, id: String, for name: String) throws {
         guard let blob = unclaimed.removeValue(forKey: blobName) else {
             throw SnapshotImportError.entry(name, "no \(blobName) entry comes before it")
         }

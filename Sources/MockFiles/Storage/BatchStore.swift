@@ -11,6 +11,8 @@ public protocol BatchReads: Sendable {
     /// Of the file ids `ids`, those an unsettled batch still reads as its input: their blobs stay
     /// when the file row goes, until the batch's results are made.
     func inputFilesInUse(among ids: [String]) async throws -> Set<String>
+    /// Batches of every tenant by id, at most `limit`, after the id `after` (a snapshot's pages).
+    func allBatches(after: String?, limit: Int) async throws -> [StoredBatch]
 }
 
 /// Batch rows. Its writes are `FileStore`'s to make.

@@ -271,7 +271,8 @@ public struct FileStore: Sendable {
             try await blobs.moveBlobs(moves)
             try await metadata.replaceEverything(with: contents)
             try await then()
-            let kept = Set(contents.files.map(\.id)).union(contents.parts.map(\.id))
+            // The moved blobs too: a batch's input kept after its file was deleted has no row.
+            let kept = Set(contents.files.map(\.id)).union(contents.parts.map(\.id)).union(moves.map(\.to))
             for id in before where !kept.contains(id) { try? await blobs.removeBlob(id: id) }
             return true
         }

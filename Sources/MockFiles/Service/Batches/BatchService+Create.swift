@@ -49,6 +49,7 @@ extension BatchService {
         )
         // Nil when the input file was deleted since it was read.
         guard let batch = try await store.createBatch(draft) else { throw cannotFindInput(request.inputFileID, tenant: tenant) }
+        metrics.recordBatchCreated(batch)
         return BatchObject(batch, state: BatchLifecycle.state(of: batch, at: now))
     }
 

@@ -13,7 +13,8 @@ extension BatchService {
     func settle(_ batch: StoredBatch) async throws -> StoredBatch {
         guard let settlement = BatchLifecycle.settlement(of: batch) else { return batch }
         let created = BatchLifecycle.seconds(settlement.at)
-        _ = try await store.makeBatchResults(
+        let started = ContinuousClock.now
+        let made = try await store.makeBatchResults(
             of: batch,
             write: { output, errors in try await writeResults(of: batch, settlement: settlement, output: output, errors: errors) },
             describe: { kind, id, bytes in
@@ -30,6 +31,7 @@ extension BatchService {
                 )
             }
         )
+        metrics.recordBatchResults(of: batch, made: made, since: started)
         return try await store.reads.batch(id: batch.id, tenant: batch.tenant) ?? batch
     }
 

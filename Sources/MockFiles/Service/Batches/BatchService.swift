@@ -41,6 +41,8 @@ public struct BatchService: Sendable {
     /// The admin batch rules in force (`TestControls.batchRulesInForce`), read at each create.
     let rulesInForce: @Sendable () async throws -> [BatchRule]
     let logger: Logger
+    /// Counts batches created and settled (`ServerMetrics+Batches.swift`).
+    let metrics: ServerMetrics
     var store: FileStore { files.store }
     var clock: ServiceClock { files.clock }
 
@@ -48,12 +50,14 @@ public struct BatchService: Sendable {
         files: FileService,
         settings: Settings,
         rulesInForce: @escaping @Sendable () async throws -> [BatchRule] = { [] },
-        logger: Logger
+        logger: Logger,
+        metrics: ServerMetrics = ServerMetrics()
     ) {
         self.files = files
         self.settings = settings
         self.rulesInForce = rulesInForce
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// The batch as its tenant sees it now (its result files made first when due).
