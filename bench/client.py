@@ -116,12 +116,13 @@ def populate(base: str, count: int, clients: int = 16) -> None:
             done.result()
 
 
-def sendfile_multipart(base: str, path: Path, size: int) -> tuple[int, float, bytes]:
-    """Uploads `path` as the `file` part of POST /v1/files (purpose vision, whose content downloads by default), the file's bytes
-    sent with sendfile(2) from the page cache. Returns status, seconds to the whole answer, body."""
+def sendfile_multipart(base: str, path: Path, size: int, purpose: str = "vision",
+                       filename: str = "big.bin") -> tuple[int, float, bytes]:
+    """Uploads `path` as the `file` part of POST /v1/files (purpose vision by default, whose content downloads), the file's
+    bytes sent with sendfile(2) from the page cache. Returns status, seconds to the whole answer, body."""
     boundary = "bench" + os.urandom(12).hex()
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nvision\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n{purpose}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
             "Content-Type: application/octet-stream\r\n\r\n").encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     conn = connection(base, timeout=600)

@@ -7,7 +7,7 @@ goes to the JSON file; the markdown table goes to stdout. Exit status: 0 when ev
 measured (targets missed or not), 1 when something broke (a server error, a non-2xx answer, wrong bytes,
 a process that would not start).
 
-The measurements run in four steps, each with the servers and data its measurements share; `--only`
+The measurements run in five steps, each with the servers and data its measurements share; `--only`
 names steps by the table rows they fill.
 """
 
@@ -22,6 +22,7 @@ import time
 import traceback
 from pathlib import Path
 
+import batch_scale
 import download_large
 import durable_small_uploads
 import list_scaling
@@ -80,7 +81,8 @@ def transfers(session: Session) -> None:
 
 
 STEPS = [("1-2", "GET throughput", get_throughput), ("3+7", "list latency flatness / start-up", list_scaling_and_startup),
-         ("4-6", "transfers", transfers), ("8-9", "PostgreSQL + S3, one and two instances", shared_storage.measure)]
+         ("4-6", "transfers", transfers), ("8-9", "PostgreSQL + S3, one and two instances", shared_storage.measure),
+         ("10", "batch scale", batch_scale.measure)]
 
 
 def run(session: Session) -> int:
@@ -135,7 +137,7 @@ def run(session: Session) -> int:
             session.details.setdefault("server_log_problems", {})[s.name] = problems
     if not session.args.keep:
         trash.discard(work, [*session.stores.values(), work / "store-uploads", work / "store-empty",
-                             *work.glob("store-shared-*")])
+                             *work.glob("store-shared-*"), work / "store-batches"])
     write(session, started, load_start, built)
     return 1 if session.errors else 0
 
@@ -179,7 +181,7 @@ def main() -> int:
     p.add_argument("--out", default=str(ROOT / "bench/out/results.json"), help="JSON results file")
     p.add_argument("--work-dir", default=str(ROOT / "bench/out/work"), help="data dirs, nginx, the upload file")
     p.add_argument("--keep", action="store_true", help="keep the seeded data dirs")
-    p.add_argument("--only", help="comma-separated steps: 1-2, 3+7, 4-6, 8-9")
+    p.add_argument("--only", help="comma-separated steps: 1-2, 3+7, 4-6, 8-9, 10")
     p.add_argument("--ceiling-hummingbird-bin", help="bare Hummingbird answering fixed bytes (bench/ceiling): row 1 hb")
     p.add_argument("--ceiling-nio-bin", help="bare SwiftNIO answering fixed bytes (bench/ceiling): row 1 nio")
     args = p.parse_args()

@@ -85,6 +85,36 @@ import Testing
         #expect(answered.object["model"] as? String == "gpt-4o-2024-08-06")
     }
 
+    /// The quote stops reading after the ninth word starts; it splits as `split(whereSeparator:)`
+    /// on whitespace and newlines did (no empty words, a trailing space is no ninth word).
+    @Test func theQuoteReadsOnlyTheFirstWords() {
+        let cases: [(String, [String], Bool)] = [
+            ("", [], false), ("  \n\t ", [], false), ("one", ["one"], false),
+            ("  a\u{2003}b\r\nc  ", ["a", "b", "c"], false),
+            ("1 2 3 4 5 6 7 8", ["1", "2", "3", "4", "5", "6", "7", "8"], false),
+            ("1 2 3 4 5 6 7 8 \n ", ["1", "2", "3", "4", "5", "6", "7", "8"], false),
+            ("1 2 3 4 5 6 7 8 9", ["1", "2", "3", "4", "5", "6", "7", "8"], true),
+            ("é 2 3 4 5 6 7 e\u{301}  " + String(repeating: "x ", count: 100_000), ["é", "2", "3", "4", "5", "6", "7", "e\u{301}"], true),
+            ("a\r\nb\u{1C}c\u{0B}d\u{0C}e", ["a", "b\u{1C}c", "d", "e"], false),
+            ("1 2 3 4 5 6 7 8\u{301} 9", ["1", "2", "3", "4", "5", "6", "7", "8\u{301}"], true),
+            ("1 2 3 4 5 6 7 8 9\u{301}", ["1", "2", "3", "4", "5", "6", "7", "8"], true),
+            ("1 2 3 4 5 6 7 8\u{A0}9 10", ["1", "2", "3", "4", "5", "6", "7", "8"], true),
+        ]
+        for (text, words, more) in cases {
+            let found = BatchAnswers.firstWords(8, of: text)
+            #expect(found.words.map(String.init) == words, "\(text.prefix(40))")
+            #expect(found.more == more, "\(text.prefix(40))")
+            let split = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+            #expect(Array(split.prefix(8)) == found.words && (split.count > 8) == found.more)
+        }
+        // A combining mark after a separator byte joins it into one character: the bytes alone cannot tell.
+        for text in ["1 2 3 4 5 6 7 8 \u{301}9", "a \u{301}b", "1 2 3 4 5 6 7 8 9 \u{301}"] {
+            let split = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+            let found = BatchAnswers.firstWords(8, of: text)
+            #expect(Array(split.prefix(8)) == found.words && (split.count > 8) == found.more, "\(text)")
+        }
+    }
+
     @Test func maxTokensCutTheAnswerAndFinishWithLength() throws {
         var body = Self.hello
         body["max_completion_tokens"] = 3

@@ -222,6 +222,47 @@ import Testing
         #expect(JSONWriter.pythonText(of: -.infinity) == "-Infinity")
     }
 
+    /// The writer works on `description`'s bytes in place; this oracle is its first version, which
+    /// split and joined strings, checked against Python by the test above.
+    @Test func floatsMatchTheStringBuiltReprOnManyValues() {
+        func oracle(_ value: Double) -> String {
+            guard value.isFinite else { return value.isNaN ? "NaN" : (value < 0 ? "-Infinity" : "Infinity") }
+            let parts = value.magnitude.description.split(separator: "e")
+            let mantissa = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+            var digits = Array(mantissa[0]) + (mantissa.count > 1 ? Array(mantissa[1]) : [])
+            var point = mantissa[0].count + (parts.count > 1 ? Int(parts[1]) ?? 0 : 0)
+            while digits.count > 1, digits.first == "0" {
+                digits.removeFirst()
+                point -= 1
+            }
+            while digits.count > 1, digits.last == "0" { digits.removeLast() }
+            let sign = value.sign == .minus ? "-" : ""
+            if digits == ["0"] { return sign + "0.0" }
+            let exponent = point - 1
+            let text = String(digits)
+            guard (-4..<16).contains(exponent) else {
+                let magnitude = String(abs(exponent))
+                return sign + String(digits[0]) + (digits.count > 1 ? "." + text.dropFirst() : "") + (exponent < 0 ? "e-" : "e+")
+                    + (magnitude.count < 2 ? "0" : "") + magnitude
+            }
+            if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + text }
+            if point >= digits.count { return sign + text + String(repeating: "0", count: point - digits.count) + ".0" }
+            return sign + String(digits[..<point]) + "." + String(digits[point...])
+        }
+        var random = SplitMix64(seed: 33)
+        var values: [Double] = [1e15, 1e-4, 9.999e-5, 1e-300, -5e-324, 1e308, .infinity, .nan, 0x1p53, 0x1p-1074]
+        for _ in 0..<20_000 {
+            let bits = random.next()
+            values.append(Double(bitPattern: bits))
+            values.append(Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits))))
+            values.append(Double(Float(Double(bits >> 11) * 0x1p-53 - 0.5) / 16))
+            values.append(Double(Int64(bits % 2_000_001) - 1_000_000) * [1e-12, 1e-6, 1, 1e6, 1e12][Int(bits >> 60) % 5])
+        }
+        for value in values {
+            #expect(JSONWriter.pythonText(of: value) == oracle(value), "\(value.bitPattern)")
+        }
+    }
+
     @Test func rawValuesAreEmbeddedAsTheyAreWithTheLayoutsSeparators() {
         var inner = JSONWriter(layout: .spaced)
         inner.beginObject()

@@ -34,3 +34,25 @@ enum JSONNumberKind: Equatable {
         }
     }
 }
+
+/// Type tests on JSONSerialization's values that do not bridge. On Linux `value is NSNull` or
+/// `value as? NSNumber` first bridges a Swift string, array or dictionary to its Foundation class
+/// (an array or dictionary with everything in it: 2.4 µs for a one-message `messages`), and a
+/// batch asks these of every line's fields: a quarter of a chat batch's CPU went there
+/// (docs/benchmarks.md, row 10).
+extension JSONNumberKind {
+    /// Whether the value is JSON null.
+    static func isNull(_ value: Any) -> Bool {
+        type(of: value) == NSNull.self
+    }
+
+    /// The value as the NSNumber JSONSerialization gives for a number or boolean; Swift's own
+    /// numbers (bodies built in code) still bridge, and strings and containers are refused unbridged.
+    static func number(_ value: Any) -> NSNumber? {
+        if type(of: value) is NSNumber.Type { return value as? NSNumber }
+        switch value {
+        case is String, is [Any], is [String: Any]: return nil
+        default: return value as? NSNumber
+        }
+    }
+}

@@ -141,10 +141,10 @@ struct JSONWriter {
         buffer.writeStaticString("null")
     }
 
-    /// A float as Python's `json` writes one (`JSONWriter.pythonText(of:)`).
+    /// A float as Python's `json` writes one (`JSONWriter.pythonText(of:into:)`).
     mutating func double(_ value: Double) {
         beginValue()
-        buffer.writeString(Self.pythonText(of: value))
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.maxPythonTextBytes) { Self.pythonText(of: value, into: $0) }
     }
 
     /// One JSON value that is already encoded (another writer's output), written as it is: the
@@ -217,52 +217,5 @@ struct JSONWriter {
         guard breaksLines else { return }
         buffer.writeInteger(UInt8(ascii: "\n"))
         buffer.writeRepeatingByte(UInt8(ascii: " "), count: 2 * indent)
-    }
-}
-
-// MARK: Floats
-
-extension JSONWriter {
-    /// `repr(value)` as Python writes it, which `json.dumps` uses for a float: the shortest digits
-    /// that read back to the same double, fixed notation for decimal exponents -4 ... 15
-    /// (`0.0123`, `1.0`, `9999999999999998.0`), scientific outside it with at least two exponent
-    /// digits (`1e-05`, `1.5e+16`); `NaN`, `Infinity` and `-Infinity` as `json` writes them.
-    /// Swift's `description` has the same shortest digits but switches to scientific at 2^53, not
-    /// 10^16, so only its digits are taken.
-    static func pythonText(of value: Double) -> String {
-        guard value.isFinite else { return value.isNaN ? "NaN" : (value < 0 ? "-Infinity" : "Infinity") }
-        let text = value.magnitude.description
-        let parts = text.split(separator: "e")
-        let exponent = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-        let mantissa = parts[0].split(separator: ".", omittingEmptySubsequences: false)
-        var digits = Array(mantissa[0].utf8) + (mantissa.count > 1 ? Array(mantissa[1].utf8) : [])
-        // Where the decimal point sits, counted in digits from the first.
-        var point = mantissa[0].utf8.count + exponent
-        while digits.count > 1, digits.first == UInt8(ascii: "0") {
-            digits.removeFirst()
-            point -= 1
-        }
-        while digits.count > 1, digits.last == UInt8(ascii: "0") { digits.removeLast() }
-        let sign = value.sign == .minus ? "-" : ""
-        if digits == [UInt8(ascii: "0")] { return sign + "0.0" }
-        let zero = UInt8(ascii: "0")
-        let decimalExponent = point - 1
-        var out: [UInt8]
-        if (-4..<16).contains(decimalExponent) {
-            if point <= 0 {
-                out = Array("0.".utf8) + Array(repeating: zero, count: -point) + digits
-            } else if point >= digits.count {
-                out = digits + Array(repeating: zero, count: point - digits.count) + Array(".0".utf8)
-            } else {
-                out = Array(digits[..<point]) + [UInt8(ascii: ".")] + Array(digits[point...])
-            }
-        } else {
-            out = [digits[0]]
-            if digits.count > 1 { out += [UInt8(ascii: ".")] + digits[1...] }
-            let magnitude = String(abs(decimalExponent))
-            out += Array((decimalExponent < 0 ? "e-" : "e+").utf8)
-            out += Array((magnitude.count < 2 ? "0" + magnitude : magnitude).utf8)
-        }
-        return sign + String(decoding: out, as: UTF8.self)
     }
 }

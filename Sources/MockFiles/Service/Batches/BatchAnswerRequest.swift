@@ -22,7 +22,7 @@ struct BatchAnswerRequest {
 
     /// The field, or nil when absent or JSON null (the service treats both as not given).
     func value(_ name: String) -> Any? {
-        guard let value = body[name], !(value is NSNull) else { return nil }
+        guard let value = body[name], !JSONNumberKind.isNull(value) else { return nil }
         return value
     }
 
@@ -46,7 +46,7 @@ struct BatchAnswerRequest {
 
     func integer(_ name: String) throws(APIError) -> Int64? {
         guard let value = value(name) else { return nil }
-        guard let number = value as? NSNumber, JSONNumberKind(number) == .integer else {
+        guard let number = JSONNumberKind.number(value), JSONNumberKind(number) == .integer else {
             throw .invalidType(name, expected: "an integer", got: value)
         }
         return number.int64Value
@@ -54,7 +54,7 @@ struct BatchAnswerRequest {
 
     func number(_ name: String) throws(APIError) -> Double? {
         guard let value = value(name) else { return nil }
-        guard let number = value as? NSNumber, JSONNumberKind(number) != .boolean else {
+        guard let number = JSONNumberKind.number(value), JSONNumberKind(number) != .boolean else {
             throw .invalidType(name, expected: "a number", got: value)
         }
         return number.doubleValue
@@ -62,7 +62,7 @@ struct BatchAnswerRequest {
 
     func bool(_ name: String) throws(APIError) -> Bool? {
         guard let value = value(name) else { return nil }
-        guard let number = value as? NSNumber, JSONNumberKind(number) == .boolean else {
+        guard let number = JSONNumberKind.number(value), JSONNumberKind(number) == .boolean else {
             throw .invalidType(name, expected: "a boolean", got: value)
         }
         return number.boolValue

@@ -55,10 +55,10 @@ extension BatchAnswers {
             throw .invalidType("prompt", expected: "a string or an array", got: prompt)
         }
         if let texts = items as? [String] { return texts.map { ($0, tokens($0)) } }
-        if items.allSatisfy({ $0 is NSNumber }) { return [(nil, Int64(items.count))] }
+        if items.allSatisfy({ JSONNumberKind.number($0) != nil }) { return [(nil, Int64(items.count))] }
         var prompts: [(text: String?, tokens: Int64)] = []
         for item in items {
-            guard let list = item as? [Any], list.allSatisfy({ $0 is NSNumber }) else {
+            guard let list = item as? [Any], list.allSatisfy({ JSONNumberKind.number($0) != nil }) else {
                 throw .invalidType("prompt", expected: "a string, an array of strings or token arrays", got: item)
             }
             prompts.append((nil, Int64(list.count)))

@@ -118,7 +118,7 @@ extension BatchAnswers {
         guard !items.isEmpty else { return nil }
         var ids: [String] = []
         for item in items {
-            guard let number = item as? NSNumber, JSONNumberKind(number) == .integer else { return nil }
+            guard let number = JSONNumberKind.number(item), JSONNumberKind(number) == .integer else { return nil }
             ids.append(String(number.int64Value))
         }
         return EmbeddingInput(text: "tokens:" + ids.joined(separator: ","), tokens: Int64(ids.count))

@@ -6,9 +6,8 @@ extension BatchAnswers {
     /// JSONSerialization keeps no key order, so an echoed object's keys come out sorted: the same
     /// line gives the same bytes, though not always in the order it was sent.
     static func writeValue(_ value: Any?, into json: inout JSONWriter) {
+        guard let value, !JSONNumberKind.isNull(value) else { return json.null() }
         switch value {
-        case nil, is NSNull:
-            json.null()
         case let string as String:
             json.string(string)
         case let array as [Any]:

@@ -114,10 +114,61 @@ enum BatchAnswers {
 
     /// The answer text: the mock's own words quoting the first eight words of `prompt`.
     static func answerText(quoting prompt: String?, _ opening: String = "This is a mock answer from mockfiles") -> String {
-        let words = (prompt ?? "").split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+        let (words, more) = firstWords(8, of: prompt ?? "")
         guard !words.isEmpty else { return opening + "." }
-        let quoted = words.prefix(8).joined(separator: " ") + (words.count > 8 ? " …" : "")
+        let quoted = words.joined(separator: " ") + (more ? " …" : "")
         return opening + " to: \"" + quoted + "\""
+    }
+
+    /// The first `limit` words of `text` (split at whitespace and newlines) and whether another
+    /// follows. Reads only as far as that: a prompt may be megabytes, and splitting it whole, by
+    /// characters, was most of a long line's answer.
+    static func firstWords(_ limit: Int, of text: String) -> (words: [Substring], more: Bool) {
+        if let found = firstASCIIWords(limit, of: text) { return found }
+        var words: [Substring] = []
+        var wordStart: String.Index?
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character.isWhitespace || character.isNewline {
+                if let start = wordStart { words.append(text[start..<index]) }
+                wordStart = nil
+            } else if wordStart == nil {
+                if words.count == limit { return (words, true) }
+                wordStart = index
+            }
+            index = text.index(after: index)
+        }
+        if let start = wordStart { words.append(text[start...]) }
+        return (words, false)
+    }
+
+    /// `firstWords` on bytes while the text read is ASCII, where each byte is a character (`\r\n`
+    /// is one, a separator either way) and the separators are tab to carriage return and space:
+    /// the character properties were most of a short prompt's answer. Nil at the first other
+    /// byte before the answer is known, or right after it (a combining mark joins the byte before).
+    private static func firstASCIIWords(_ limit: Int, of text: String) -> (words: [Substring], more: Bool)? {
+        let bytes = text.utf8
+        var words: [Substring] = []
+        var wordStart: String.Index?
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            guard byte < 0x80 else { return nil }
+            if byte == 0x20 || (0x09...0x0D).contains(byte) {
+                if let start = wordStart { words.append(text[start..<index]) }
+                wordStart = nil
+            } else if wordStart == nil {
+                if words.count == limit {
+                    let next = bytes.index(after: index)
+                    return next < bytes.endIndex && bytes[next] >= 0x80 ? nil : (words, true)
+                }
+                wordStart = index
+            }
+            bytes.formIndex(after: &index)
+        }
+        if let start = wordStart { words.append(text[start...]) }
+        return (words, false)
     }
 
     /// `text` cut to what `limit` tokens of the rule hold (4 bytes each, at a character

@@ -47,7 +47,7 @@ extension BatchInputReader {
             let lineModel: String? =
                 Self.modelOptional.contains(endpoint) && Self.isMissing(body["model"])
                 ? nil : try Self.field(body, "model", "a string", path: "body.")
-            if let stream = body["stream"] as? NSNumber, JSONNumberKind(stream) == .boolean, stream.boolValue {
+            if let stream = body["stream"].flatMap(JSONNumberKind.number), JSONNumberKind(stream) == .boolean, stream.boolValue {
                 throw Self.error(
                     "streaming_unsupported",
                     "Streaming is not supported by the Batch API: remove 'stream' or set it to false.",
@@ -101,7 +101,7 @@ extension BatchInputReader {
         let count: Int64
         switch input {
         case is String: count = 1
-        case let list as [Any]: count = list.first is NSNumber ? 1 : Int64(list.count)
+        case let list as [Any]: count = list.first.flatMap(JSONNumberKind.number) != nil ? 1 : Int64(list.count)
         default: count = 0
         }
         let before = embeddingInputs
@@ -144,7 +144,7 @@ extension BatchInputReader {
         return typed
     }
 
-    private static func isMissing(_ value: Any?) -> Bool { value == nil || value is NSNull }
+    private static func isMissing(_ value: Any?) -> Bool { value.map(JSONNumberKind.isNull) ?? true }
 
     /// Python's byte-order-mark refusal, then JSONSerialization straight on the line's bytes.
     private static func object(_ bytes: UnsafeRawBufferPointer) -> [String: Any]? {

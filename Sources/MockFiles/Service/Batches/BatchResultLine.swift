@@ -68,7 +68,9 @@ enum BatchResultLine {
     /// A dashed UUID, as the 2026 capture's `request_id` (openai/openai-python#3071).
     static func requestID(seed: String) -> String {
         var random = BatchAnswerRandom(seed, "request_id")
-        let hex = Array(random.hex(32))
-        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(hex[$0]) }.joined(separator: "-")
+        var text = Array(random.hex(32).utf8)
+        // From the end, so each offset still counts hex digits only.
+        for offset in [20, 16, 12, 8] { text.insert(UInt8(ascii: "-"), at: offset) }
+        return String(decoding: text, as: UTF8.self)
     }
 }
