@@ -141,25 +141,26 @@ extension StoreContractTests {
     }
 
     @Test(arguments: BackendUnderTest.available)
-    func batchesAreListedNewestFirstWithTiesBrokenByIDDescending(_ backend: BackendUnderTest) async throws {
+    func batchesAreListedNewestFirstWithTiesInTheOrderTheyWereMade(_ backend: BackendUnderTest) async throws {
         try await backend.withStores { stores in
             let store = stores.metadata
             _ = try await store.insert(Self.file("file-input", purpose: "batch"))
             _ = try await store.insert(Self.file("file-input-other", tenant: "other", purpose: "batch"))
             let created = Self.batchCreated
-            // Inserted out of order; ties in the millisecond, and two in one second apart by milliseconds.
+            // Inserted out of order; ties in the millisecond (a frozen clock) list the one made last
+            // first, whatever their ids; two in one second apart by milliseconds.
             let rows: [(String, Int64)] = [
                 ("batch_b", created), ("batch_d", created), ("batch_0", created + 1), ("batch_a", created),
                 ("batch_z", created - 500), ("batch_y", created - 1), ("batch_c", created),
             ]
             for (id, createdAt) in rows { #expect(try await store.insertBatch(Self.batch(id, createdAt: createdAt))) }
             #expect(try await store.insertBatch(Self.batch("batch_cc", tenant: "other", input: "file-input-other", createdAt: created)))
-            let newestFirst = ["batch_0", "batch_d", "batch_c", "batch_b", "batch_a", "batch_y", "batch_z"]
+            let newestFirst = ["batch_0", "batch_c", "batch_a", "batch_d", "batch_b", "batch_y", "batch_z"]
             #expect(try await store.batches(tenant: "acme", after: nil, limit: 100)?.map(\.id) == newestFirst)
             for limit in [1, 2, 3, 7] {
                 #expect(try await Self.walkBatches(store, tenant: "acme", limit: limit) == newestFirst, "pages of \(limit)")
             }
-            #expect(try await store.batches(tenant: "acme", after: "batch_c", limit: 2)?.map(\.id) == ["batch_b", "batch_a"], "strictly after")
+            #expect(try await store.batches(tenant: "acme", after: "batch_c", limit: 2)?.map(\.id) == ["batch_a", "batch_d"], "strictly after")
             #expect(try await store.batches(tenant: "acme", after: "batch_z", limit: 2)?.isEmpty == true)
             #expect(try await store.batches(tenant: "acme", after: "batch_nope", limit: 2) == nil, "an unknown cursor")
             #expect(try await store.batches(tenant: "acme", after: "batch_cc", limit: 2) == nil, "another tenant's batch")

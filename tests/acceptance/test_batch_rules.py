@@ -319,11 +319,6 @@ def test_a_rule_of_more_than_64_kib_is_a_413(rig: BatchRig) -> None:
 
 
 @pytest.mark.skipif(shared_pair.ENABLED, reason="the snapshot restores one instance's state; the pair shares it anyway")
-@pytest.mark.xfail(
-    strict=True,
-    reason="server defect: GET /admin/snapshot writes no batch rules (mockfiles-snapshot.json has clock_offset and fault_rules "
-    "only) and POST /admin/snapshot leaves none, though docs/admin-api.md says snapshots carry them",
-)
 def test_a_snapshot_carries_the_rules(make_rig: Callable[..., BatchRig], tmp_path: Path) -> None:
     rig = make_rig()
     saved = [add(rig, {"match": {"custom_id": "e"}, "error": {"status_code": 500}}), add(rig, {"match": {"metadata": {"s": "f"}}, "fail": True})]

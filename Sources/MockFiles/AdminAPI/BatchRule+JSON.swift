@@ -258,3 +258,27 @@ extension BatchRule {
         }
     }
 }
+
+/// In a snapshot's header: the rule's JSON, read back through the API's checks.
+extension BatchRule: Codable {
+    public init(from decoder: any Decoder) throws {
+        let value = try JSONValue(from: decoder)
+        guard var fields = value.foundationValue as? [String: Any], let id = fields.removeValue(forKey: "id") as? String else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "batch rule: an object with an id"))
+        }
+        do {
+            try self.init(json: JSONBody(fields: fields), id: id)
+        } catch let error as APIError {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "batch rule: \(error.message)"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        // Through JSONSerialization's own numbers, so a Swift Bool is not read back as 1.
+        let parsed = try JSONSerialization.jsonObject(with: try JSONSerialization.data(withJSONObject: json))
+        guard let value = JSONValue(parsed: parsed) else {
+            throw EncodingError.invalidValue(json, .init(codingPath: encoder.codingPath, debugDescription: "batch rule: not JSON"))
+        }
+        try value.encode(to: encoder)
+    }
+}

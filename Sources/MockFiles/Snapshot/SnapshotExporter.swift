@@ -25,7 +25,12 @@ struct SnapshotExporter {
     func export(to write: (ByteBuffer) async throws -> Void) async throws -> SnapshotTrailer {
         try await controls.synchronize()
         let clock = files.clock.setting
-        let header = SnapshotHeader(clockOffset: clock.offset, clockFrozenAt: clock.frozenAt, faultRules: try await controls.faultRules())
+        let header = SnapshotHeader(
+            clockOffset: clock.offset,
+            clockFrozenAt: clock.frozenAt,
+            faultRules: try await controls.faultRules(),
+            batchRules: try await controls.listBatchRules()
+        )
         try await writeJSON(header, named: SnapshotHeader.entryName, to: write)
         var trailer = SnapshotTrailer(files: 0, uploads: 0, parts: 0)
         // The batch files written, which batches' inputs are among (only those can be).

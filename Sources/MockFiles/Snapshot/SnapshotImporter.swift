@@ -31,7 +31,12 @@ struct SnapshotImporter {
                 throw SnapshotImportError.archive("the archive holds no \(SnapshotTrailer.entryName)")
             }
             let restored = try await files.store.restore(stager.contents, moving: stager.moves, resetsBefore: resetsBefore) {
-                try await controls.restore(clockOffset: header.clockOffset, clockFrozenAt: header.clockFrozenAt, faultRules: header.faultRules)
+                try await controls.restore(
+                    clockOffset: header.clockOffset,
+                    clockFrozenAt: header.clockFrozenAt,
+                    faultRules: header.faultRules,
+                    batchRules: header.batchRules ?? []
+                )
             }
             guard restored else { throw SnapshotImportError.interruptedByReset }
             return trailer

@@ -100,6 +100,7 @@ extension SnapshotBatchRecord {
         guard stages.allSatisfy({ (0...86_400_000).contains($0) }) else {
             throw .invalid("each stage of 'schedule' lasts 0 to 86400000 milliseconds", param: "schedule")
         }
+        try validateRuleSchedule()
         try validatePlan()
         let tokens = [usage.inputTokens, usage.outputTokens, usage.cachedTokens, usage.reasoningTokens]
         guard tokens.allSatisfy({ $0 >= 0 }) else { throw .invalid("'usage' counts are never negative", param: "usage") }
@@ -109,6 +110,24 @@ extension SnapshotBatchRecord {
         // Its size and digest are checked against the `inputs/` entry's when it claims them.
         guard inputBlob == nil || readsInputAgain else {
             throw .invalid("it carries its input's bytes but never reads them again", param: "input_blob")
+        }
+    }
+
+    /// What batch rules add to a schedule: line delays (ascending lines, running totals that
+    /// grow by at most a day a line), and a count to expire or cancel after (one of them).
+    private func validateRuleSchedule() throws(APIError) {
+        var previous = (line: Int64(-1), total: Int64(0))
+        for delay in schedule.lineDelays ?? [] {
+            guard delay.line > previous.line, delay.line < Int64(BatchInputReader.Limits.service.maxLines),
+                delay.totalMilliseconds > previous.total, delay.totalMilliseconds - previous.total <= BatchRule.maxMilliseconds
+            else { throw .invalid("'schedule.lineDelays' must ascend, each a line's delay of up to a day added", param: "schedule") }
+            previous = (delay.line, delay.totalMilliseconds)
+        }
+        for count in [schedule.expireAfterLines, schedule.cancelAfterLines].compactMap({ $0 }) where !(0...(1 << 40)).contains(count) {
+            throw .invalid("'schedule' stops after 0 lines or more", param: "schedule")
+        }
+        guard schedule.expireAfterLines == nil || schedule.cancelAfterLines == nil else {
+            throw .invalid("'schedule' expires or cancels after N lines, not both", param: "schedule")
         }
     }
 

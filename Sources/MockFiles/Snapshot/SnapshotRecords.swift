@@ -1,6 +1,6 @@
 /// The JSON entries of a snapshot archive. The archive, in order:
 ///
-///     mockfiles-snapshot.json        SnapshotHeader: format, version, clock, fault rules
+///     mockfiles-snapshot.json        SnapshotHeader: format, version, clock, fault and batch rules
 ///     blobs/<file-id>                a file's bytes, then
 ///     files/<file-id>.json           its SnapshotFileRecord (written after the bytes, so a digest
 ///                                    missing from an old row is computed on the way)
@@ -25,12 +25,15 @@ struct SnapshotHeader: Codable, Equatable {
     var clockOffset: Double
     var clockFrozenAt: Double?
     var faultRules: [FaultRule]
+    /// Absent from archives made before batch rules existed: none.
+    var batchRules: [BatchRule]?
 
     enum CodingKeys: String, CodingKey {
         case format, version
         case clockOffset = "clock_offset"
         case clockFrozenAt = "clock_frozen_at"
         case faultRules = "fault_rules"
+        case batchRules = "batch_rules"
     }
 }
 

@@ -188,6 +188,9 @@ struct SnapshotStager {
                         param: "fault_rules"
                     )
                 }
+                guard (decoded.batchRules?.count ?? 0) <= BatchRule.maxRules else {
+                    throw APIError.invalid("more than \(BatchRule.maxRules) batch rules", param: "batch_rules")
+                }
             }
             header = decoded
         } else if name == SnapshotTrailer.entryName {

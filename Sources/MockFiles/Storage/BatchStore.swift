@@ -11,7 +11,8 @@ public protocol BatchReads: Sendable {
     /// Of the file ids `ids`, those an unsettled batch still reads as its input: their blobs stay
     /// when the file row goes, until the batch's results are made.
     func inputFilesInUse(among ids: [String]) async throws -> Set<String>
-    /// Batches of every tenant by id, at most `limit`, after the id `after` (a snapshot's pages).
+    /// Batches of every tenant in the order they were made, at most `limit`, after the batch
+    /// `after` (a snapshot's pages; a restore inserts them in this order).
     func allBatches(after: String?, limit: Int) async throws -> [StoredBatch]
 }
 
