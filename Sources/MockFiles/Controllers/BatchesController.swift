@@ -27,16 +27,20 @@ struct BatchesController {
         if let anchor = try expiry?.optionalString("anchor"), anchor != "created_at" {
             throw APIError.notOneOf(anchor, ["created_at"], param: "output_expires_after.anchor")
         }
-        let batch = try await service.create(
-            BatchService.CreateRequest(
-                inputFileID: inputFileID,
-                endpoint: endpoint,
-                completionWindow: completionWindow,
-                metadata: metadata,
-                outputLifetimeSeconds: try expiry?.requiredInteger("seconds")
-            ),
-            tenant: tenant
+        let creation = BatchService.CreateRequest(
+            inputFileID: inputFileID,
+            endpoint: endpoint,
+            completionWindow: completionWindow,
+            metadata: metadata,
+            outputLifetimeSeconds: try expiry?.requiredInteger("seconds")
         )
+        if !ServerID.isWellFormed(inputFileID) {
+            // No file has such an id (PostgreSQL cannot even compare one with a NUL: it was a 500):
+            // a missing file, answered after the values the service checks first.
+            try BatchService.checkValues(of: creation)
+            throw service.cannotFindInput(inputFileID, tenant: tenant)
+        }
+        let batch = try await service.create(creation, tenant: tenant)
         context.annotations.objectID = batch.batch.id
         return JSONResponse.make(body: batch.jsonBody(layout: .indentedWithoutNewline), status: .ok)
     }
@@ -56,6 +60,7 @@ struct BatchesController {
         let query = request.uri.queryParameters
         let limit = try query["limit"].map { try ListLimit.parse(String($0), maximum: 100) } ?? 20
         let after = query["after"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        if let after, !ServerID.isWellFormed(after) { throw APIError.batchNotFound(after) }  // as for `input_file_id`
         let page = try await service.list(after: after, limit: limit, tenant: tenant)
         return JSONResponse.make(body: BatchListObject(page).jsonBody(layout: .indentedWithoutNewline), status: .ok)
     }
