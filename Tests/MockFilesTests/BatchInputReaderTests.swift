@@ -157,6 +157,13 @@ struct BatchInputReaderTests {
         #expect(summary.errors[2] == Self.error("duplicate_custom_id", message("x", 2), "custom_id", line: 4))
     }
 
+    @Test func customIDsAreTheSameOnlyByteForByte() {
+        // é as one code point and as e + U+0301: equal as Swift Strings, two ids to the service.
+        let (summary, read) = Self.read([Self.chat("caf\u{e9}"), Self.chat("cafe\u{301}")].joined(separator: "\n"))
+        #expect(summary.errors.isEmpty)
+        #expect(read.count == 2)
+    }
+
     @Test func moreLinesThanTheLimitFailTheFileAndAreOnlyCounted() {
         var limits = BatchInputReader.Limits.service
         limits.maxLines = 3

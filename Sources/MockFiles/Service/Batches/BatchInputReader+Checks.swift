@@ -32,8 +32,8 @@ extension BatchInputReader {
         // Every custom_id is remembered, from bad lines too, so a later copy is still a duplicate.
         var firstUse: Int64?
         if let customID = object["custom_id"] as? String {
-            firstUse = customIDs[customID]
-            if firstUse == nil { customIDs[customID] = line }
+            firstUse = customIDs[Array(customID.utf8)]
+            if firstUse == nil { customIDs[Array(customID.utf8)] = line }
         }
         do throws(LineFailure) {
             let customID: String = try Self.field(object, "custom_id", "a string")

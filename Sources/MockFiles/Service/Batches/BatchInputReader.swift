@@ -76,7 +76,9 @@ struct BatchInputReader: Sendable {
     var model: String?
     var embeddingInputs: Int64 = 0
     /// Each `custom_id` and the line it was first seen on.
-    var customIDs: [String: Int64] = [:]
+    /// Keyed by the bytes: Swift's `String` equality would take `é` and `e` + U+0301 for one id,
+    /// where the service (Python) compares code points.
+    var customIDs: [[UInt8]: Int64] = [:]
     var lineErrors: [BatchLineError] = []
     var fileErrors: [BatchLineError] = []
 
