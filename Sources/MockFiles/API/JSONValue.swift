@@ -12,17 +12,16 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// A value as JSONSerialization parsed it; nil for anything that is not JSON.
+    /// A value as JSONSerialization parsed it; nil for anything that is not JSON. Strings and
+    /// containers are told apart before null and numbers: on Linux `is NSNull` and `as? NSNumber`
+    /// would first bridge them to Foundation, copying everything inside (`JSONNumberKind.number`).
     init?(parsed value: Any?) {
+        guard let value else {
+            self = .null
+            return
+        }
         switch value {
-        case nil, is NSNull: self = .null
         case let string as String: self = .string(string)
-        case let number as NSNumber:
-            switch JSONNumberKind(number) {
-            case .boolean: self = .bool(number.boolValue)
-            case .integer: self = .integer(number.int64Value)
-            case .decimal: self = .double(number.doubleValue)
-            }
         case let array as [Any]:
             var items: [JSONValue] = []
             for item in array {
@@ -37,7 +36,18 @@ public enum JSONValue: Sendable, Hashable {
                 members[key] = value
             }
             self = .object(members)
-        default: return nil
+        default:
+            if JSONNumberKind.isNull(value) {
+                self = .null
+            } else if let number = JSONNumberKind.number(value) {
+                switch JSONNumberKind(number) {
+                case .boolean: self = .bool(number.boolValue)
+                case .integer: self = .integer(number.int64Value)
+                case .decimal: self = .double(number.doubleValue)
+                }
+            } else {
+                return nil
+            }
         }
     }
 
