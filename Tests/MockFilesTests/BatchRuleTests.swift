@@ -119,6 +119,10 @@ import Testing
         let given = try Self.rule(#"{"error": {"status_code": 400, "body": {"error": {"message": "no"}}}}"#).fixedAnswer
         #expect(given.map { String(decoding: $0.body, as: UTF8.self) } == #"{"error": {"message": "no"}}"#)
         #expect(try Self.rule(#"{"delay_ms": 10}"#).fixedAnswer == nil)
+        // Validation's status without the body is the written answer's.
+        #expect(try Self.rule(#"{"delay_ms": 10}"#).fixedStatusCode == nil)
+        #expect(try Self.rule(#"{"error": {"status_code": 503}}"#).fixedStatusCode == envelope?.statusCode)
+        #expect(try Self.rule(#"{"answer": {"body": {}}}"#).fixedStatusCode == fixed?.statusCode)
     }
 
     @Test func aRuleThatFailsABatchGivesItsErrorsOrTheDefault() throws {

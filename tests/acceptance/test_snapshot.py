@@ -248,9 +248,9 @@ def batches_seen(rig: BatchRig, made: dict[str, str], *, file_ids: bool = True) 
         for key in ("output_file_id", "error_file_id"):
             if not file_ids and b[key] is not None:
                 b[key] = "made"
-    # Batches made in one clock millisecond list in no set order (a known defect, test_batches_shared):
-    # the list is compared as a set.
-    seen["list"] = sorted((b for b in listed["data"]), key=lambda b: b["id"])
+    # In the list's own order: ties in one clock millisecond list in creation order, and a restore
+    # inserts batches in that order.
+    seen["list"] = listed["data"]
     for what, batch_id in made.items():
         b = rig.wire(batch_id)
         for key in ("output_file_id", "error_file_id"):

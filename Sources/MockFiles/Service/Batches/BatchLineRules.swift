@@ -40,6 +40,12 @@ struct BatchLineRules {
 }
 
 extension BatchRule {
+    /// The status of `fixedAnswer`, without writing its body (validation asks it of every line).
+    var fixedStatusCode: Int? {
+        if line?.answer != nil { return 200 }
+        return line?.error?.statusCode
+    }
+
     /// The answer a line rule gives in place of the endpoint's; nil when it keeps that answer
     /// (a rule that only delays).
     var fixedAnswer: BatchLineAnswer? {

@@ -113,7 +113,7 @@ struct PlanTally {
     /// the one the results will have.
     mutating func count(_ line: BatchInputLine) {
         let rule = rules.deciding(line)
-        let status = rule?.fixedAnswer?.statusCode ?? BatchAnswers.statusCode(endpoint: endpoint, body: line.body)
+        let status = rule?.fixedStatusCode ?? BatchAnswers.statusCode(endpoint: endpoint, body: line.body)
         if status != 200 { failing.append(line.index) }
         if let delay = rule?.line?.delayMilliseconds, delay > 0 {
             totalDelay = totalDelay.saturatingAdd(delay)
