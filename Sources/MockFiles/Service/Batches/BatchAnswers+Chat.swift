@@ -14,6 +14,7 @@ extension BatchAnswers {
         let limit = try request.integer("max_completion_tokens") ?? oldLimit
         let choices = min(128, max(1, try request.integer("n") ?? 1))
 
+        guard request.writesBody else { return .accepted }
         let contents = messages.map(content(of:))
         let (text, wasCut) = cut(answerText(quoting: lastUserText(contents)), toTokens: limit)
         let promptTokens = promptTokens(contents)
@@ -74,6 +75,13 @@ extension BatchAnswers {
     /// `fp_` and 10 hex digits, fixed per model as the service's are for a deployment (the
     /// recordings sanitize the value, so its digits are the mock's).
     static func fingerprint(_ model: String) -> String {
+        knownFingerprints[model] ?? computedFingerprint(model)
+    }
+
+    /// The dated models' fingerprints, worked out once: most lines name one of them.
+    private static let knownFingerprints = Dictionary(uniqueKeysWithValues: datedModels.values.map { ($0, computedFingerprint($0)) })
+
+    private static func computedFingerprint(_ model: String) -> String {
         var random = BatchAnswerRandom(model, "system_fingerprint")
         return "fp_" + random.hex(10)
     }

@@ -11,6 +11,7 @@ extension BatchAnswers {
         let limit = try request.integer("max_tokens") ?? 16
         let perPrompt = min(128, max(1, try request.integer("n") ?? 1))
 
+        guard request.writesBody else { return .accepted }
         let promptTokens = prompts.reduce(0) { $0 + $1.tokens }
         var answers: [(text: String, cut: Bool)] = []
         for prompt in prompts {

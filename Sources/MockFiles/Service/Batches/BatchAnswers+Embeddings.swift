@@ -26,6 +26,7 @@ extension BatchAnswers {
             throw APIError(status: .badRequest, message: "'\(format)' is not one of ['float', 'base64'] - 'encoding_format'")
         }
 
+        guard request.writesBody else { return .accepted }
         let promptTokens = inputs.reduce(0) { $0 + $1.tokens }
         let body = request.write { json in
             json.beginObject()

@@ -37,6 +37,7 @@ extension BatchAnswers {
         let background = pick(try request.string("background"), from: ["transparent", "opaque"], else: "opaque")
         let format = pick(try request.string("output_format"), from: ["png", "webp", "jpeg"], else: "png")
 
+        guard request.writesBody else { return .accepted }
         let textTokens = tokens(prompt)
         let imageInputTokens = inputImageTokens * inputImages
         let outputTokens = (imageTokens[quality]?[size] ?? 1056) * count

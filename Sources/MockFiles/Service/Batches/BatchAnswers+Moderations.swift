@@ -15,6 +15,7 @@ extension BatchAnswers {
         guard let input = request.value("input") else { throw .missingParameter("input") }
         let model = try request.string("model") ?? "omni-moderation-latest"
         let inputs = try moderationInputs(input)
+        guard request.writesBody else { return .accepted }
         var random = BatchAnswerRandom(request.seed, "moderation")
         let body = request.write { json in
             json.beginObject()

@@ -17,6 +17,7 @@ extension BatchAnswers {
         let limit = try request.integer("max_output_tokens")
         let temperature = try request.number("temperature") ?? 1
         let topP = try request.number("top_p") ?? 1
+        guard request.writesBody else { return .accepted }
         let quoted = lastUserText(contents)
         if let instructions { contents.insert(MessageContent(role: "system", text: instructions), at: 0) }
 

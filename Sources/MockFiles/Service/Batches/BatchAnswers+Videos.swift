@@ -8,6 +8,7 @@ extension BatchAnswers {
         let model = try request.string("model") ?? "sora-2"
         let seconds = try request.string("seconds") ?? "4"
         let size = try request.string("size") ?? "720x1280"
+        guard request.writesBody else { return .accepted }
         var random = BatchAnswerRandom(request.seed, "video")
         // The shape of the reference's ids (`video_68d7512d07848190…`, 48 hex digits): the time,
         // 4 random digits, `8190`, 32 random.

@@ -10,6 +10,9 @@ struct BatchLineAnswer: Sendable {
     var body: [UInt8]
     /// This line's tokens, summed into the Batch object's `usage`.
     var usage: BatchUsage
+
+    /// A line the endpoint takes, when only that was asked (`BatchAnswerRequest.writesBody` false).
+    static let accepted = BatchLineAnswer(statusCode: 200, body: [], usage: BatchUsage())
 }
 
 /// The deterministic answers of a batch's lines: the object each endpoint would answer, written
@@ -60,7 +63,8 @@ enum BatchAnswers {
         return answer(request, endpoint: endpoint).statusCode
     }
 
-    /// Every endpoint's checks come before its `request.write`, so a refusal is the same either way.
+    /// Every endpoint's checks come before its `request.writesBody` guard, so a refusal is the
+    /// same either way.
     private static func answer(_ request: BatchAnswerRequest, endpoint: String) -> BatchLineAnswer {
         do throws(APIError) {
             switch endpoint {
@@ -87,7 +91,7 @@ enum BatchAnswers {
         datedModels[model] ?? model
     }
 
-    private static let datedModels: [String: String] = [
+    static let datedModels: [String: String] = [
         "gpt-4o-mini": "gpt-4o-mini-2024-07-18",
         "gpt-4o": "gpt-4o-2024-08-06",
         "gpt-4-turbo": "gpt-4-turbo-2024-04-09",
