@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// The checks of one request line and of the whole file, and the errors they give.
 ///
@@ -23,19 +24,16 @@ extension BatchInputReader {
     /// Endpoints whose requests may leave `model` out (their APIs default it).
     static let modelOptional: Set<String> = ["/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"]
 
-    /// The line as a request, or nil after reporting why it is not one.
-    mutating func checkedLine(_ bytes: UnsafeRawBufferPointer, index: Int64, line: Int64) -> BatchInputLine? {
-        guard let object = Self.object(bytes) else {
-            report(BatchLineError(code: "invalid_json_line", message: "This line is not parseable as valid JSON.", line: line))
-            return nil
+    /// The line on its own: parsed, its fields present and typed, its method, url and stream
+    /// checked. A pure function of the bytes, so the lines of a chunk may be read in parallel.
+    static func read(_ raw: BatchRawLine, endpoint: String) -> BatchLineReading {
+        guard let object = raw.bytes.withUnsafeReadableBytes(Self.object) else {
+            return BatchLineReading(
+                customID: nil,
+                outcome: .failure(BatchLineFailure(code: "invalid_json_line", message: "This line is not parseable as valid JSON."))
+            )
         }
-        // Every custom_id is remembered, from bad lines too, so a later copy is still a duplicate.
-        var firstUse: Int64?
-        if let customID = object["custom_id"] as? String {
-            firstUse = customIDs[Array(customID.utf8)]
-            if firstUse == nil { customIDs[Array(customID.utf8)] = line }
-        }
-        do throws(LineFailure) {
+        let outcome = Result { () throws(BatchLineFailure) -> BatchLineReading.Request in
             let customID: String = try Self.field(object, "custom_id", "a string")
             let method: String = try Self.field(object, "method", "a string")
             let url: String = try Self.field(object, "url", "a string")
@@ -54,25 +52,42 @@ extension BatchInputReader {
                     "body.stream"
                 )
             }
+            return BatchLineReading.Request(customID: customID, body: body, model: lineModel)
+        }
+        return BatchLineReading(customID: object["custom_id"] as? String, outcome: outcome)
+    }
+
+    /// The line as a request, or nil after reporting why it is not one: `reading` and then the
+    /// checks against the lines before it (`custom_id` unique, one model), in line order.
+    mutating func accept(_ reading: BatchLineReading, of raw: BatchRawLine) -> BatchInputLine? {
+        // Every custom_id is remembered, from bad lines too, so a later copy is still a duplicate.
+        var firstUse: Int64?
+        if checksDuplicates, let customID = reading.customID {
+            let key = Array(customID.utf8)
+            firstUse = customIDs[key]
+            if firstUse == nil { customIDs[key] = raw.line }
+        }
+        do throws(BatchLineFailure) {
+            let request = try reading.outcome.get()
             if let firstUse {
                 throw Self.error(
                     "duplicate_custom_id",
-                    "The custom_id '\(customID)' is already used on line \(firstUse): each request in a batch needs its own custom_id.",
+                    "The custom_id '\(request.customID)' is already used on line \(firstUse): each request in a batch needs its own custom_id.",
                     "custom_id"
                 )
             }
-            if let lineModel, let model, lineModel != model {
+            if let lineModel = request.model, let model, lineModel != model {
                 throw Self.error(
                     "model_mismatch",
                     "The model '\(lineModel)' does not match the model '\(model)' of the batch's first request: a batch uses one model.",
                     "body.model"
                 )
             }
-            if model == nil { model = lineModel }
-            if endpoint == "/v1/embeddings" { countEmbeddingInputs(body["input"], line: line) }
-            return BatchInputLine(index: index, line: line, customID: customID, body: body, model: lineModel)
+            if model == nil { model = request.model }
+            if endpoint == "/v1/embeddings" { countEmbeddingInputs(request.body["input"], line: raw.line) }
+            return BatchInputLine(index: raw.index, line: raw.line, customID: request.customID, body: request.body, model: request.model)
         } catch {
-            report(BatchLineError(code: error.code, message: error.message, param: error.param, line: line))
+            report(BatchLineError(code: error.code, message: error.message, param: error.param, line: raw.line))
             return nil
         }
     }
@@ -119,17 +134,12 @@ extension BatchInputReader {
         }
     }
 
-    private struct LineFailure: Error {
-        var code: String
-        var message: String
-        var param: String?
+    static func error(_ code: String, _ message: String, _ param: String) -> BatchLineFailure {
+        BatchLineFailure(code: code, message: message, param: param)
     }
 
-    private static func error(_ code: String, _ message: String, _ param: String) -> LineFailure {
-        LineFailure(code: code, message: message, param: param)
-    }
-
-    private static func field<Value>(_ object: [String: Any], _ key: String, _ expected: String, path: String = "") throws(LineFailure) -> Value {
+    private static func field<Value>(_ object: [String: Any], _ key: String, _ expected: String, path: String = "") throws(BatchLineFailure) -> Value
+    {
         let name = path + key
         guard let value = object[key], !isMissing(value) else {
             throw error("missing_required_parameter", "Missing required parameter: '\(name)'.", name)
@@ -163,4 +173,27 @@ extension BatchInputReader {
         }
         return out
     }
+}
+
+/// Why a line is not a request: an item of the batch's `errors.data`, less its line.
+struct BatchLineFailure: Error {
+    var code: String
+    var message: String
+    var param: String?
+}
+
+/// What one line says on its own, before it is compared with the lines before it
+/// (`BatchInputReader.read`). `@unchecked Sendable`: it holds only the values JSONSerialization
+/// just made for this line (strings, numbers, arrays, dictionaries, none of them mutable or
+/// shared), handed once from the task that read the line to the one that accepts it.
+struct BatchLineReading: @unchecked Sendable {
+    struct Request {
+        var customID: String
+        var body: [String: Any]
+        var model: String?
+    }
+
+    /// The `custom_id` when it is a string, from a bad line too.
+    var customID: String?
+    var outcome: Result<Request, BatchLineFailure>
 }

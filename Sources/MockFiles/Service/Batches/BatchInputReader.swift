@@ -1,6 +1,15 @@
 import Foundation
 import NIOCore
 
+/// A request line as cut from the input, not read yet: its place and its bytes.
+struct BatchRawLine: Sendable {
+    /// 0-based among request lines (`BatchInputLine.index`).
+    var index: Int64
+    /// 1-based among all lines of the file.
+    var line: Int64
+    var bytes: ByteBuffer
+}
+
 /// One request line of a batch input.
 struct BatchInputLine {
     /// 0-based among request lines (the lines that are not blank): the line's place in the
@@ -69,7 +78,7 @@ struct BatchInputReader: Sendable {
     }
 
     /// The part of the current line that arrived in earlier chunks.
-    private var pending = Data()
+    private var pending = ByteBuffer()
     private var overlong = false
     private var lineNumber: Int64 = 1
     private(set) var lines: Int64 = 0
@@ -82,64 +91,92 @@ struct BatchInputReader: Sendable {
     var lineErrors: [BatchLineError] = []
     var fileErrors: [BatchLineError] = []
 
-    init(endpoint: String, limits: Limits = .service) {
+    /// False when the file was validated before (results are being made): its `custom_id`s are
+    /// known to be unique, and remembering 50,000 of them again costs time for nothing.
+    let checksDuplicates: Bool
+
+    init(endpoint: String, limits: Limits = .service, checksDuplicates: Bool = true) {
         self.endpoint = endpoint
         self.limits = limits
+        self.checksDuplicates = checksDuplicates
     }
 
     /// Calls `each` for every request line that passes the checks, in order; collects errors for the others.
     mutating func feed(_ chunk: ByteBuffer, _ each: (BatchInputLine) throws -> Void) rethrows {
-        try chunk.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            var start = 0
-            while start < bytes.count, let found = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start) {
-                let newline = base.distance(to: UnsafeRawPointer(found))
-                try endLine(UnsafeRawBufferPointer(rebasing: bytes[start..<newline]), each)
-                start = newline + 1
-            }
-            append(UnsafeRawBufferPointer(rebasing: bytes[start...]))
+        for raw in lines(in: chunk) {
+            if let line = accept(Self.read(raw, endpoint: endpoint), of: raw) { try each(line) }
         }
     }
 
     /// Ends a last line without `\n` and runs the checks of the whole file.
     mutating func finish(_ each: (BatchInputLine) throws -> Void) rethrows {
-        if !pending.isEmpty || overlong { try endLine(UnsafeRawBufferPointer(start: nil, count: 0), each) }
+        if let raw = lastLine(), let line = accept(Self.read(raw, endpoint: endpoint), of: raw) { try each(line) }
+    }
+
+    /// The request lines that end in `chunk`, cut out in order: blank lines skipped, over-long
+    /// ones reported, past the limit only counted. Each is then read on its own (`read`, which
+    /// may run in parallel) and accepted in order (`accept`).
+    mutating func lines(in chunk: ByteBuffer) -> [BatchRawLine] {
+        var found: [BatchRawLine] = []
+        chunk.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            var start = 0
+            while start < bytes.count, let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start) {
+                let end = base.distance(to: UnsafeRawPointer(newline))
+                if let raw = endLine(chunk, start..<end) { found.append(raw) }
+                start = end + 1
+            }
+            append(UnsafeRawBufferPointer(rebasing: bytes[start...]))
+        }
+        return found
+    }
+
+    /// The line left without `\n` at the end of the file, if it is a request; then the checks
+    /// of the whole file.
+    mutating func lastLine() -> BatchRawLine? {
+        let raw = pending.readableBytes > 0 || overlong ? endLine(ByteBuffer(), 0..<0) : nil
         if lines == 0 { fileErrors.append(Self.emptyFile()) }
         if lines > limits.maxLines { fileErrors.insert(Self.tooManyTasks(lines, limit: limits.maxLines), at: 0) }
+        return raw
     }
 
     private mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty, !overlong else { return }
-        if pending.count + bytes.count > limits.maxLineBytes {
+        if pending.readableBytes + bytes.count > limits.maxLineBytes {
             overlong = true
-            pending = Data()
+            pending = ByteBuffer()
         } else {
-            pending.append(contentsOf: bytes)
+            pending.writeBytes(bytes)
         }
     }
 
-    /// `tail` is the line's part in the current chunk. A line inside one chunk is parsed where
-    /// it lies; one that spans chunks is copied once, into `pending`.
-    private mutating func endLine(_ tail: UnsafeRawBufferPointer, _ each: (BatchInputLine) throws -> Void) rethrows {
+    /// `tail` is the line's part in `chunk`. A line inside one chunk stays where it lies (a
+    /// slice shares the chunk's storage); one that spans chunks was copied into `pending`.
+    private mutating func endLine(_ chunk: ByteBuffer, _ tail: Range<Int>) -> BatchRawLine? {
         defer { lineNumber += 1 }
-        if pending.isEmpty && !overlong {
-            guard tail.count <= limits.maxLineBytes else { return noteLineTooLong() }
-            return try check(tail, each)
+        let bytes: ByteBuffer
+        if pending.readableBytes == 0 && !overlong {
+            guard tail.count <= limits.maxLineBytes else {
+                noteLineTooLong()
+                return nil
+            }
+            bytes = chunk.getSlice(at: chunk.readerIndex + tail.lowerBound, length: tail.count) ?? ByteBuffer()
+        } else {
+            chunk.withUnsafeReadableBytes { append(UnsafeRawBufferPointer(rebasing: $0[tail])) }
+            guard !overlong else {
+                overlong = false
+                noteLineTooLong()
+                return nil
+            }
+            bytes = pending
+            pending = ByteBuffer()
         }
-        append(tail)
-        guard !overlong else {
-            overlong = false
-            return noteLineTooLong()
-        }
-        // Moved out, not copied, so the check may use `self`; the buffer comes back for the next
-        // long line unless this one was unusually long.
-        var line = Data()
-        swap(&line, &pending)
-        try line.withUnsafeBytes { try check($0, each) }
-        if line.count <= 1 << 16 {
-            line.removeAll(keepingCapacity: true)
-            pending = line
-        }
+        guard !bytes.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) else { return nil }
+        let index = lines
+        lines += 1
+        // Past the limit the batch fails anyway (`too_many_tasks`): the rest is only counted.
+        guard lines <= limits.maxLines else { return nil }
+        return BatchRawLine(index: index, line: lineNumber, bytes: bytes)
     }
 
     private mutating func noteLineTooLong() {
@@ -147,21 +184,8 @@ struct BatchInputReader: Sendable {
         if lines <= limits.maxLines { report(Self.lineTooLong(line: lineNumber, limit: limits.maxLineBytes)) }
     }
 
-    private mutating func check(_ bytes: UnsafeRawBufferPointer, _ each: (BatchInputLine) throws -> Void) rethrows {
-        guard !Self.isBlank(bytes) else { return }
-        let index = lines
-        lines += 1
-        // Past the limit the batch fails anyway (`too_many_tasks`): the rest is only counted.
-        guard lines <= limits.maxLines else { return }
-        if let line = checkedLine(bytes, index: index, line: lineNumber) { try each(line) }
-    }
-
     /// Adds a line error; past `maxErrors` only the first ones are kept.
     mutating func report(_ error: BatchLineError) {
         if lineErrors.count < limits.maxErrors { lineErrors.append(error) }
-    }
-
-    private static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 }

@@ -3,8 +3,8 @@ import HTTPTypes
 /// The line rules a batch was created under (`StoredBatch.rules`), ready to match its lines: the
 /// first rule whose `match` holds for a line decides it. Used twice, like the input reader: at
 /// create, for each line's status and delay; when results are made, for its answer.
-struct BatchLineRules {
-    private struct Compiled {
+struct BatchLineRules: Sendable {
+    private struct Compiled: Sendable {
         var rule: BatchRule
         var customID: WildcardPattern?
         var model: WildcardPattern?

@@ -84,12 +84,14 @@ extension BatchService {
         var reader = BatchInputReader(endpoint: endpoint)
         var tally = PlanTally(endpoint: endpoint, rules: rules)
         let read: Void? = try await store.withBlobReader(id: inputFileID) { blob in
-            try await blob.read(range: 0..<blob.size, chunkSize: 1 << 16) { chunk in
-                Self.feed(&reader, chunk) { line in tally.count(line) }
+            try await blob.read(range: 0..<blob.size, chunkSize: Self.inputChunkBytes) { chunk in
+                let lines = Self.cut(&reader, chunk)
+                let readings = await BatchLinesInParallel.map(lines) { run in run.map { BatchInputReader.read($0, endpoint: endpoint) } }
+                Self.accept(zip(lines, readings.joined()), into: &reader, &tally)
             }
         }
         guard read != nil else { return nil }
-        reader.finish { line in tally.count(line) }
+        if let last = reader.lastLine() { Self.accept([(last, BatchInputReader.read(last, endpoint: endpoint))], into: &reader, &tally) }
         let summary = reader.summary
         if !summary.errors.isEmpty { return (.fail(summary.errors), []) }
         return (.run(lines: summary.lines, model: summary.model.map(BatchAnswers.datedModel), failingLines: tally.failing), tally.delays)
@@ -123,11 +125,27 @@ struct PlanTally {
 }
 
 extension BatchService {
-    /// `reader.feed` kept out of the async closures that call it: inlined there, the Swift 6
-    /// compiler crashed (signal 6 in SIL ownership verification).
+    /// How much of an input is read at a time: a few thousand short lines, enough to share out
+    /// among the cores (`BatchLinesInParallel`), little beside a 64 MiB memory budget.
+    static let inputChunkBytes = 1 << 20
+
+    // `reader` and `tally` are changed only in these functions, kept out of the async closures
+    // that call them: inlined there, the Swift 6 compiler crashed (signal 6 in SIL ownership
+    // verification).
+
     @inline(never)
-    static func feed(_ reader: inout BatchInputReader, _ chunk: ByteBuffer, _ each: (BatchInputLine) -> Void) {
-        reader.feed(chunk, each)
+    static func cut(_ reader: inout BatchInputReader, _ chunk: ByteBuffer) -> [BatchRawLine] {
+        reader.lines(in: chunk)
     }
 
+    @inline(never)
+    static func accept(
+        _ lines: some Sequence<(BatchRawLine, BatchLineReading)>,
+        into reader: inout BatchInputReader,
+        _ tally: inout PlanTally
+    ) {
+        for (raw, reading) in lines {
+            if let line = reader.accept(reading, of: raw) { tally.count(line) }
+        }
+    }
 }

@@ -11,7 +11,15 @@ import NIOCore
 extension BatchService {
     /// Makes the result files of `batch` if it has settled; answers the row as stored after.
     func settle(_ batch: StoredBatch) async throws -> StoredBatch {
-        guard let settlement = BatchLifecycle.settlement(of: batch) else { return batch }
+        guard BatchLifecycle.settlement(of: batch) != nil else { return batch }
+        return try await settlements.settle(batch.id) { try await makeResults(of: batch) }
+    }
+
+    private func makeResults(of batch: StoredBatch) async throws -> StoredBatch {
+        // The row may be older than a run that just ended here, or one on another instance:
+        // read again rather than write a whole output the store would throw away.
+        guard let batch = try await store.reads.batch(id: batch.id, tenant: batch.tenant) else { return batch }
+        guard !batch.resultsMade, let settlement = BatchLifecycle.settlement(of: batch) else { return batch }
         let created = BatchLifecycle.seconds(settlement.at)
         let started = ContinuousClock.now
         let made = try await store.makeBatchResults(
@@ -47,48 +55,28 @@ extension BatchService {
         }
     }
 
-    /// Streams the result lines into `output` and `errors`, 64 KiB at a time; answers the usage
-    /// of the lines answered.
+    /// Streams the result lines into `output` and `errors`, a chunk of the input at a time, its
+    /// lines answered on every core; answers the usage of the lines answered.
     private func writeResults(
         of batch: StoredBatch,
         settlement: BatchLifecycle.Settlement,
         output: any BlobWriter,
         errors: any BlobWriter
     ) async throws -> BatchUsage {
-        var reader = BatchInputReader(endpoint: batch.endpoint)
-        let rules = try BatchLineRules(stored: batch.rules)
+        var reader = BatchInputReader(endpoint: batch.endpoint, checksDuplicates: false)
+        let answering = BatchLineAnswering(batch: batch, settlement: settlement, rules: try BatchLineRules(stored: batch.rules))
         var usage = BatchUsage()
-        var pending = (output: ByteBuffer(), errors: ByteBuffer())
-        let created = BatchLifecycle.seconds(settlement.at)
-        let unrun = settlement.status == .expired ? BatchResultLine.expired : BatchResultLine.cancelled
-        func handle(_ line: BatchInputLine) {
-            let seed = "\(batch.id)/\(line.index)"
-            guard line.index < settlement.linesRun else {
-                return BatchResultLine.write(unrun, seed: seed, customID: line.customID, created: created, into: &pending.errors)
-            }
-            let answer =
-                rules.deciding(line)?.fixedAnswer ?? BatchAnswers.answer(endpoint: batch.endpoint, body: line.body, seed: seed, created: created)
-            usage = usage + answer.usage
-            if answer.statusCode == 200 {
-                BatchResultLine.write(answer, seed: seed, customID: line.customID, created: created, into: &pending.output)
-            } else {
-                BatchResultLine.write(answer, seed: seed, customID: line.customID, created: created, into: &pending.errors)
-            }
-        }
-        func flush(below threshold: Int) async throws {
-            if pending.output.readableBytes >= max(threshold, 1) {
-                try await output.write(pending.output)
-                pending.output = ByteBuffer()
-            }
-            if pending.errors.readableBytes >= max(threshold, 1) {
-                try await errors.write(pending.errors)
-                pending.errors = ByteBuffer()
+        func write(_ parts: [BatchLineAnswering.Results]) async throws {
+            for part in parts {
+                usage = usage + part.usage
+                if part.output.readableBytes > 0 { try await output.write(part.output) }
+                if part.errors.readableBytes > 0 { try await errors.write(part.errors) }
             }
         }
         let read: Void? = try await store.withBlobReader(id: batch.inputFileID) { blob in
-            try await blob.read(range: 0..<blob.size, chunkSize: 1 << 16) { chunk in
-                Self.feed(&reader, chunk) { line in handle(line) }
-                try await flush(below: 1 << 16)
+            try await blob.read(range: 0..<blob.size, chunkSize: Self.inputChunkBytes) { chunk in
+                let lines = Self.cut(&reader, chunk)
+                try await write(await BatchLinesInParallel.map(lines) { run in answering.results(of: run) })
             }
         }
         guard read != nil else {
@@ -101,8 +89,50 @@ extension BatchService {
             )
             return BatchUsage()
         }
-        reader.finish { line in handle(line) }
-        try await flush(below: 0)
+        if let last = reader.lastLine() { try await write([answering.results(of: [last])]) }
         return usage
+    }
+}
+
+/// What a settled batch's lines are answered with: a pure function of each line and the batch,
+/// so runs of lines may be answered on any task (`BatchLinesInParallel`).
+struct BatchLineAnswering: Sendable {
+    /// The result lines of a run of input lines, in their order, and the usage they add.
+    struct Results: Sendable {
+        var output = ByteBuffer()
+        var errors = ByteBuffer()
+        var usage = BatchUsage()
+    }
+
+    let batch: StoredBatch
+    let settlement: BatchLifecycle.Settlement
+    let rules: BatchLineRules
+
+    /// Lines at or past `settlement.linesRun` never ran: they go to the error file as expired or
+    /// cancelled. The others get the answer of the rule that decides them, else `BatchAnswers`';
+    /// 200s go to the output file, the rest to the error file. A line that is not a request
+    /// (impossible once the batch validated) is passed over.
+    func results(of lines: some Collection<BatchRawLine>) -> Results {
+        var results = Results()
+        let created = BatchLifecycle.seconds(settlement.at)
+        for raw in lines {
+            guard case .success(let request) = BatchInputReader.read(raw, endpoint: batch.endpoint).outcome else { continue }
+            let line = BatchInputLine(index: raw.index, line: raw.line, customID: request.customID, body: request.body, model: request.model)
+            let seed = "\(batch.id)/\(line.index)"
+            guard line.index < settlement.linesRun else {
+                let unrun = settlement.status == .expired ? BatchResultLine.expired : BatchResultLine.cancelled
+                BatchResultLine.write(unrun, seed: seed, customID: line.customID, created: created, into: &results.errors)
+                continue
+            }
+            let answer =
+                rules.deciding(line)?.fixedAnswer ?? BatchAnswers.answer(endpoint: batch.endpoint, body: line.body, seed: seed, created: created)
+            results.usage = results.usage + answer.usage
+            if answer.statusCode == 200 {
+                BatchResultLine.write(answer, seed: seed, customID: line.customID, created: created, into: &results.output)
+            } else {
+                BatchResultLine.write(answer, seed: seed, customID: line.customID, created: created, into: &results.errors)
+            }
+        }
+        return results
     }
 }

@@ -43,6 +43,8 @@ public struct BatchService: Sendable {
     let logger: Logger
     /// Counts batches created and settled (`ServerMetrics+Batches.swift`).
     let metrics: ServerMetrics
+    /// One maker of a batch's result files at a time in this process.
+    let settlements = SettlementsInFlight()
     var store: FileStore { files.store }
     var clock: ServiceClock { files.clock }
 
