@@ -82,16 +82,16 @@ extension BatchService {
     /// Nil when the blob is gone.
     func plan(reading inputFileID: String, endpoint: String, rules: BatchLineRules) async throws -> (plan: BatchPlan, delays: [BatchLineDelay])? {
         var reader = BatchInputReader(endpoint: endpoint)
-        var tally = PlanTally(endpoint: endpoint, rules: rules)
+        var tally = PlanTally()
         let read: Void? = try await store.withBlobReader(id: inputFileID) { blob in
             try await blob.read(range: 0..<blob.size, chunkSize: Self.inputChunkBytes) { chunk in
                 let lines = Self.cut(&reader, chunk)
-                let readings = await BatchLinesInParallel.map(lines) { run in run.map { BatchInputReader.read($0, endpoint: endpoint) } }
-                Self.accept(zip(lines, readings.joined()), into: &reader, &tally)
+                let readLines = await BatchLinesInParallel.map(lines) { run in run.map { PlanTally.read($0, endpoint: endpoint, rules: rules) } }
+                Self.accept(zip(lines, readLines.joined()), into: &reader, &tally)
             }
         }
         guard read != nil else { return nil }
-        if let last = reader.lastLine() { Self.accept([(last, BatchInputReader.read(last, endpoint: endpoint))], into: &reader, &tally) }
+        if let last = reader.lastLine() { Self.accept([(last, PlanTally.read(last, endpoint: endpoint, rules: rules))], into: &reader, &tally) }
         let summary = reader.summary
         if !summary.errors.isEmpty { return (.fail(summary.errors), []) }
         return (.run(lines: summary.lines, model: summary.model.map(BatchAnswers.datedModel), failingLines: tally.failing), tally.delays)
@@ -100,24 +100,35 @@ extension BatchService {
 
 /// What validation notes of each line: whether it answers with an error, and its delay.
 struct PlanTally {
-    let endpoint: String
-    let rules: BatchLineRules
+    /// A line read on its own (`BatchInputReader.read`) and, if it is a request, what it will be
+    /// answered with: found in parallel, taken in line order.
+    struct ReadLine: Sendable {
+        var reading: BatchLineReading
+        var status = 200
+        var delayMilliseconds: Int64?
+    }
+
     var failing: [Int64] = []
     var delays: [BatchLineDelay] = []
     private var totalDelay: Int64 = 0
 
-    init(endpoint: String, rules: BatchLineRules) {
-        self.endpoint = endpoint
-        self.rules = rules
-    }
-
     /// Answers are pure functions of the line and the batch's rules, so the status found now is
     /// the one the results will have.
-    mutating func count(_ line: BatchInputLine) {
-        let rule = rules.deciding(line)
-        let status = rule?.fixedStatusCode ?? BatchAnswers.statusCode(endpoint: endpoint, body: line.body)
-        if status != 200 { failing.append(line.index) }
-        if let delay = rule?.line?.delayMilliseconds, delay > 0 {
+    static func read(_ raw: BatchRawLine, endpoint: String, rules: BatchLineRules) -> ReadLine {
+        var read = ReadLine(reading: BatchInputReader.read(raw, endpoint: endpoint))
+        guard case .success(let request) = read.reading.outcome else { return read }
+        let rule = rules.deciding(
+            BatchInputLine(index: raw.index, line: raw.line, customID: request.customID, body: request.body, model: request.model)
+        )
+        read.status = rule?.fixedStatusCode ?? BatchAnswers.statusCode(endpoint: endpoint, body: request.body)
+        read.delayMilliseconds = rule?.line?.delayMilliseconds
+        return read
+    }
+
+    /// Counts a line the reader accepted.
+    mutating func count(_ line: BatchInputLine, _ read: ReadLine) {
+        if read.status != 200 { failing.append(line.index) }
+        if let delay = read.delayMilliseconds, delay > 0 {
             totalDelay = totalDelay.saturatingAdd(delay)
             delays.append(BatchLineDelay(line: line.index, totalMilliseconds: totalDelay))
         }
@@ -140,12 +151,12 @@ extension BatchService {
 
     @inline(never)
     static func accept(
-        _ lines: some Sequence<(BatchRawLine, BatchLineReading)>,
+        _ lines: some Sequence<(BatchRawLine, PlanTally.ReadLine)>,
         into reader: inout BatchInputReader,
         _ tally: inout PlanTally
     ) {
-        for (raw, reading) in lines {
-            if let line = reader.accept(reading, of: raw) { tally.count(line) }
+        for (raw, read) in lines {
+            if let line = reader.accept(read.reading, of: raw) { tally.count(line, read) }
         }
     }
 }
