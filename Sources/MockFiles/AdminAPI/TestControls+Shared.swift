@@ -18,10 +18,18 @@ extension TestControls {
     /// Changes the clock (`change` gets this instance's, current) and shares the result.
     public func changeClock(_ change: (ServiceClock) -> Void) async throws {
         try await synchronize()
-        change(files.clock)
-        guard let shared else { return try await save() }
-        let setting = files.clock.setting
+        guard let shared else {
+            change(files.clock)
+            return try await save()
+        }
+        // Worked out on a copy and stored before it is applied here: another request's
+        // `synchronize` may apply the stored clock at any moment, and between a change made here
+        // and its reading back for the store it undid the change, which was then stored undone.
+        let draft = files.clock.copy()
+        change(draft)
+        let setting = draft.setting
         try await shared.saveClock(offset: setting.offset, frozenAt: setting.frozenAt)
+        files.clock.apply(offset: setting.offset, frozenAt: setting.frozenAt)
     }
 
     /// The rule that fires for this request, counted; nil when none does. With a shared store a

@@ -104,4 +104,13 @@ public final class ServiceClock: Sendable {
             state.frozenAt = frozenAt
         }
     }
+
+    /// A clock on the same system time, set as this one is now: a change can be worked out on
+    /// it and applied here later.
+    func copy() -> ServiceClock {
+        let copy = ServiceClock(systemNow: systemNow)
+        let setting = setting
+        copy.apply(offset: setting.offset, frozenAt: setting.frozenAt)
+        return copy
+    }
 }
