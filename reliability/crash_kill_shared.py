@@ -64,7 +64,7 @@ class SharedRun:
         self.acked: dict[str, tuple[str, int, str]] = {}  # file id -> (filename, size, sha256)
         self.attempts: dict[str, int] = {}  # filename -> 1 for every upload sent (in flight ones may exist)
         self.status: dict[str, int] = {}
-        self.big_acked = self.upload_api_acked = self.parts_resent = 0
+        self.big_acked = self.upload_api_acked = self.parts_resent = self.parts_refused_after_resend = 0
         self.budget = 0  # bytes for big files left in this cycle: each cycle gets its share of --max-total-mib
         self.stop = threading.Event()
 
@@ -140,13 +140,20 @@ class SharedRun:
                     continue
                 upload_id, part_ids = r.json()["id"], []
                 for chunk in chunks:  # a part whose answer was lost is sent again (as a new part) until one is acked
+                    resent = False
                     while not self.stop.is_set():
                         turn += 1
                         r = self.send(client, turn, "POST", f"/v1/uploads/{upload_id}/parts", files={"data": ("blob", chunk, "application/octet-stream")})
                         if r is not None:
-                            if self.tally.check(r.status_code == 200, "an acked Upload takes parts on either instance", f"{upload_id}: {r.status_code} {r.text[:300]}"):
+                            # A part whose answer was lost may have been stored: then the copy sent
+                            # again would take the Upload past its bytes, and must be refused.
+                            if resent and r.status_code == 400 and "Cannot add a Part of" in r.text:
+                                with self.lock:
+                                    self.parts_refused_after_resend += 1
+                            elif self.tally.check(r.status_code == 200, "an acked Upload takes parts on either instance", f"{upload_id}: {r.status_code} {r.text[:300]}"):
                                 part_ids.append(r.json()["id"])
                             break
+                        resent = True
                         with self.lock:
                             self.parts_resent += 1
                 if len(part_ids) != len(chunks):
@@ -285,7 +292,7 @@ def main(argv: list[str]) -> None:
     print(f"  seed                 {args.seed}")
     print(f"  elapsed              {time.monotonic() - started:.1f} s")
     print(f"  kills (SIGKILL)      {stats.get('kills', 0)} (slowest restart to /health: {stats.get('max_restart_s', 0.0):.2f} s)")
-    print(f"  upload attempts      {len(run.attempts)}; answers lost at a kill {run.status.get('answer lost', 0)}, refused while down {run.status.get('refused', 0)}, parts resent {run.parts_resent}")
+    print(f"  upload attempts      {len(run.attempts)}; answers lost at a kill {run.status.get('answer lost', 0)}, refused while down {run.status.get('refused', 0)}, parts resent {run.parts_resent} (refused as over the Upload's bytes: {run.parts_refused_after_resend})")
     print(f"  acknowledged         {counts['acknowledged']} ({run.big_acked} over 8 MiB, {run.upload_api_acked} through the Uploads API)")
     print(f"  lost                 {counts['lost']}")
     print(f"  corrupt              {counts['corrupt']}")
