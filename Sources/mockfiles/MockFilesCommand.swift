@@ -8,7 +8,7 @@ struct MockFilesCommand: AsyncParsableCommand {
         commandName: "mockfiles",
         abstract: "A self-hosted server for the OpenAI Files and Uploads APIs, for tests and offline development.",
         version: "mockfiles \(BuildInfo.version) (commit \(BuildInfo.commit))",
-        subcommands: [ServeCommand.self, SeedCommand.self, SnapshotCommand.self, FilesCommand.self, HealthCommand.self],
+        subcommands: [ServeCommand.self, SeedCommand.self, SnapshotCommand.self, FilesCommand.self, BatchesCommand.self, HealthCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 

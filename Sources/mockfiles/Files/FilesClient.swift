@@ -115,7 +115,7 @@ struct FilesClient {
 
     // MARK: - Requests
 
-    private func request(_ method: HTTPMethod, _ path: String) -> HTTPClientRequest {
+    func request(_ method: HTTPMethod, _ path: String) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
@@ -126,7 +126,7 @@ struct FilesClient {
     }
 
     /// Sends a request whose answer is JSON; a non-2xx answer becomes a `FilesClientError`.
-    private func send(_ request: HTTPClientRequest) async throws -> Data {
+    func send(_ request: HTTPClientRequest) async throws -> Data {
         let response = try await execute(request)
         guard (200..<300).contains(response.status.code) else { throw try await FilesClientError(response: response) }
         do {
@@ -147,10 +147,10 @@ struct FilesClient {
     }
 
     /// Ids go into the path; one with a `/` or `?` would address another resource.
-    private func pathComponent(_ id: String) throws -> String {
+    func pathComponent(_ id: String) throws -> String {
         guard let encoded = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))),
             !id.isEmpty
-        else { throw FilesClientError.usage("'\(id)' is not a file id") }
+        else { throw FilesClientError.usage("'\(id)' is not an id") }
         return encoded
     }
 }

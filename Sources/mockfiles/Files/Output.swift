@@ -1,6 +1,6 @@
 import Foundation
 
-/// What `files` commands print: a table for people, the API's JSON for scripts (`--json`).
+/// What `files` and `batches` commands print: a table for people, the API's JSON for scripts (`--json`).
 enum Output {
     static func encode(_ object: Any) -> Data {
         (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
@@ -20,7 +20,12 @@ enum Output {
     static let columns = ["ID", "PURPOSE", "BYTES", "CREATED", "EXPIRES", "STATUS", "FILENAME"]
 
     static func printTable(_ files: [FileInfo]) {
-        let rows = [columns] + files.map(row)
+        printRows(columns, files.map(row))
+    }
+
+    /// A header and rows in columns two spaces apart; the last column is not padded.
+    static func printRows(_ columns: [String], _ body: [[String]]) {
+        let rows = [columns] + body
         let widths = columns.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
             let cells = row.enumerated().map { column, cell in
