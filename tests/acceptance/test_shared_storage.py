@@ -19,6 +19,7 @@ import httpx2
 import openai
 import pytest
 from mockfiles_kit import Server, binary_path
+from mockfiles_kit.admin import Admin
 
 DATABASE_URL = os.environ.get("MOCKFILES_TEST_DATABASE_URL")
 S3_ENDPOINT = os.environ.get("MOCKFILES_TEST_S3_ENDPOINT")
@@ -114,6 +115,18 @@ def test_an_upload_spread_over_both_instances_completes_into_one_file(two_instan
     assert b.files.content(done.file.id).read() == b"".join(parts)
     with pytest.raises(openai.BadRequestError):
         b.uploads.complete(upload.id, part_ids=part_ids)
+
+
+def test_a_request_answered_on_one_instance_is_in_the_other_ones_log_at_once(two_instances, make_raw: Callable[..., httpx2.Client]) -> None:
+    """The log's INSERT commits without waiting for the WAL flush (issue 35); that must not delay
+    what tests rely on: 1,000 times, a request answered by A is the newest entry B's log shows."""
+    (first, second), _ = two_instances
+    on_a, b_admin = make_raw(first), Admin.of(make_raw, second)
+    for i in range(1000):
+        path = f"/v1/files/file-visible{i:04d}"
+        assert on_a.get(path).status_code == 404
+        newest = b_admin.journal(limit=1)["data"]
+        assert newest and (newest[0]["method"], newest[0]["path"], newest[0]["status"]) == ("GET", path, 404), f"round {i}: {newest}"
 
 
 def run_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -121,9 +121,22 @@ extension PostgresMetadataStore: SharedControlStore {
         return nil
     }
 
+    /// The log is history, not state: its INSERT commits without waiting for the WAL to reach the
+    /// disk (`synchronous_commit` off for this statement's own transaction, set in the statement so
+    /// it stays one round trip). What tests rely on still holds: an asynchronous commit is visible
+    /// to every other session as soon as it returns, so a request answered here is in the log that
+    /// `/admin/requests` and `/admin/verify` read on any instance. What it gives up: a crash of
+    /// PostgreSQL itself may lose the last few hundred milliseconds of entries (never a file row).
     public func appendRequest(_ entry: RequestLogEntry, capacity: Int) async throws {
         let text = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
-        let rows = try await client.query("INSERT INTO mockfiles_requests (entry) VALUES (\(text)) RETURNING seq", logger: logger)
+        let rows = try await client.query(
+            """
+            INSERT INTO mockfiles_requests (entry)
+            SELECT \(text) FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit
+            RETURNING seq
+            """,
+            logger: logger
+        )
         var sequence: Int64 = 0
         for try await value in rows.decode(Int64.self) { sequence = value }
         // Trimming now and then keeps the table near `capacity` without a DELETE per request.
