@@ -81,10 +81,10 @@ extension BatchesCommand {
         func run() async throws {
             try await client.run { api in
                 var page = try await api.listBatches(limit: limit, after: after)
-                var batches = page.batches
+                var batches = page.items
                 while all, page.hasMore, let last = page.lastID {
                     page = try await api.listBatches(limit: limit, after: last)
-                    batches += page.batches
+                    batches += page.items
                 }
                 if client.json {
                     Output.printJSON(all ? BatchList.joined(batches).json : page.json)

@@ -15,11 +15,8 @@ extension FilesClient {
     }
 
     func listBatches(limit: Int?, after: String?) async throws -> BatchList {
-        var query = URLComponents()
-        query.queryItems = [("limit", limit.map(String.init)), ("after", after)]
-            .compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
-        let suffix = query.queryItems?.isEmpty == false ? "?" + (query.percentEncodedQuery ?? "") : ""
-        return try BatchList(json: try await send(request(.GET, "/batches" + suffix)))
+        let query = Self.query([("limit", limit.map(String.init)), ("after", after)])
+        return try BatchList(json: try await send(request(.GET, "/batches" + query)))
     }
 
     func retrieveBatch(id: String) async throws -> BatchInfo {

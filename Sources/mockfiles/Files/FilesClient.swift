@@ -31,11 +31,8 @@ struct FilesClient {
     }
 
     func list(purpose: String?, limit: Int?, order: String?, after: String?) async throws -> FileList {
-        var query = URLComponents()
-        query.queryItems = [("purpose", purpose), ("limit", limit.map(String.init)), ("order", order), ("after", after)]
-            .compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
-        let suffix = query.queryItems?.isEmpty == false ? "?" + (query.percentEncodedQuery ?? "") : ""
-        return try FileList(json: try await send(request(.GET, "/files" + suffix)))
+        let query = Self.query([("purpose", purpose), ("limit", limit.map(String.init)), ("order", order), ("after", after)])
+        return try FileList(json: try await send(request(.GET, "/files" + query)))
     }
 
     func retrieve(id: String) async throws -> FileInfo {
@@ -114,6 +111,13 @@ struct FilesClient {
     }
 
     // MARK: - Requests
+
+    /// `?name=value&…` of the values given (nil ones left out), percent-encoded; empty for none.
+    static func query(_ items: [(name: String, value: String?)]) -> String {
+        var components = URLComponents()
+        components.queryItems = items.compactMap { item in item.value.map { URLQueryItem(name: item.name, value: $0) } }
+        return components.queryItems?.isEmpty == false ? "?" + (components.percentEncodedQuery ?? "") : ""
+    }
 
     func request(_ method: HTTPMethod, _ path: String) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: baseURL + path)

@@ -15,10 +15,10 @@ extension FilesCommand {
         func run() async throws {
             try await client.run { api in
                 var page = try await api.list(purpose: purpose, limit: limit, order: order, after: after)
-                var files = page.files
+                var files = page.items
                 while all, page.hasMore, let last = page.lastID {
                     page = try await api.list(purpose: purpose, limit: limit, order: order, after: last)
-                    files += page.files
+                    files += page.items
                 }
                 if client.json {
                     // With --all the pages are joined into one list object.
