@@ -67,31 +67,12 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 STOP_TIMEOUT = 10.0
 
 
-@pytest.fixture(scope="session")
-def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
-    """Factory: start_server("--tenancy", "per-key", data_dir=...) -> a ready Server (stopped at session end)."""
-    servers: list[Server] = []
+# Every server `start_server` started and has not stopped yet, in order.
+_running: list[Server] = []
 
-    def start(*extra_args: str, data_dir: Path | None = None) -> Server:
-        run = tmp_path_factory.mktemp("server")
-        data_dir = data_dir or run / "data"
-        try:
-            if not shared_pair.ENABLED:
-                server = Server.start(data_dir, run / "logs", extra_args)
-                servers.append(server)
-                return server
-            # Shared mode: two instances on one database and bucket; clients alternate between them.
-            args = shared_pair.storage_args(str(data_dir)) + list(extra_args)
-            first = Server.start(data_dir, run / "logs", args)
-            servers.append(first)
-            second = Server.start(data_dir, run / "logs-second", args)
-            servers.append(second)
-            shared_pair.register(first.port, second.port)
-            return first
-        except ServerError as e:
-            pytest.fail(str(e), pytrace=False)
 
-    yield start
+def _stop(servers: list[Server]) -> list[str]:
+    """Stops each (SIGTERM); what went wrong: a server that did not exit in time or exited non-zero."""
     failures = []
     for server in servers:
         code = server.stop(timeout=STOP_TIMEOUT)
@@ -99,6 +80,51 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
             failures.append(f"mockfiles did not exit within {STOP_TIMEOUT:.0f}s of SIGTERM\n{server.output()}")
         elif code != 0:
             failures.append(f"mockfiles {' '.join(server.args[1:])} exited with {code} after SIGTERM, want 0\n{server.output()}")
+    return failures
+
+
+@pytest.fixture(scope="session")
+def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
+    """Factory: start_server("--tenancy", "per-key", data_dir=...) -> a ready Server. A server started
+    for one test stops when that test ends (`stop_the_tests_own_servers`); one a module or session
+    fixture started, when the session ends."""
+
+    def start(*extra_args: str, data_dir: Path | None = None) -> Server:
+        run = tmp_path_factory.mktemp("server")
+        data_dir = data_dir or run / "data"
+        try:
+            if not shared_pair.ENABLED:
+                server = Server.start(data_dir, run / "logs", extra_args)
+                _running.append(server)
+                return server
+            # Shared mode: two instances on one database and bucket; clients alternate between them.
+            args = shared_pair.storage_args(str(data_dir)) + list(extra_args)
+            first = Server.start(data_dir, run / "logs", args)
+            _running.append(first)
+            second = Server.start(data_dir, run / "logs-second", args)
+            _running.append(second)
+            shared_pair.register(first.port, second.port)
+            return first
+        except ServerError as e:
+            pytest.fail(str(e), pytrace=False)
+
+    yield start
+    failures = _stop(_running)
+    _running.clear()
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.fixture(autouse=True)
+def stop_the_tests_own_servers(start_server: Callable[..., Server]) -> Iterator[None]:
+    """Servers that a test or its function-scoped fixtures start stop when the test ends. Pytest sets
+    up session and module fixtures before this one, so their servers started earlier and are kept.
+    In shared mode each server is a pair holding PostgreSQL connections, and a suite's worth of idle
+    pairs kept to the session's end ran the database out of them."""
+    first = len(_running)
+    yield
+    own = _running[first:]
+    del _running[first:]
+    failures = _stop(own)
     assert not failures, "\n\n".join(failures)
 
 

@@ -1,8 +1,8 @@
 """The suite's shared mode (MOCKFILES_ACCEPTANCE_SHARED=1): every server a test starts is two instances on
 one PostgreSQL database and one S3 bucket prefix (MOCKFILES_TEST_S3_ENDPOINT; without it, one data
 directory holds the bytes), and every SDK or httpx2 request goes to them in turn, so each step of a test
-may land on the other instance. scripts/test runs the files, uploads, controls and storage quota tests
-this way after their ordinary run, and test_batches_shared.py, whose pairs (`start_pair`) do not
+may land on the other instance. scripts/test runs the files, uploads, controls, storage quota and batch
+tests this way after their ordinary run; test_batches_shared.py's pairs (`start_pair`) do not
 alternate: each of its steps names the instance it goes to.
 """
 
