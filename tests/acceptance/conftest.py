@@ -85,9 +85,8 @@ def _stop(servers: list[Server]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
-    """Factory: start_server("--tenancy", "per-key", data_dir=...) -> a ready Server. A server started
-    for one test stops when that test ends (`stop_the_tests_own_servers`); one a module or session
-    fixture started, when the session ends."""
+    """Factory: start_server("--tenancy", "per-key", data_dir=...) -> a ready Server, stopped when the
+    session ends (`start_test_server`: when the test ends)."""
 
     def start(*extra_args: str, data_dir: Path | None = None) -> Server:
         run = tmp_path_factory.mktemp("server")
@@ -114,16 +113,22 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     assert not failures, "\n\n".join(failures)
 
 
-@pytest.fixture(autouse=True)
-def stop_the_tests_own_servers(start_server: Callable[..., Server]) -> Iterator[None]:
-    """Servers that a test or its function-scoped fixtures start stop when the test ends. Pytest sets
-    up session and module fixtures before this one, so their servers started earlier and are kept.
-    In shared mode each server is a pair holding PostgreSQL connections, and a suite's worth of idle
-    pairs kept to the session's end ran the database out of them."""
-    first = len(_running)
-    yield
-    own = _running[first:]
-    del _running[first:]
+@pytest.fixture
+def start_test_server(start_server: Callable[..., Server]) -> Iterator[Callable[..., Server]]:
+    """`start_server` for the servers one test needs: they stop when the test ends, with the same
+    checks. In shared mode each server is a pair holding PostgreSQL connections, and a suite's worth
+    of idle pairs kept to the session's end ran the database out of them. (Not automatic for every
+    server a test starts: a module fixture may start servers lazily, during its tests, and keep them.)"""
+    own: list[Server] = []
+
+    def start(*extra_args: str, data_dir: Path | None = None) -> Server:
+        before = len(_running)
+        server = start_server(*extra_args, data_dir=data_dir)
+        own.extend(_running[before:])
+        return server
+
+    yield start
+    _running[:] = [server for server in _running if server not in own]
     failures = _stop(own)
     assert not failures, "\n\n".join(failures)
 

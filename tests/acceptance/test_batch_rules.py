@@ -53,9 +53,9 @@ def rig(shared_rig: BatchRig) -> BatchRig:
 
 
 @pytest.fixture
-def make_rig(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> Callable[..., BatchRig]:
+def make_rig(start_test_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> Callable[..., BatchRig]:
     def make(*args: str, timings: str = STEPPED, data_dir: Path | None = None) -> BatchRig:
-        return BatchRig.start(start_server, make_client, make_raw, *args, timings=timings, data_dir=data_dir)
+        return BatchRig.start(start_test_server, make_client, make_raw, *args, timings=timings, data_dir=data_dir)
 
     return make
 

@@ -19,8 +19,8 @@ TIMINGS = "validating=1s,line=10s,finalizing=1s,cancelling=1s"
 
 
 @pytest.fixture
-def rig(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> BatchRig:
-    return BatchRig.start(start_server, make_client, make_raw, timings=TIMINGS)
+def rig(start_test_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> BatchRig:
+    return BatchRig.start(start_test_server, make_client, make_raw, timings=TIMINGS)
 
 
 def cancel_raw(rig: BatchRig, batch_id: str) -> dict[str, Any]:
@@ -93,9 +93,9 @@ def test_a_second_cancel_answers_the_batch_unchanged(rig: BatchRig) -> None:
 
 
 @pytest.mark.parametrize("status", ["completed", "failed", "expired"])
-def test_a_finished_batch_cannot_be_cancelled(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client], status: str) -> None:
+def test_a_finished_batch_cannot_be_cancelled(start_test_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client], status: str) -> None:
     timings = "validating=1s,line=10000s,finalizing=1s,cancelling=1s" if status == "expired" else TIMINGS
-    rig = BatchRig.start(start_server, make_client, make_raw, timings=timings)
+    rig = BatchRig.start(start_test_server, make_client, make_raw, timings=timings)
     rig.freeze()
     lines = [chat_line("a"), "not json"] if status == "failed" else [chat_line(f"r{i}") for i in range(10)]
     batch = rig.create(*lines)

@@ -22,9 +22,9 @@ TIMINGS = "validating=1s,line=10s,finalizing=1s,cancelling=1s"
 
 
 @pytest.fixture
-def make_rig(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> Callable[..., BatchRig]:
+def make_rig(start_test_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> Callable[..., BatchRig]:
     def make(*args: str, data_dir: Path | None = None) -> BatchRig:
-        return BatchRig.start(start_server, make_client, make_raw, *args, timings=TIMINGS, data_dir=data_dir)
+        return BatchRig.start(start_test_server, make_client, make_raw, *args, timings=TIMINGS, data_dir=data_dir)
 
     return make
 

@@ -12,8 +12,8 @@ from mockfiles_kit import Server
 from helpers import BatchRig, chat_line
 
 
-def test_an_id_with_a_nul_is_an_unknown_one(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> None:
-    rig = BatchRig.start(start_server, make_client, make_raw)
+def test_an_id_with_a_nul_is_an_unknown_one(start_test_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> None:
+    rig = BatchRig.start(start_test_server, make_client, make_raw)
     made = rig.create(chat_line("a"))
     http = httpx2.Client(base_url=rig.server.base_url, headers={"Authorization": "Bearer sk-test"}, timeout=30)
     body = {"input_file_id": "file-\u0000x", "endpoint": "/v1/chat/completions", "completion_window": "24h"}

@@ -19,9 +19,9 @@ STEPPED = "validating=1s,line=2s,finalizing=1s,cancelling=1s"
 
 
 @pytest.fixture
-def make_rig(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> Callable[..., BatchRig]:
+def make_rig(start_test_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> Callable[..., BatchRig]:
     def make(*args: str, timings: str = STEPPED) -> BatchRig:
-        return BatchRig.start(start_server, make_client, make_raw, *args, timings=timings)
+        return BatchRig.start(start_test_server, make_client, make_raw, *args, timings=timings)
 
     return make
 

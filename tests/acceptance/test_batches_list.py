@@ -94,8 +94,8 @@ def test_limit_out_of_bounds_is_refused(http: httpx2.Client, made: list[str], li
     assert_error(http.get("/v1/batches", params={"limit": limit}), 400)
 
 
-def test_empty_list(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> None:
-    rig = BatchRig.start(start_server, make_client, make_raw)
+def test_empty_list(start_test_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> None:
+    rig = BatchRig.start(start_test_server, make_client, make_raw)
     body = page(make_raw(rig.server))
     assert (body["data"], body["has_more"]) == ([], False)
     assert list(rig.client.batches.list()) == []

@@ -22,9 +22,9 @@ FROZEN_AT = 2_000_000_000
 
 
 @pytest.fixture
-def make_rig(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> Callable[..., BatchRig]:
+def make_rig(start_test_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> Callable[..., BatchRig]:
     def make(*args: str) -> BatchRig:
-        return BatchRig.start(start_server, make_client, make_raw, *args)
+        return BatchRig.start(start_test_server, make_client, make_raw, *args)
 
     return make
 
@@ -158,8 +158,8 @@ def test_result_files_are_listed_and_downloadable(rig: BatchRig) -> None:
         assert rig.client.files.content(file_id).read()
 
 
-def test_result_files_belong_to_the_batch_tenant(start_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> None:
-    server = start_server("--tenancy", "per-key", "--batch-timings", "validating=1s,line=10ms,finalizing=1s,cancelling=1s")
+def test_result_files_belong_to_the_batch_tenant(start_test_server: Callable[..., Server], make_client: Callable[..., openai.OpenAI], make_raw: Callable[..., httpx2.Client]) -> None:
+    server = start_test_server("--tenancy", "per-key", "--batch-timings", "validating=1s,line=10ms,finalizing=1s,cancelling=1s")
     a = BatchRig(server, make_client(server.base_url, api_key="sk-batch-a"), Admin.of(make_raw, server))
     b = make_client(server.base_url, api_key="sk-batch-b")
     no_messages = {"custom_id": "bad", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini"}}
