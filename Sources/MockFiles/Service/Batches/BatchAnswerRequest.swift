@@ -15,9 +15,10 @@ struct BatchAnswerRequest {
         self.created = created
     }
 
-    /// The answer's body, written in the output line's layout; nothing when only the status is wanted.
+    /// The answer's body, written in the output line's layout. (Only a request that `writesBody`
+    /// gets here: each endpoint returns `.accepted` after its checks when only the status is wanted.)
     func write(_ answer: (inout JSONWriter) -> Void) -> [UInt8] {
-        writesBody ? BatchAnswers.write(answer) : []
+        BatchAnswers.write(answer)
     }
 
     /// The field, or nil when absent or JSON null (the service treats both as not given).

@@ -85,7 +85,7 @@ extension BatchInputReader {
             }
             if model == nil { model = request.model }
             if endpoint == "/v1/embeddings" { countEmbeddingInputs(request.body["input"], line: raw.line) }
-            return BatchInputLine(index: raw.index, line: raw.line, customID: request.customID, body: request.body, model: request.model)
+            return request.line(at: raw)
         } catch {
             report(BatchLineError(code: error.code, message: error.message, param: error.param, line: raw.line))
             return nil
@@ -191,6 +191,11 @@ struct BatchLineReading: @unchecked Sendable {
         var customID: String
         var body: [String: Any]
         var model: String?
+
+        /// The request at `raw`'s place in the file.
+        func line(at raw: BatchRawLine) -> BatchInputLine {
+            BatchInputLine(index: raw.index, line: raw.line, customID: customID, body: body, model: model)
+        }
     }
 
     /// The `custom_id` when it is a string, from a bad line too.

@@ -118,7 +118,7 @@ struct PlanTally {
         var read = ReadLine(reading: BatchInputReader.read(raw, endpoint: endpoint))
         guard case .success(let request) = read.reading.outcome else { return read }
         let rule = rules.deciding(
-            BatchInputLine(index: raw.index, line: raw.line, customID: request.customID, body: request.body, model: request.model)
+            request.line(at: raw)
         )
         read.status = rule?.fixedStatusCode ?? BatchAnswers.statusCode(endpoint: endpoint, body: request.body)
         read.delayMilliseconds = rule?.line?.delayMilliseconds

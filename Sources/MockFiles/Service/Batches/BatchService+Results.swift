@@ -117,7 +117,7 @@ struct BatchLineAnswering: Sendable {
         let created = BatchLifecycle.seconds(settlement.at)
         for raw in lines {
             guard case .success(let request) = BatchInputReader.read(raw, endpoint: batch.endpoint).outcome else { continue }
-            let line = BatchInputLine(index: raw.index, line: raw.line, customID: request.customID, body: request.body, model: request.model)
+            let line = request.line(at: raw)
             let seed = "\(batch.id)/\(line.index)"
             guard line.index < settlement.linesRun else {
                 let unrun = settlement.status == .expired ? BatchResultLine.expired : BatchResultLine.cancelled
