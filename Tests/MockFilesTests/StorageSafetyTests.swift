@@ -154,7 +154,13 @@ struct GatedMetadataStore: MetadataStore, UploadStore, BatchStore {
     }
     func inputFilesInUse(among ids: [String]) async throws -> Set<String> { try await base.inputFilesInUse(among: ids) }
     func allBatches(after: String?, limit: Int) async throws -> [StoredBatch] { try await base.allBatches(after: after, limit: limit) }
-    func insertBatch(_ batch: StoredBatch) async throws -> Bool { try await base.insertBatch(batch) }
+    func insertBatch(_ batch: StoredBatch, announcingEnd: Bool) async throws -> Bool {
+        try await base.insertBatch(batch, announcingEnd: announcingEnd)
+    }
+    func batchesToAnnounce(dueBy now: Int64, limit: Int) async throws -> [StoredBatch] {
+        try await base.batchesToAnnounce(dueBy: now, limit: limit)
+    }
+    func removeAnnouncement(batchID: String) async throws { try await base.removeAnnouncement(batchID: batchID) }
     func recordCancel(id: String, tenant: String, _ decide: @Sendable (StoredBatch) throws -> Int64?) async throws -> StoredBatch? {
         try await base.recordCancel(id: id, tenant: tenant, decide)
     }

@@ -178,6 +178,19 @@ extension BatchLifecycle {
         return Settlement(at: moment, status: end.status, linesRun: end.linesRun, total: end.total)
     }
 
+    /// Where a batch's life ends: the final status it reaches (completed, failed, expired or
+    /// cancelled) and the moment (milliseconds) it reaches it, from its row alone. What a
+    /// webhook event announces.
+    public struct End: Sendable, Equatable {
+        public var status: Status
+        public var at: Int64
+    }
+
+    public static func end(of batch: StoredBatch) -> End {
+        let status = state(of: batch, at: .max).status
+        return End(status: status, at: finalMoment(of: batch, status: status))
+    }
+
     /// The earliest moment at which `state` reports `status`: found by bisection over the
     /// clock, since the state is monotonic in time and the stages' arithmetic lives in one place.
     private static func finalMoment(of batch: StoredBatch, status: Status) -> Int64 {

@@ -35,6 +35,9 @@ public struct StoredBatch: Sendable, Equatable {
     public var expiresAt: Int64 { createdAt.saturatingAdd(86_400) }
     /// When its result files are due (stored, so the sweeper finds due batches by index).
     public var resultsDueAtMilliseconds: Int64? { BatchLifecycle.settlement(of: self)?.at }
+    /// When it reaches its final status (stored with its end event, so the sender finds the
+    /// events due by index).
+    public var endsAtMilliseconds: Int64 { BatchLifecycle.end(of: self).at }
 
 }
 

@@ -9,6 +9,11 @@ struct BatchRow {
         rules, cancel_requested_at_ms, results_due_at_ms, results_made, output_file_id, error_file_id, usage
         """
 
+    /// `columns` of the table named `alias` in a join, in the same order.
+    static func columns(of alias: String) -> String {
+        columns.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
+    }
+
     var id: String
     var tenant: String
     var endpoint: String

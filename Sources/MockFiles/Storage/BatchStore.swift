@@ -17,17 +17,23 @@ public protocol BatchReads: Sendable {
 }
 
 /// Batch rows. Its writes are `FileStore`'s to make.
-public protocol BatchStore: BatchReads {
+public protocol BatchStore: BatchReads, BatchEventStore {
     /// Inserts the batch if its input file is a file of its tenant at that moment (checked in
-    /// the insert's transaction, so a deletion cannot slip between); false otherwise.
-    func insertBatch(_ batch: StoredBatch) async throws -> Bool
+    /// the insert's transaction, so a deletion cannot slip between); false otherwise. With
+    /// `announcingEnd`, its end event is recorded in the same transaction (`BatchEventStore`).
+    func insertBatch(_ batch: StoredBatch, announcingEnd: Bool) async throws -> Bool
     /// Records a cancel: reads the batch with its row locked and asks `decide` for the moment to
-    /// record; nil leaves the row, a throw refuses and writes nothing. When its results are due
-    /// is worked out again from the row with the cancel. Returns the row as stored after, or nil
-    /// when there is no such batch.
+    /// record; nil leaves the row, a throw refuses and writes nothing. When its results and its
+    /// end event are due is worked out again from the row with the cancel. Returns the row as
+    /// stored after, or nil when there is no such batch.
     func recordCancel(id: String, tenant: String, _ decide: @Sendable (StoredBatch) throws -> Int64?) async throws -> StoredBatch?
     /// In one transaction: the result files' rows are inserted and the batch names them and its
     /// usage, unless its results were made already (by another instance, say): false then, and
     /// nothing is written.
     func insertResults(of batch: StoredBatch, files: [StoredFile]) async throws -> Bool
+}
+
+extension BatchStore {
+    /// A batch no webhook event will announce.
+    func insertBatch(_ batch: StoredBatch) async throws -> Bool { try await insertBatch(batch, announcingEnd: false) }
 }

@@ -298,11 +298,22 @@ extension FileStore {
     // MARK: Batches
 
     /// Stores a new batch described by `draft` (named here, its id starting with its creation
-    /// time); nil when its input file is no longer a file of its tenant.
-    public func createBatch(_ draft: StoredBatch) async throws -> StoredBatch? {
+    /// time); nil when its input file is no longer a file of its tenant. With `announcingEnd`,
+    /// a webhook event will announce its end (`BatchEventStore`).
+    public func createBatch(_ draft: StoredBatch, announcingEnd: Bool = false) async throws -> StoredBatch? {
         var batch = draft
         batch.id = ids.batchID(createdAt: batch.createdAt)
-        return try await barrier.write { try await metadata.insertBatch(batch) ? batch : nil }
+        return try await barrier.write { try await metadata.insertBatch(batch, announcingEnd: announcingEnd) ? batch : nil }
+    }
+
+    /// `BatchEventStore.batchesToAnnounce`.
+    public func batchesToAnnounce(dueBy now: Int64, limit: Int) async throws -> [StoredBatch] {
+        try await metadata.batchesToAnnounce(dueBy: now, limit: limit)
+    }
+
+    /// `BatchEventStore.removeAnnouncement`, inside the barrier like every write.
+    public func removeAnnouncement(batchID: String) async throws {
+        try await barrier.write { try await metadata.removeAnnouncement(batchID: batchID) }
     }
 
     /// `BatchStore.recordCancel`, inside the barrier like every write.

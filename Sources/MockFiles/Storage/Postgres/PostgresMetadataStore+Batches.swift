@@ -40,7 +40,7 @@ extension PostgresMetadataStore: BatchStore {
         return batches
     }
 
-    public func insertBatch(_ batch: StoredBatch) async throws -> Bool {
+    public func insertBatch(_ batch: StoredBatch, announcingEnd: Bool) async throws -> Bool {
         let row = try BatchRow(batch)
         return try await client.withTransaction(logger: logger) { connection in
             let input = try await connection.query(
@@ -51,6 +51,12 @@ extension PostgresMetadataStore: BatchStore {
             for try await _ in input { found = true }
             guard found else { return false }
             try await Self.insertBatch(row, on: connection, logger: logger)
+            if announcingEnd {
+                try await connection.query(
+                    "INSERT INTO batch_events (batch_id, due_at_ms) VALUES (\(batch.id), \(batch.endsAtMilliseconds))",
+                    logger: logger
+                )
+            }
             return true
         }
     }
@@ -164,6 +170,10 @@ extension PostgresMetadataStore: BatchStore {
                 UPDATE batches SET cancel_requested_at_ms = \(moment), results_due_at_ms = \(batch.resultsDueAtMilliseconds)
                 WHERE id = \(id)
                 """,
+                logger: logger
+            )
+            try await connection.query(
+                "UPDATE batch_events SET due_at_ms = \(batch.endsAtMilliseconds) WHERE batch_id = \(id)",
                 logger: logger
             )
             return .success(batch)

@@ -180,6 +180,14 @@ extension PostgresMetadataStore {
                 "CREATE INDEX batches_by_tenant_order ON batches (tenant, created_at_ms, seq)",
             ]
         ),
+        (
+            9,
+            [
+                // Batch end events still to send (PostgresMetadataStore+BatchEvents.swift).
+                "CREATE TABLE batch_events (batch_id TEXT PRIMARY KEY, due_at_ms BIGINT NOT NULL)",
+                "CREATE INDEX batch_events_by_due ON batch_events (due_at_ms)",
+            ]
+        ),
     ]
 
     /// Any key: it only has to be the same in every instance.

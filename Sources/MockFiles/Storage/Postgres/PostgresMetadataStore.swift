@@ -174,13 +174,14 @@ public struct PostgresMetadataStore: MetadataStore {
             }
             try await connection.query("DELETE FROM file_totals", logger: logger)
             try await connection.query("DELETE FROM batches", logger: logger)
+            try await connection.query("DELETE FROM batch_events", logger: logger)
             return (counts[2], counts[1], counts[0])
         }
     }
 
     public func replaceEverything(with contents: StoreContents) async throws {
         try await client.withTransaction(logger: logger) { connection in
-            for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals", "batches"] {
+            for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals", "batches", "batch_events"] {
                 try await connection.query("DELETE FROM \(unescaped: table)", logger: logger)
             }
             for file in contents.files { _ = try await Self.insert(file, on: connection, logger: logger) }

@@ -32,7 +32,7 @@ extension SQLiteMetadataStore: BatchStore {
         CREATE INDEX batches_by_unsettled_input ON batches (input_file_id) WHERE results_made = 0;
         """
 
-    public func insertBatch(_ batch: StoredBatch) async throws -> Bool {
+    public func insertBatch(_ batch: StoredBatch, announcingEnd: Bool) async throws -> Bool {
         let row = try BatchRow(batch)
         return try await database.write { db in
             let inputExists = try Bool.fetchOne(
@@ -42,6 +42,12 @@ extension SQLiteMetadataStore: BatchStore {
             )
             guard inputExists == true else { return false }
             try Self.insertBatch(db, row)
+            if announcingEnd {
+                try db.execute(
+                    sql: "INSERT INTO batch_events (batch_id, due_at_ms) VALUES (?, ?)",
+                    arguments: [batch.id, batch.endsAtMilliseconds]
+                )
+            }
             return true
         }
     }
@@ -128,6 +134,7 @@ extension SQLiteMetadataStore: BatchStore {
                 sql: "UPDATE batches SET cancel_requested_at_ms = ?, results_due_at_ms = ? WHERE id = ?",
                 arguments: [moment, batch.resultsDueAtMilliseconds, id]
             )
+            try db.execute(sql: "UPDATE batch_events SET due_at_ms = ? WHERE batch_id = ?", arguments: [batch.endsAtMilliseconds, id])
             return batch
         }
     }

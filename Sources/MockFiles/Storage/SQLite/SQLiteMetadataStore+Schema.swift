@@ -112,6 +112,9 @@ extension SQLiteMetadataStore {
                     """
             )
         }
+        migrator.registerMigration("v9-batch-events") { db in
+            try db.execute(sql: SQLiteMetadataStore.batchEventsTable)
+        }
         return migrator
     }
 }

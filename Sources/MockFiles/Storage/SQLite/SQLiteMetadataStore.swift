@@ -217,7 +217,7 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
 
     /// Parts before uploads before files; tombstones and totals too.
     static func deleteEveryRow(_ db: Database) throws {
-        for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals", "batches"] {
+        for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals", "batches", "batch_events"] {
             try db.execute(sql: "DELETE FROM \(table)")
         }
     }
