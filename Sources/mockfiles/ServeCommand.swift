@@ -81,6 +81,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var batchTimings: String?
 
+    @Option(
+        name: .customLong("webhook-url"),
+        help: "POST batch.completed/failed/expired/cancelled events here, signed with MOCKFILES_WEBHOOK_SECRET (whsec_…)."
+    )
+    var webhookURL: String?
+
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (default 60).")
     var sweepInterval: Double?
 
@@ -199,6 +205,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if allowAssistantsDownload { overrides["allowAssistantsDownload"] = .init(.bool(true), isSecret: false) }
         if let batchTimings { overrides["batchTimings"] = .init(.string(batchTimings), isSecret: false) }
+        if let webhookURL { overrides["webhookUrl"] = .init(.string(webhookURL), isSecret: false) }
         if let sweepInterval { overrides["sweepIntervalSeconds"] = .init(.double(sweepInterval), isSecret: false) }
         if let headTimeout { overrides["headTimeoutSeconds"] = .init(.double(headTimeout), isSecret: false) }
         if let maxConnections { overrides["maxConnections"] = .init(.int(maxConnections), isSecret: false) }

@@ -26,11 +26,13 @@ public struct RequestFilter: Sendable, Equatable {
     /// Service-clock seconds: `since` ≤ timestamp < `until`.
     public var since: Double?
     public var until: Double?
+    /// Requests answered (`incoming`) or webhook deliveries sent (`outgoing`).
+    public var direction: RequestLogEntry.Direction?
 
     public init() {}
 
     /// The parameter names, as queries and verifications spell them.
-    static let parameterNames: [String] = ["method", "path", "status", "tenant", "api_key_hint", "object_id", "since", "until"]
+    static let parameterNames: [String] = ["method", "path", "status", "tenant", "api_key_hint", "object_id", "since", "until", "direction"]
 
     /// The criteria `entry` fails, by parameter name; empty when it matches.
     public func failures(_ entry: RequestLogEntry) -> [String] {
@@ -43,6 +45,7 @@ public struct RequestFilter: Sendable, Equatable {
         if let objectID, !Self.sameBytes(objectID, entry.objectID) { failed.append("object_id") }
         if let since, entry.timestamp < since { failed.append("since") }
         if let until, entry.timestamp >= until { failed.append("until") }
+        if let direction, entry.direction != direction { failed.append("direction") }
         return failed
     }
 
@@ -74,6 +77,12 @@ extension RequestFilter {
         objectID = parameters["object_id"]
         since = try parameters["since"].map { try Self.time($0, name: "since") }
         until = try parameters["until"].map { try Self.time($0, name: "until") }
+        if let raw = parameters["direction"] {
+            guard let value = RequestLogEntry.Direction(rawValue: raw) else {
+                throw APIError.invalid("Invalid value for 'direction': incoming or outgoing.", param: "direction")
+            }
+            direction = value
+        }
     }
 
     static func statusCriterion(_ raw: String) throws -> StatusCriterion {
@@ -112,6 +121,7 @@ extension RequestFilter {
         if let objectID { parts.append("object_id=\(objectID)") }
         if let since { parts.append("since=\(since)") }
         if let until { parts.append("until=\(until)") }
+        if let direction { parts.append("direction=\(direction.rawValue)") }
         return "{" + parts.joined(separator: ", ") + "}"
     }
 }

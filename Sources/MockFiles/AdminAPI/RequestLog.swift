@@ -19,6 +19,11 @@ public struct RequestLogEntry: Sendable, Codable {
         }
     }
 
+    /// A request the server answered, or one it sent (a webhook delivery: `path` is the URL).
+    public enum Direction: String, Sendable, Codable {
+        case incoming, outgoing
+    }
+
     /// Increases with every entry the log takes; the `after` cursor of a query.
     public var sequence: Int64 = 0
     public var requestID: String
@@ -40,9 +45,10 @@ public struct RequestLogEntry: Sendable, Codable {
     public var bytesOut: Int64?
     public var durationMilliseconds: Double
     public var timestamp: Double
+    public var direction = Direction.incoming
 
     enum CodingKeys: String, CodingKey {
-        case method, path, status, tenant, timestamp, instance, error
+        case method, path, status, tenant, timestamp, instance, error, direction
         case sequence = "seq"
         case requestID = "request_id"
         case apiKeyHint = "api_key_hint"
@@ -90,6 +96,7 @@ public struct RequestLogEntry: Sendable, Codable {
         try container.encode(bytesOut, forKey: .bytesOut)
         try container.encode(durationMilliseconds, forKey: .durationMilliseconds)
         try container.encode(timestamp, forKey: .timestamp)
+        try container.encode(direction, forKey: .direction)
     }
 }
 
@@ -113,6 +120,7 @@ extension RequestLogEntry {
         bytesOut = try container.decodeIfPresent(Int64.self, forKey: .bytesOut)
         durationMilliseconds = try container.decode(Double.self, forKey: .durationMilliseconds)
         timestamp = try container.decode(Double.self, forKey: .timestamp)
+        direction = try container.decodeIfPresent(Direction.self, forKey: .direction) ?? .incoming
     }
 }
 

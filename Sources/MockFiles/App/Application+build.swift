@@ -72,6 +72,21 @@ extension MockFilesServer {
         )
     }
 
+    /// Present when `webhookUrl` is set.
+    var webhookSender: WebhookSender? {
+        settings.webhooks.map { webhooks in
+            WebhookSender(
+                batches: batchService,
+                settings: webhooks,
+                lease: ExpirySweeper.SweepLease(store: storage.leases, holder: settings.instanceName),
+                synchronizeClock: controls.synchronize,
+                record: controls.recordRequest,
+                instance: settings.instanceName,
+                logger: logger
+            )
+        }
+    }
+
     var batchSettler: BatchSettler {
         BatchSettler(
             batches: batchService,
@@ -92,7 +107,7 @@ public func buildApplication(_ server: MockFilesServer) -> some ApplicationProto
             StartupRecovery(store: server.fileService.store, startedAt: Date().timeIntervalSince1970, logger: server.logger),
             server.sweeper,
             server.batchSettler,
-        ]
+        ] + [server.webhookSender].compactMap { $0 }
     var application = Application(
         router: buildRouter(server),
         server: .mockFilesHTTP1(

@@ -48,6 +48,8 @@ extension ServerSettings {
         uploads.maxUploadBytes = Int64(config.int(forKey: "maxUploadBytes", default: Int(uploads.maxUploadBytes)))
         uploads.maxPartBytes = Int64(config.int(forKey: "maxPartBytes", default: Int(uploads.maxPartBytes)))
         if let timings = config.string(forKey: "batchTimings") { batches.schedule = try BatchSchedule(parsing: timings, over: batches.schedule) }
+        webhooks = try WebhookSettings(config: config)
+        batches.announcesEnds = webhooks != nil
         sweepIntervalSeconds = config.double(forKey: "sweepIntervalSeconds", default: sweepIntervalSeconds)
         idleTimeoutSeconds = config.double(forKey: "idleTimeoutSeconds", default: idleTimeoutSeconds)
         headTimeoutSeconds = config.double(forKey: "headTimeoutSeconds", default: headTimeoutSeconds)

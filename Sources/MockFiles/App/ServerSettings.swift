@@ -27,6 +27,8 @@ public struct ServerSettings: Sendable {
     public var files = FileService.Settings()
     public var uploads = UploadService.Settings()
     public var batches = BatchService.Settings()
+    /// Batch end events POSTed to a URL; nil (the default) sends none.
+    public var webhooks: WebhookSettings?
     public var sweepIntervalSeconds: Double = 60
     /// A connection with no traffic for this long is closed (slow or stuck clients).
     public var idleTimeoutSeconds: Double = 120

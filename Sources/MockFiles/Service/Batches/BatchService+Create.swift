@@ -48,7 +48,9 @@ extension BatchService {
             rules: lineRules.isEmpty ? nil : try BatchRule.storedText(of: lineRules)
         )
         // Nil when the input file was deleted since it was read.
-        guard let batch = try await store.createBatch(draft) else { throw cannotFindInput(request.inputFileID, tenant: tenant) }
+        guard let batch = try await store.createBatch(draft, announcingEnd: settings.announcesEnds) else {
+            throw cannotFindInput(request.inputFileID, tenant: tenant)
+        }
         metrics.recordBatchCreated(batch)
         return BatchObject(batch, state: BatchLifecycle.state(of: batch, at: now))
     }

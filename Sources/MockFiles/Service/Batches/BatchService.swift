@@ -17,6 +17,8 @@ public struct BatchService: Sendable {
         )
         /// Named in the missing-input message when the tenant names no project.
         public var defaultProject = "proj_mockfiles"
+        /// Whether a webhook event announces each new batch's end (`webhookUrl` is set).
+        public var announcesEnds = false
 
         public init() {}
     }
@@ -119,5 +121,14 @@ extension APIError {
     /// The service's answer (captured: 409, `invalid_request_error`, param and code null).
     static func cannotCancel(_ status: BatchLifecycle.Status) -> APIError {
         APIError(status: .conflict, message: "Cannot cancel a batch with status '\(status.rawValue)'.")
+    }
+}
+
+extension BatchService {
+    /// The event announcing `batch`'s end, once it has ended by the clock's `now` (its result
+    /// files made first, so a receiver that fetches them at once finds them); nil before.
+    func endEvent(of batch: StoredBatch) async throws -> BatchEndEvent? {
+        let object = try await object(of: batch, at: clock.milliseconds)
+        return BatchEndEvent(object.batch, state: object.state)
     }
 }
