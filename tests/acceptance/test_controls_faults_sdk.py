@@ -16,7 +16,7 @@ from helpers import assert_error
 
 LOG_KEYS = {
     "seq", "request_id", "instance", "method", "path", "status", "tenant", "api_key_hint", "object_id",
-    "content_type", "multipart_fields", "error", "bytes_in", "bytes_out", "duration_ms", "timestamp",
+    "content_type", "multipart_fields", "error", "bytes_in", "bytes_out", "duration_ms", "timestamp", "direction",
 }
 
 
