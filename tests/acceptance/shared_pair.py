@@ -67,6 +67,11 @@ def register(first_port: int, second_port: int) -> None:
     _pairs[first_port] = [first_port, second_port]
 
 
+def ports_of(server: Server) -> list[int]:
+    """The ports of the instances `server` stands for: both of its pair in shared mode, else its own."""
+    return _pairs.get(server.port, [server.port])
+
+
 class AlternatingTransport(httpx2.HTTPTransport):
     """Sends each request to the next instance of the pair its URL names (others go where they point)."""
 

@@ -48,6 +48,16 @@ def start_rig(
     return start
 
 
+def sender_metrics(rig: BatchRig) -> str:
+    """/metrics of the instance that sent the events (each instance counts its own; of two, the one
+    holding the sender's lease sent them all)."""
+    sender = {e["instance"] for e in rig.admin.requests(direction="outgoing")}
+    assert len(sender) == 1, sender
+    texts = [httpx2.get(f"http://127.0.0.1:{port}/metrics").text for port in shared_pair.ports_of(rig.server)]
+    (text,) = [t for t in texts if "mockfiles_webhook_attempts_total" in t]
+    return text
+
+
 def unwrap(client: openai.OpenAI, delivery: Delivery, secret: str = SECRET) -> Any:
     return client.webhooks.unwrap(delivery.body, delivery.headers, secret=secret)
 
@@ -133,6 +143,8 @@ def test_a_failing_receiver_is_retried_with_the_same_event_and_the_batch_is_not_
     assert all(e["path"] == receiver.url and e["object_id"] == batch.id and e["request_id"] == first.headers["webhook-id"] for e in sent), sent
     assert all(e["direction"] == "outgoing" and e["method"] == "POST" for e in sent), sent
     assert rig.admin.verify(direction="outgoing", object_id=batch.id, status=200, count=1) == 1
+    metrics = sender_metrics(rig)
+    assert 'mockfiles_webhook_attempts_total{outcome="refused"} 2' in metrics and 'mockfiles_webhook_attempts_total{outcome="delivered"} 1' in metrics, metrics
     assert all(e["direction"] == "incoming" for e in rig.admin.requests(direction="incoming")), "and the rest are the API's"
 
 
@@ -157,6 +169,8 @@ def test_a_refused_connection_is_tried_again_then_given_up_after_its_attempts(st
     assert all(e["status"] == 0 and e["error"] == {"type": "webhook_delivery_failed", "code": "connection_failed", "param": None} for e in sent), sent
     time.sleep(3)  # the next wait would have been 2 s
     assert len(rig.admin.requests(direction="outgoing")) == 3, "given up after three attempts"
+    metrics = sender_metrics(rig)
+    assert 'mockfiles_webhook_attempts_total{outcome="unanswered"} 3' in metrics and "mockfiles_webhook_events_given_up_total 1" in metrics, metrics
 
 
 def test_a_receiver_slower_than_the_timeout_is_tried_again(start_rig: Callable[..., BatchRig], receiver: WebhookReceiver) -> None:

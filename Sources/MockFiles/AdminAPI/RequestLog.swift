@@ -169,3 +169,8 @@ public final class RequestLog: Sendable {
         }
     }
 }
+
+extension Duration {
+    /// In milliseconds with their fraction: an entry's `duration_ms`.
+    var inMilliseconds: Double { Double(components.attoseconds) / 1e15 + Double(components.seconds) * 1000 }
+}

@@ -71,7 +71,7 @@ struct WebhookDelivery: Sendable {
             error: failure,
             bytesIn: received,
             bytesOut: Int64(body.readableBytes),
-            durationMilliseconds: Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000,
+            durationMilliseconds: elapsed.inMilliseconds,
             timestamp: clock.now,
             direction: .outgoing
         )

@@ -88,7 +88,9 @@ public struct WebhookSender: Service {
             for attempt in 1...settings.attempts {
                 let entry = await delivery.send(event)
                 do { try await record(entry) } catch { logger.error("request log write failed", metadata: ["error": "\(error)"]) }
-                if (200..<300).contains(entry.status) { break }
+                let delivered = (200..<300).contains(entry.status)
+                batches.metrics.recordWebhookAttempt(status: entry.status, givenUp: !delivered && attempt == settings.attempts)
+                if delivered { break }
                 guard attempt < settings.attempts else {
                     logger.error(
                         "webhook event given up",

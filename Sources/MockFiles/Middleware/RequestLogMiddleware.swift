@@ -64,7 +64,7 @@ struct RequestLogMiddleware: RouterMiddleware {
             error: notes.error,
             bytesIn: requestHeaders[.contentLength].flatMap(Int64.init),
             bytesOut: bytesOut.map(Int64.init),
-            durationMilliseconds: Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000,
+            durationMilliseconds: elapsed.inMilliseconds,
             timestamp: clock.now
         )
         // Health checks and scrapes come every few seconds from machines; they would drown the rest.

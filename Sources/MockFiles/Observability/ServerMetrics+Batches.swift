@@ -26,3 +26,13 @@ extension ServerMetrics {
         CoreMetrics.Timer(label: "mockfiles_batch_results_duration_seconds", factory: factory).record(duration: start.duration(to: .now))
     }
 }
+
+extension ServerMetrics {
+    /// One webhook delivery attempt: `outcome` is `delivered` (a 2xx), `refused` (another status)
+    /// or `unanswered` (no connection, a timeout); and the event `given_up` after its last attempt.
+    func recordWebhookAttempt(status: Int, givenUp: Bool) {
+        let outcome = (200..<300).contains(status) ? "delivered" : status == 0 ? "unanswered" : "refused"
+        Counter(label: "mockfiles_webhook_attempts_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+        if givenUp { Counter(label: "mockfiles_webhook_events_given_up_total", factory: factory).increment() }
+    }
+}
