@@ -1,6 +1,6 @@
-"""The Batches pages (/ui) in headless Chromium, against a server in per-project tenancy whose clock
-the tests stop and move through the admin API; the SDK on the other side sees that what the page
-showed and did is so. Harness as test_dashboard_browser.py."""
+"""The Batches pages and the batch rules on the Controls page (/ui) in headless Chromium, against a
+server in per-project tenancy whose clock the tests stop and move through the admin API; the SDK on
+the other side sees that what the page showed and did is so. Harness as test_dashboard_browser.py."""
 
 from __future__ import annotations
 
@@ -185,3 +185,64 @@ def test_metadata_with_markup_is_shown_as_text(browser: webdriver.Chrome, served
     cells = browser.find_elements(By.CSS_SELECTOR, "#metadata tr > *")
     assert [cell.text for cell in cells] == ["<i>key</i>", markup]
     assert browser.find_elements(By.ID, "injected") == [] and browser.find_elements(By.CSS_SELECTOR, "#metadata b, #metadata i") == []
+
+
+def rule_rows(browser: webdriver.Chrome) -> list[list[str]]:
+    return [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")][:3] for row in browser.find_elements(By.CSS_SELECTOR, "#batch-rules tbody tr")]
+
+
+def add_rule(browser: webdriver.Chrome, rule: str) -> None:
+    field = browser.find_element(By.ID, "batch-rule")
+    field.clear()
+    field.send_keys(rule)
+    submit(browser, "/ui/batch-rules")
+
+
+def test_batch_rules_are_added_shown_and_removed_on_the_controls_page(browser: webdriver.Chrome, served: Server, frozen: None, tmp_path: Path) -> None:
+    client = web(served)
+    browser.get(f"{served.root_url}/ui/controls")
+    assert rule_rows(browser) == [["No batch rules."]]
+    add_rule(browser, '{"match": {"metadata": {"case": "<script>x</script>"}}, "fail": {"errors": [{"code": "too_many", "message": "Failed <b>here</b>", "line": 2}]}}')
+    WebDriverWait(browser, 5).until(lambda page: "Added batchrule_" in page.page_source)
+    [(rule_id, match, action)] = rule_rows(browser)
+    assert json.loads(match) == {"metadata": {"case": "<script>x</script>"}}
+    assert json.loads(action) == {"fail": {"errors": [{"code": "too_many", "message": "Failed <b>here</b>", "param": None, "line": 2}]}}
+    assert [rule["id"] for rule in admin(served, "GET", "batch-rules")["data"]] == [rule_id]
+    shot(browser, tmp_path, "controls-batch-rules")
+
+    failed = create(client, chat_line("a"), metadata={"case": "<script>x</script>"})
+    advance(served, 60)
+    batch_page(browser, served, failed.id)
+    assert text(browser, "status") == "failed" and client.batches.retrieve(failed.id).status == "failed"
+    assert [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#errors tbody td")] == ["too_many", "Failed <b>here</b>", "—", "2"]
+
+    browser.get(f"{served.root_url}/ui/controls")
+    browser.find_element(By.CSS_SELECTOR, f"button[aria-label='Remove {rule_id}']").click()
+    WebDriverWait(browser, 5).until(lambda page: f"Removed {rule_id}." in page.page_source)
+    assert rule_rows(browser) == [["No batch rules."]] and admin(served, "GET", "batch-rules")["data"] == []
+
+
+def test_a_refused_batch_rule_shows_the_admin_apis_message(browser: webdriver.Chrome, served: Server, frozen: None) -> None:
+    for rule in ('{"fail": true, "expire_after_lines": 1}', '{"schedule": {"line_ms": -1}}', "not json", '{"match": {"model": "x"}, "fail": true}'):
+        expected = httpx2.post(f"{served.root_url}/admin/batch-rules", content=rule, headers={"Content-Type": "application/json"}, timeout=10)
+        assert expected.status_code == 400, expected.text
+        browser.get(f"{served.root_url}/ui/controls")
+        add_rule(browser, rule)
+        WebDriverWait(browser, 5).until(lambda page: "/ui/batch-rules" in page.current_url)
+        assert json.loads(browser.find_element(By.TAG_NAME, "body").text)["error"] == expected.json()["error"], rule
+    assert admin(served, "GET", "batch-rules")["data"] == []
+
+
+def test_clearing_the_batch_rules_asks_for_the_tick(browser: webdriver.Chrome, served: Server, frozen: None) -> None:
+    for endpoint in ("/v1/embeddings", "/v1/responses"):
+        admin(served, "POST", "batch-rules", {"match": {"endpoint": endpoint}, "fail": True})
+    browser.get(f"{served.root_url}/ui/controls")
+    assert len(rule_rows(browser)) == 2
+    browser.execute_script("document.getElementById('batch-rules-confirm').required = false")
+    submit(browser, "/ui/batch-rules/clear")
+    WebDriverWait(browser, 5).until(lambda page: "Tick the box to remove every batch rule." in page.page_source)
+    assert len(admin(served, "GET", "batch-rules")["data"]) == 2
+    browser.find_element(By.ID, "batch-rules-confirm").click()
+    submit(browser, "/ui/batch-rules/clear")
+    WebDriverWait(browser, 5).until(lambda page: "Removed 2 batch rules." in page.page_source)
+    assert rule_rows(browser) == [["No batch rules."]] and admin(served, "GET", "batch-rules")["data"] == []

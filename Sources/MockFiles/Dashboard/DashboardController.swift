@@ -39,6 +39,9 @@ struct DashboardController {
         group.post("clock", use: changeClock)
         group.post("faults", use: addFault)
         group.post("faults/{id}/delete", use: removeFault)
+        group.post("batch-rules", use: addBatchRule)
+        group.post("batch-rules/clear", use: removeAllBatchRules)
+        group.post("batch-rules/{id}/delete", use: removeBatchRule)
         group.post("sweep", use: sweep)
         group.post("reset", use: reset)
     }
