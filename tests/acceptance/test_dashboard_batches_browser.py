@@ -79,6 +79,7 @@ def test_a_finished_batch_shows_its_counts_schedule_and_result_files(browser: we
     browser.get(f"{served.root_url}/ui/batches?tenant={urllib.parse.quote(WEB)}")
     row = browser.find_element(By.XPATH, f"//table[@id='batches']//tr[td/a[text()='{batch.id}']]")
     assert row.find_element(By.CLASS_NAME, "status").text == "validating"
+    assert [link.text for link in row.find_elements(By.CSS_SELECTOR, "td.files a")] == ["input"], "no result files yet"
     advance(served, 3600)
     # The page is the first to read the batch after it is due: its result files are made by that read.
     browser.refresh()
@@ -86,8 +87,14 @@ def test_a_finished_batch_shows_its_counts_schedule_and_result_files(browser: we
     cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
     seen = client.batches.retrieve(batch.id)
     assert seen.status == "completed" and seen.output_file_id and seen.error_file_id
-    assert cells[1:3] == ["/v1/chat/completions", "completed"] and cells[4:7] == ["1", "1", "2"], cells
-    assert cells[7:10] == [batch.input_file_id, seen.output_file_id, seen.error_file_id], cells
+    assert cells[1:3] == ["/v1/chat/completions", "completed"] and cells[4] == "1 / 1 / 2", cells
+    links = {link.text: link.get_attribute("href") for link in row.find_elements(By.CSS_SELECTOR, "td.files a")}
+    query = f"?tenant={urllib.parse.quote(WEB, safe='')}"
+    assert links == {
+        "input": f"{served.root_url}/ui/files/{batch.input_file_id}{query}",
+        "output": f"{served.root_url}/ui/files/{seen.output_file_id}{query}",
+        "errors": f"{served.root_url}/ui/files/{seen.error_file_id}{query}",
+    }, links
     shot(browser, tmp_path, "batches")
     row.find_element(By.LINK_TEXT, batch.id).click()
     WebDriverWait(browser, 5).until(lambda page: page.find_element(By.TAG_NAME, "h1").text == batch.id)
