@@ -90,6 +90,8 @@ let package = Package(
                 .embedInCode("Resources/dashboard/requests.mustache"),
                 .embedInCode("Resources/dashboard/uploads.mustache"),
                 .embedInCode("Resources/dashboard/upload.mustache"),
+                .embedInCode("Resources/dashboard/batches.mustache"),
+                .embedInCode("Resources/dashboard/batch.mustache"),
                 .embedInCode("Resources/dashboard/dashboard.css"),
                 .embedInCode("Resources/dashboard/dashboard.js"),
             ],

@@ -19,6 +19,28 @@ from selenium.webdriver.chrome.service import Service
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+def make_batches(server: Server, client: openai.OpenAI) -> str:
+    """A finished batch with an output and an error file, and one still running; returns its id.
+    The clock is stopped so the running one stays mid-way; a batch rule answers one line with an error."""
+    admin = f"{server.root_url}/admin"
+    httpx2.post(f"{admin}/clock", json={"frozen": True}, timeout=5)
+    httpx2.post(f"{admin}/batch-rules", json={"match": {"custom_id": "r2"}, "error": {"status_code": 429, "message": "Rate limited."}}, timeout=5)
+
+    def batch(lines: int, **metadata: str) -> str:
+        body = "".join(
+            f'{{"custom_id":"r{n}","method":"POST","url":"/v1/chat/completions","body":{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"Hi"}}]}}}}\n'
+            for n in range(1, lines + 1)
+        )
+        made = client.files.create(file=("requests.jsonl", io.BytesIO(body.encode())), purpose="batch")
+        return client.batches.create(input_file_id=made.id, endpoint="/v1/chat/completions", completion_window="24h", metadata=metadata).id
+
+    batch(3, run="nightly")
+    httpx2.post(f"{admin}/clock", json={"advance_seconds": 10}, timeout=5)  # its 3 lines take 2 s
+    running = batch(1000, run="backfill", owner="data-team")
+    httpx2.post(f"{admin}/clock", json={"advance_seconds": 5}, timeout=5)
+    return running
+
+
 def main() -> int:
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if chromium is None or driver_path is None:
@@ -43,6 +65,7 @@ def main() -> int:
             except openai.NotFoundError:
                 pass
             jsonl = next(f.id for f in client.files.list().data if f.filename == "train.jsonl")
+            running = make_batches(server, client)  # before the fault, which would refuse its files
             httpx2.post(f"{server.root_url}/admin/faults", json={"path": "/v1/files*", "status": 503, "times": 2}, timeout=5)
 
             options = webdriver.ChromeOptions()
@@ -56,14 +79,22 @@ def main() -> int:
                     "file": f"/ui/files/{jsonl}?tenant=shared",
                     "upload": "/ui/upload",
                     "uploads": "/ui/uploads",
+                    "batches": "/ui/batches",
+                    "batch": f"/ui/batches/{running}?tenant=shared",
                     "requests": "/ui/requests",
                     "controls": "/ui/controls",
                 }
                 for name, path in pages.items():
-                    browser.set_window_size(1100, 760)
+                    # The Batches table needs the main column's full width (72rem) for its file links.
+                    browser.set_window_size(1200 if name == "batches" else 1100, 760)
                     browser.get(server.root_url + path)
                     browser.save_screenshot(str(OUT / f"{name}.png"))
                     print(f"docs/screenshots/{name}.png")
+                browser.set_window_size(1100, 760)
+                browser.get(server.root_url + "/ui/controls")
+                browser.execute_script("document.getElementById('batch-rules-heading').scrollIntoView()")
+                browser.save_screenshot(str(OUT / "controls-batch-rules.png"))
+                print("docs/screenshots/controls-batch-rules.png")
                 browser.set_window_size(360, 740)
                 browser.get(server.root_url + "/ui/files")
                 browser.save_screenshot(str(OUT / "files-narrow.png"))

@@ -175,6 +175,7 @@ func buildRouter(_ server: MockFilesServer, dashboardSessions: DashboardSessions
     DashboardController(
         files: server.fileService,
         uploads: server.uploadService,
+        batches: server.batchService,
         controls: server.controls,
         sweeper: server.sweeper,
         sessions: dashboardSessions,

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 
-/// The Controls page: the clock, fault rules, sweep and reset, each form going through the same
-/// checks as the admin API (`TestControls.apply`, `FaultRule`'s initialiser), so the same values
-/// are refused.
+/// The Controls page: the clock, fault rules, batch rules (`+BatchRules`), sweep and reset, each
+/// form going through the same checks as the admin API (`TestControls.apply`, `FaultRule`'s
+/// initialiser), so the same values are refused.
 extension DashboardController {
     func controlsPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await controls.synchronize()
@@ -22,6 +22,7 @@ extension DashboardController {
             },
             "idSeed": settings.idSeed.map(String.init) ?? "none (random ids)",
             "processingDelay": Int(settings.files.processingDelaySeconds * 1000),
+            "batchRules": try await batchRuleRows(),
         ]
         if rules.count > Self.faultRulesShown {
             values["rulesRange"] = "Rules \(from + 1)–\(from + shown.count) of \(rules.count)."

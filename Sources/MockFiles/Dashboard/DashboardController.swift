@@ -10,6 +10,7 @@ struct DashboardController {
     /// The services it shows and changes: the API's and the admin API's own, never a controller.
     let files: FileService
     let uploads: UploadService
+    let batches: BatchService
     let controls: TestControls
     let sweeper: ExpirySweeper
     let sessions: DashboardSessions
@@ -29,12 +30,18 @@ struct DashboardController {
         group.post("files/{id}/delete", use: deleteFile)
         group.get("upload", use: uploadPage)
         group.get("uploads", use: uploadsPage)
+        group.get("batches", use: batchesPage)
+        group.get("batches/{id}", use: batchPage)
+        group.post("batches/{id}/cancel", use: cancelBatch)
         group.get("requests", use: requestsPage)
         group.get("requests/feed", use: requestsFeed)
         group.get("controls", use: controlsPage)
         group.post("clock", use: changeClock)
         group.post("faults", use: addFault)
         group.post("faults/{id}/delete", use: removeFault)
+        group.post("batch-rules", use: addBatchRule)
+        group.post("batch-rules/clear", use: removeAllBatchRules)
+        group.post("batch-rules/{id}/delete", use: removeBatchRule)
         group.post("sweep", use: sweep)
         group.post("reset", use: reset)
     }

@@ -23,6 +23,8 @@ struct DashboardViews: Sendable {
             ("requests", PackageResources.requests_mustache),
             ("uploads", PackageResources.uploads_mustache),
             ("upload", PackageResources.upload_mustache),
+            ("batches", PackageResources.batches_mustache),
+            ("batch", PackageResources.batch_mustache),
         ]
         for (name, bytes) in templates { try library.register(String(decoding: bytes, as: UTF8.self), named: name) }
         self.library = library
