@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -15,9 +16,30 @@ struct BatchUpstreamClient: Sendable {
     static let maxAnswerBytes = 64 * 1024 * 1024
 
     let upstream: BatchUpstream
-    /// The process-wide client: it needs no shutdown, and its connection pool is shared with
-    /// nothing that could starve it (the S3 blob store has its own).
-    let http: HTTPClient = .shared
+    var http: HTTPClient { Self.client(connections: upstream.concurrency) }
+
+    /// One client per concurrency for the process's life (as `HTTPClient.shared`, never shut
+    /// down): its pool opens as many connections as lines may be in flight (the shared client's
+    /// 8 would hold a larger setting to 8), and it has no read timeout of its own (the shared
+    /// client's 90 s would cut a longer `batchUpstreamTimeoutSeconds` short). A redirect is
+    /// recorded as the answer it is, not followed; no `Accept-Encoding` is sent, so answers come
+    /// uncompressed.
+    private static let clients = NIOLockedValueBox<[Int: HTTPClient]>([:])
+
+    static func client(connections: Int) -> HTTPClient {
+        clients.withLockedValue { clients in
+            if let client = clients[connections] { return client }
+            let client = HTTPClient(
+                eventLoopGroupProvider: .singleton,
+                configuration: HTTPClient.Configuration(
+                    redirectConfiguration: .disallow,
+                    connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+                )
+            )
+            clients[connections] = client
+            return client
+        }
+    }
 
     /// POSTs each of `bodies` to `path`, `width` at a time at most; the outcomes in their order.
     func send(_ bodies: [ByteBuffer], path: String, width: Int) async -> [Outcome] {
