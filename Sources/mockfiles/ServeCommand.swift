@@ -87,6 +87,22 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var webhookURL: String?
 
+    @Option(
+        name: .customLong("batch-upstream"),
+        help:
+            "An OpenAI-compatible server's root URL: each batch line's body is POSTed to it + the line's url when results are made (default: canned answers)."
+    )
+    var batchUpstream: String?
+
+    @Option(name: .customLong("batch-upstream-concurrency"), help: "Batch line requests in flight to the upstream at once, at most (default 8).")
+    var batchUpstreamConcurrency: Int?
+
+    @Option(
+        name: .customLong("batch-upstream-timeout"),
+        help: "Seconds one batch line's request to the upstream may take, answer included (default 60)."
+    )
+    var batchUpstreamTimeout: Double?
+
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (default 60).")
     var sweepInterval: Double?
 
@@ -206,6 +222,9 @@ struct ServeCommand: AsyncParsableCommand {
         if allowAssistantsDownload { overrides["allowAssistantsDownload"] = .init(.bool(true), isSecret: false) }
         if let batchTimings { overrides["batchTimings"] = .init(.string(batchTimings), isSecret: false) }
         if let webhookURL { overrides["webhookUrl"] = .init(.string(webhookURL), isSecret: false) }
+        if let batchUpstream { overrides["batchUpstream"] = .init(.string(batchUpstream), isSecret: false) }
+        if let batchUpstreamConcurrency { overrides["batchUpstreamConcurrency"] = .init(.int(batchUpstreamConcurrency), isSecret: false) }
+        if let batchUpstreamTimeout { overrides["batchUpstreamTimeoutSeconds"] = .init(.double(batchUpstreamTimeout), isSecret: false) }
         if let sweepInterval { overrides["sweepIntervalSeconds"] = .init(.double(sweepInterval), isSecret: false) }
         if let headTimeout { overrides["headTimeoutSeconds"] = .init(.double(headTimeout), isSecret: false) }
         if let maxConnections { overrides["maxConnections"] = .init(.int(maxConnections), isSecret: false) }

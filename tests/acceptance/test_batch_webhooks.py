@@ -22,6 +22,7 @@ from mockfiles_kit import Server
 from mockfiles_kit.server import binary_path
 
 from helpers import FAST_TIMINGS, BatchRig, chat_line
+from upstream_stub import UpstreamStub
 from webhook_receiver import Delivery, WebhookReceiver
 
 SECRET = "whsec_" + base64.b64encode(b"mockfiles webhook secret for tests").decode()
@@ -87,6 +88,16 @@ def test_a_completed_batch_is_announced_and_the_sdk_verifies_the_event(start_rig
     assert len(receiver.deliveries) == 1, "a delivered event is sent once"
 
 
+def test_the_secret_is_never_logged(start_rig: Callable[..., BatchRig], receiver: WebhookReceiver) -> None:
+    rig = start_rig(receiver.url, "--log-level", "debug")
+    rig.create(chat_line("a"))
+    rig.advance(3)
+    receiver.wait_for(1)
+    output = rig.server.output(limit=10_000_000)
+    assert "WebhookSender(" in output and "secret: <redacted>" in output, "the debug log describes the sender, its settings redacted"
+    assert SECRET not in output and SECRET.removeprefix("whsec_") not in output
+
+
 def test_each_end_is_announced_with_its_own_type_and_moment(start_rig: Callable[..., BatchRig], receiver: WebhookReceiver) -> None:
     rig = start_rig(receiver.url, timings="validating=1s,line=10000s,finalizing=1s,cancelling=1s")
     t0 = rig.freeze()
@@ -107,6 +118,27 @@ def test_each_end_is_announced_with_its_own_type_and_moment(start_rig: Callable[
         b = rig.client.batches.retrieve(batch_id)
         assert b.status == event.type.removeprefix("batch."), (b, event)
     assert len({e.id for e in events.values()}) == 3
+
+
+def test_with_an_upstream_the_event_waits_for_its_answers(start_rig: Callable[..., BatchRig], receiver: WebhookReceiver) -> None:
+    """The batch reads `finalizing` until the upstream has answered every line: the event comes after
+    that, when the output file holds the upstream's answers."""
+    stub = UpstreamStub().start()
+    try:
+        rig = start_rig(receiver.url, "--batch-upstream", stub.url)
+        batch = rig.create(chat_line("a", "slow:1.5"), chat_line("b"))
+        rig.advance(60)
+        advanced = time.time()
+        assert rig.client.batches.retrieve(batch.id).status == "finalizing", "awaiting the slow answer"
+        assert receiver.deliveries == []
+        (delivery,) = receiver.wait_for(1)
+        assert unwrap(rig.client, delivery).type == "batch.completed"
+        assert delivery.received_at - advanced >= 1.4 and len(stub.requests) == 2, "sent once both lines were answered"
+        done = rig.client.batches.retrieve(batch.id)
+        output = rig.content(done.output_file_id).decode()
+        assert done.status == "completed" and "echo: " in output, output[:500]
+    finally:
+        stub.stop()
 
 
 def test_the_signature_is_timed_by_the_wall_clock_when_the_mock_clock_has_moved(start_rig: Callable[..., BatchRig], receiver: WebhookReceiver) -> None:
@@ -233,5 +265,5 @@ def test_a_webhook_setting_that_cannot_work_stops_the_server_at_once(args: list[
         env={k: v for k, v in os.environ.items() if not k.startswith("MOCKFILES_WEBHOOK")} | env,
     )
     stderr = run.stderr.decode(errors="replace")
-    assert run.returncode != 0 and says in stderr, f"exit {run.returncode}\n{stderr[-2000:]}"
+    assert run.returncode == 78 and says in stderr and stderr.count("\n") == 1, f"exit {run.returncode}\n{stderr[-2000:]}"
     assert SECRET not in stderr and "not-a-secret" not in stderr, "the secret is never printed"

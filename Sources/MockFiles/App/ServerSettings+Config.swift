@@ -50,6 +50,14 @@ extension ServerSettings {
         if let timings = config.string(forKey: "batchTimings") { batches.schedule = try BatchSchedule(parsing: timings, over: batches.schedule) }
         webhooks = try WebhookSettings(config: config)
         batches.announcesEnds = webhooks != nil
+        if let url = config.string(forKey: "batchUpstream"), !url.isEmpty {
+            var upstream = try BatchUpstream(url: url, apiKey: config.string(forKey: "batchUpstreamApiKey", isSecret: true))
+            upstream.concurrency = try Self.number(config.int(forKey: "batchUpstreamConcurrency"), config, "batchUpstreamConcurrency") ?? 8
+            upstream.timeoutSeconds =
+                try Self.number(config.double(forKey: "batchUpstreamTimeoutSeconds"), config, "batchUpstreamTimeoutSeconds") ?? 60
+            try upstream.validate()
+            batches.upstream = upstream
+        }
         sweepIntervalSeconds = config.double(forKey: "sweepIntervalSeconds", default: sweepIntervalSeconds)
         idleTimeoutSeconds = config.double(forKey: "idleTimeoutSeconds", default: idleTimeoutSeconds)
         headTimeoutSeconds = config.double(forKey: "headTimeoutSeconds", default: headTimeoutSeconds)
@@ -97,6 +105,13 @@ extension ServerSettings {
             providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(configFile)))
         }
         return ConfigReader(providers: providers)
+    }
+
+    /// A number setting's value; a text that is not a number is refused (read as a number, it
+    /// would be dropped silently and the default used).
+    private static func number<Number>(_ value: Number?, _ config: ConfigReader, _ key: String) throws -> Number? {
+        if value == nil, let text = config.string(forKey: ConfigKey(key)) { throw SettingsError("\(key) must be a number, got '\(text)'") }
+        return value
     }
 
     func validate() throws {

@@ -40,3 +40,12 @@ public struct WebhookSettings: Sendable {
         guard timeoutMilliseconds > 0 else { throw SettingsError("webhookTimeoutMs must be positive, got \(timeoutMilliseconds)") }
     }
 }
+
+/// The secret never reaches a log: the service group prints its services' descriptions at debug.
+extension WebhookSettings: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        "WebhookSettings(url: \(url), secret: <redacted>, attempts: \(attempts), timeoutMilliseconds: \(timeoutMilliseconds))"
+    }
+
+    public var debugDescription: String { description }
+}

@@ -32,8 +32,28 @@ public struct BatchSettler: Service {
             // Two seconds: another instance takes over soon after this one stops.
             guard try await lease.store.acquireLease("batch-settler", holder: lease.holder, seconds: 2) else { return }
             try await synchronizeClock()
-            let settled = try await batches.settleDueBatches()
+            let settled = try await holdingLease { try await batches.settleDueBatches() }
             if settled > 0 { logger.info("made batch result files", metadata: ["batches": "\(settled)"]) }
+        }
+    }
+
+    /// Runs `pass` while renewing the lease: with an upstream a pass may take minutes, and
+    /// another instance taking the lease meanwhile would send the same lines again.
+    private func holdingLease(_ pass: @escaping @Sendable () async throws -> Int) async throws -> Int {
+        try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask { try await pass() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(500))
+                    _ = try? await lease.store.acquireLease("batch-settler", holder: lease.holder, seconds: 2)
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let settled = result { return settled }
+            }
+            return 0
         }
     }
 }

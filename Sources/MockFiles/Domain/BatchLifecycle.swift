@@ -154,6 +154,28 @@ public enum BatchLifecycle {
     static func seconds(_ milliseconds: Int64) -> Int64 { milliseconds.floorDivided(by: 1000) }
 }
 
+extension BatchLifecycle.State {
+    /// The state while the result files of a settled batch are still being made: the stage
+    /// before its end (`finalizing`, or `cancelling`), since its files and counts are not there
+    /// yet. Only an upstream makes this last (a batch without one settles before it is read).
+    var awaitingResults: Self {
+        var state = self
+        switch status {
+        case .completed:
+            state.status = .finalizing
+            state.completedAt = nil
+        case .expired:
+            state.status = .finalizing
+            state.expiredAt = nil
+        case .cancelled:
+            state.status = .cancelling
+            state.cancelledAt = nil
+        default: break
+        }
+        return state
+    }
+}
+
 extension BatchLifecycle {
     /// Where a batch's run ends: the moment (milliseconds) it becomes completed, expired or
     /// cancelled, and how many lines ran by then. Its result files are made for that moment;

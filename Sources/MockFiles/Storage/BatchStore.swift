@@ -27,8 +27,8 @@ public protocol BatchStore: BatchReads, BatchEventStore {
     /// end event are due is worked out again from the row with the cancel. Returns the row as
     /// stored after, or nil when there is no such batch.
     func recordCancel(id: String, tenant: String, _ decide: @Sendable (StoredBatch) throws -> Int64?) async throws -> StoredBatch?
-    /// In one transaction: the result files' rows are inserted and the batch names them and its
-    /// usage, unless its results were made already (by another instance, say): false then, and
+    /// In one transaction: the result files' rows are inserted and the batch names them, its
+    /// usage and its plan (which lines failed, known only now when an upstream answered), unless its results were made already (by another instance, say): false then, and
     /// nothing is written.
     func insertResults(of batch: StoredBatch, files: [StoredFile]) async throws -> Bool
 }

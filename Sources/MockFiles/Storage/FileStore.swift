@@ -322,20 +322,25 @@ extension FileStore {
     }
 
     /// Makes a settled batch's result files: `write` streams the output and error lines into two
-    /// new blobs and answers the usage of the lines answered; the files that got bytes are named
+    /// new blobs and answers the usage of the lines answered (and, when only the answers could
+    /// tell, which lines failed: the plan then records them, so `request_counts` agree with the
+    /// files); the files that got bytes are named
     /// here and described by `describe`; then the blobs are committed and, in one transaction,
     /// their rows inserted and the batch made to name them (`BatchStore.insertResults`). False
     /// when another writer made them first: its files stand, these blobs go.
     public func makeBatchResults(
         of batch: StoredBatch,
-        write: (_ output: any BlobWriter, _ errors: any BlobWriter) async throws -> BatchUsage,
+        write: (_ output: any BlobWriter, _ errors: any BlobWriter) async throws -> BatchResultsWritten,
         describe: (_ kind: BatchResultKind, _ id: String, _ bytes: Int64) -> StoredFile
     ) async throws -> Bool {
         let made = try await blobs.withNewBlob { output in
             try await blobs.withNewBlob { errors in
-                let usage = try await write(output, errors)
+                let answered = try await write(output, errors)
                 var settled = batch
-                settled.usage = usage
+                settled.usage = answered.usage
+                if let failing = answered.failingLines, case .run(let lines, let model, _) = batch.plan {
+                    settled.plan = .run(lines: lines, model: model, failingLines: failing)
+                }
                 settled.resultsMade = true
                 var files: [StoredFile] = []
                 var written: [(any BlobWriter, String)] = []
@@ -364,6 +369,15 @@ extension FileStore {
         guard try await metadata.inputFilesInUse(among: [id]).isEmpty else { return }
         try await blobs.removeBlob(id: id)
     }
+}
+
+/// What writing a batch's result lines found.
+public struct BatchResultsWritten: Sendable {
+    /// The tokens of the lines answered.
+    public var usage = BatchUsage()
+    /// The lines (0-based, ascending) that ran and landed in the error file, when validation
+    /// could not foresee them (an upstream answered); nil keeps the plan's.
+    public var failingLines: [Int64]?
 }
 
 /// Which of a batch's two result files.

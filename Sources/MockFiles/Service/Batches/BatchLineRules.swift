@@ -66,8 +66,9 @@ extension BatchRule {
         return BatchLineAnswer(statusCode: error.statusCode, body: envelope.lineBody(), usage: BatchUsage())
     }
 
-    /// A fixed answer's tokens: its own `usage`, in the Chat Completions or the Responses names.
-    private static func usage(of body: JSONValue) -> BatchUsage {
+    /// A fixed answer's tokens (an upstream's answer's too): its own `usage`, in the Chat
+    /// Completions or the Responses names.
+    static func usage(of body: JSONValue) -> BatchUsage {
         guard let usage = body.objectMembers?["usage"]?.objectMembers else { return BatchUsage() }
         func count(_ names: String...) -> Int64 {
             for name in names {

@@ -24,7 +24,12 @@ extension BatchService {
         let started = ContinuousClock.now
         let made = try await store.makeBatchResults(
             of: batch,
-            write: { output, errors in try await writeResults(of: batch, settlement: settlement, output: output, errors: errors) },
+            write: { output, errors in
+                if let upstream = settings.upstream {
+                    return try await writeUpstreamResults(of: batch, settlement: settlement, upstream: upstream, output: output, errors: errors)
+                }
+                return BatchResultsWritten(usage: try await writeResults(of: batch, settlement: settlement, output: output, errors: errors))
+            },
             describe: { kind, id, bytes in
                 // Filenames: our choice (no recorded output File); the batch's id names both.
                 StoredFile(
@@ -55,28 +60,13 @@ extension BatchService {
         }
     }
 
-    /// Streams the result lines into `output` and `errors`, a chunk of the input at a time, its
-    /// lines answered on every core; answers the usage of the lines answered.
-    private func writeResults(
-        of batch: StoredBatch,
-        settlement: BatchLifecycle.Settlement,
-        output: any BlobWriter,
-        errors: any BlobWriter
-    ) async throws -> BatchUsage {
+    /// Hands `take` the input's lines, a chunk's worth at a time, the last line on its own;
+    /// false when the input's blob is gone.
+    func readInput(of batch: StoredBatch, _ take: ([BatchRawLine]) async throws -> Void) async throws -> Bool {
         var reader = BatchInputReader(endpoint: batch.endpoint, checksDuplicates: false)
-        let answering = BatchLineAnswering(batch: batch, settlement: settlement, rules: try BatchLineRules(stored: batch.rules))
-        var usage = BatchUsage()
-        func write(_ parts: [BatchLineAnswering.Results]) async throws {
-            for part in parts {
-                usage = usage + part.usage
-                if part.output.readableBytes > 0 { try await output.write(part.output) }
-                if part.errors.readableBytes > 0 { try await errors.write(part.errors) }
-            }
-        }
         let read: Void? = try await store.withBlobReader(id: batch.inputFileID) { blob in
             try await blob.read(range: 0..<blob.size, chunkSize: Self.inputChunkBytes) { chunk in
-                let lines = Self.cut(&reader, chunk)
-                try await write(await BatchLinesInParallel.map(lines) { run in answering.results(of: run) })
+                try await take(Self.cut(&reader, chunk))
             }
         }
         guard read != nil else {
@@ -87,9 +77,33 @@ extension BatchService {
                 "batch input gone: its result files cannot be made; it settles without them",
                 metadata: ["batch": "\(batch.id)", "file": "\(batch.inputFileID)"]
             )
-            return BatchUsage()
+            return false
         }
-        if let last = reader.lastLine() { try await write([answering.results(of: [last])]) }
+        if let last = reader.lastLine() { try await take([last]) }
+        return true
+    }
+
+    /// Streams the result lines into `output` and `errors`, a chunk of the input at a time, its
+    /// lines answered on every core; answers the usage of the lines answered.
+    private func writeResults(
+        of batch: StoredBatch,
+        settlement: BatchLifecycle.Settlement,
+        output: any BlobWriter,
+        errors: any BlobWriter
+    ) async throws -> BatchUsage {
+        let answering = BatchLineAnswering(batch: batch, settlement: settlement, rules: try BatchLineRules(stored: batch.rules))
+        var usage = BatchUsage()
+        func write(_ parts: [BatchLineAnswering.Results]) async throws {
+            for part in parts {
+                usage = usage + part.usage
+                if part.output.readableBytes > 0 { try await output.write(part.output) }
+                if part.errors.readableBytes > 0 { try await errors.write(part.errors) }
+            }
+        }
+        let read = try await readInput(of: batch) { lines in
+            try await write(await BatchLinesInParallel.map(lines) { run in answering.results(of: run) })
+        }
+        guard read else { return BatchUsage() }
         return usage
     }
 }

@@ -19,6 +19,8 @@ public struct BatchService: Sendable {
         public var defaultProject = "proj_mockfiles"
         /// Whether a webhook event announces each new batch's end (`webhookUrl` is set).
         public var announcesEnds = false
+        /// Answers the lines that no batch rule decides, in place of `BatchAnswers` (setting `batchUpstream`).
+        public var upstream: BatchUpstream?
 
         public init() {}
     }
@@ -96,13 +98,16 @@ public struct BatchService: Sendable {
         return try await object(of: updated, at: now)
     }
 
-    /// The Batch object at `now`, after making its result files if they are due.
+    /// The Batch object at `now`, after making its result files if they are due. With an
+    /// upstream, making them may take minutes: a read does not wait for it (the `BatchSettler`
+    /// makes them), and the batch stays in the stage before its end until they are made.
     func object(of batch: StoredBatch, at now: Int64) async throws -> BatchObject {
         var batch = batch
-        if !batch.resultsMade, let due = batch.resultsDueAtMilliseconds, due <= now {
-            batch = try await settle(batch)
-        }
-        return BatchObject(batch, state: BatchLifecycle.state(of: batch, at: now))
+        let due = !batch.resultsMade && batch.resultsDueAtMilliseconds.map { $0 <= now } == true
+        if due, settings.upstream == nil { batch = try await settle(batch) }
+        var state = BatchLifecycle.state(of: batch, at: now)
+        if due, settings.upstream != nil { state = state.awaitingResults }
+        return BatchObject(batch, state: state)
     }
 }
 

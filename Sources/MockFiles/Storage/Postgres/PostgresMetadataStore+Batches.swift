@@ -183,11 +183,12 @@ extension PostgresMetadataStore: BatchStore {
 
     public func insertResults(of batch: StoredBatch, files: [StoredFile]) async throws -> Bool {
         let usage = try BatchRow.encode(batch.usage)
+        let plan = try BatchRow.encode(batch.plan)
         return try await client.withTransaction(logger: logger) { connection in
             let claimed = try await connection.query(
                 """
                 UPDATE batches SET results_made = true, output_file_id = \(batch.outputFileID), error_file_id = \(batch.errorFileID),
-                    usage = \(usage)
+                    usage = \(usage), plan = \(plan)
                 WHERE id = \(batch.id) AND tenant = \(batch.tenant) AND NOT results_made
                 RETURNING 1
                 """,

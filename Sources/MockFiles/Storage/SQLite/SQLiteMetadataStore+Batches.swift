@@ -141,13 +141,14 @@ extension SQLiteMetadataStore: BatchStore {
 
     public func insertResults(of batch: StoredBatch, files: [StoredFile]) async throws -> Bool {
         let usage = try BatchRow.encode(batch.usage)
+        let plan = try BatchRow.encode(batch.plan)
         return try await database.write { db in
             try db.execute(
                 sql: """
-                    UPDATE batches SET results_made = 1, output_file_id = ?, error_file_id = ?, usage = ?
+                    UPDATE batches SET results_made = 1, output_file_id = ?, error_file_id = ?, usage = ?, plan = ?
                     WHERE id = ? AND tenant = ? AND results_made = 0
                     """,
-                arguments: [batch.outputFileID, batch.errorFileID, usage, batch.id, batch.tenant]
+                arguments: [batch.outputFileID, batch.errorFileID, usage, plan, batch.id, batch.tenant]
             )
             guard db.changesCount == 1 else { return false }
             for file in files { _ = try Self.insertFile(db, file) }
