@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOPosix
 
 /// File metadata in SQLite (WAL), through GRDB.
 public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
@@ -91,7 +92,7 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     var immediateReads: SQLiteFileReads<DatabasePool> { SQLiteFileReads(reader: database, recentFiles: recentFiles) }
 
     public func file(id: String, tenant: String) async throws -> StoredFile? {
-        try fileNow(id: id, tenant: tenant)
+        try await Self.offCooperativePool { [self] in try fileNow(id: id, tenant: tenant) }
     }
 
     public func fileNow(id: String, tenant: String) throws -> StoredFile? {
@@ -99,7 +100,7 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     public func list(_ query: FileListQuery) async throws -> [StoredFile] {
-        try listNow(query)
+        try await Self.offCooperativePool { [self] in try listNow(query) }
     }
 
     public func listNow(_ query: FileListQuery) throws -> [StoredFile] {
@@ -144,7 +145,17 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
     }
 
     public func cursor(ofFileID id: String, tenant: String) async throws -> ListCursor? {
-        try cursorNow(ofFileID: id, tenant: tenant)
+        try await Self.offCooperativePool { [self] in try cursorNow(ofFileID: id, tenant: tenant) }
+    }
+
+    /// Runs a pool read from async code on NIO's blocking pool. A pool read waits for a free
+    /// reader connection; on the Swift cooperative pool (one thread per core) that wait can take
+    /// every thread, and with them the dispatch threads GRDB hands connections back on: the server
+    /// stops answering (seen on 2 cores under CPU starvation: every upload of the soak hung, both
+    /// cooperative threads blocked in GRDB's `Pool.get` from here). Event loops keep their own
+    /// connections (`EventLoopReaders`) and never wait on the pool.
+    private static func offCooperativePool<Value: Sendable>(_ read: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await NIOThreadPool.singleton.runIfActive(read)
     }
 
     public func cursorNow(ofFileID id: String, tenant: String) throws -> ListCursor? {
