@@ -75,7 +75,7 @@ public struct BatchObject: APIObject {
         json.beginObject()
         json.field("input_tokens", usage.inputTokens)
         json.field("output_tokens", usage.outputTokens)
-        json.field("total_tokens", usage.inputTokens.saturatingAdd(usage.outputTokens))
+        json.field("total_tokens", usage.totalTokens)
         json.key("input_tokens_details")
         json.beginObject()
         json.field("cached_tokens", usage.cachedTokens)

@@ -60,7 +60,6 @@ struct BatchesController {
         let query = request.uri.queryParameters
         let limit = try query["limit"].map { try ListLimit.parse(String($0), maximum: 100) } ?? 20
         let after = query["after"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        if let after, !ServerID.isWellFormed(after) { throw APIError.batchNotFound(after) }  // as for `input_file_id`
         let page = try await service.list(after: after, limit: limit, tenant: tenant)
         return JSONResponse.make(body: BatchListObject(page).jsonBody(layout: .indentedWithoutNewline), status: .ok)
     }

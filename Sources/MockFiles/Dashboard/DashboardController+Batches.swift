@@ -16,8 +16,6 @@ extension DashboardController {
         if let notice = query["notice"] { values["notice"] = String(notice) }
         let after = query["after"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         do {
-            // As `GET /v1/batches` answers a cursor that is no id.
-            if let after, !ServerID.isWellFormed(after) { throw APIError.batchNotFound(after) }
             let page = try await batches.list(
                 after: after,
                 limit: Self.batchPageSize,
@@ -80,7 +78,7 @@ extension DashboardController {
         let usage = object.usage
         values["usage"] = [
             ("input_tokens", usage.inputTokens), ("cached_tokens", usage.cachedTokens), ("output_tokens", usage.outputTokens),
-            ("reasoning_tokens", usage.reasoningTokens), ("total_tokens", usage.inputTokens.saturatingAdd(usage.outputTokens)),
+            ("reasoning_tokens", usage.reasoningTokens), ("total_tokens", usage.totalTokens),
         ].map { ["name": $0.0, "value": $0.1] }
         if let notice = request.uri.queryParameters["notice"] { values["notice"] = String(notice) }
         return page("batch", values, for: request)

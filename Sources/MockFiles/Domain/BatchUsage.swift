@@ -12,6 +12,9 @@ public struct BatchUsage: Sendable, Equatable, Codable {
         self.reasoningTokens = reasoningTokens
     }
 
+    /// `total_tokens`: input plus output, saturating.
+    public var totalTokens: Int64 { inputTokens.saturatingAdd(outputTokens) }
+
     /// The sum, saturating (a batch's usage is the sum of its lines').
     public static func + (left: BatchUsage, right: BatchUsage) -> BatchUsage {
         BatchUsage(

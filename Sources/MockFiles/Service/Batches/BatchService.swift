@@ -74,6 +74,8 @@ public struct BatchService: Sendable {
 
     /// A page of the tenant's batches, newest first.
     public func list(after: String?, limit: Int, tenant: Tenant) async throws -> BatchPage {
+        // A cursor that is no id names no batch (as for `input_file_id`; PostgreSQL cannot even compare one with a NUL).
+        if let after, !ServerID.isWellFormed(after) { throw APIError.batchNotFound(after) }
         guard let rows = try await store.reads.batches(tenant: tenant.key, after: after, limit: limit + 1) else {
             throw APIError.batchNotFound(after ?? "")
         }
