@@ -39,9 +39,15 @@ struct SharedClockTests {
     }
 }
 
-/// A shared store that keeps only the clock; the tests here touch nothing else.
-private final class ClockOnlyControlStore: SharedControlStore {
+/// A shared store that keeps only the clock and the request log's writes (each call's entries,
+/// `SharedRequestLogWriterTests`); the tests touch nothing else.
+final class ClockOnlyControlStore: SharedControlStore {
     let clock = NIOLockedValueBox((offset: 0.0, frozenAt: Double?.none, generation: Int64(0)))
+    /// The paths of each `appendRequests` call's entries, in call order.
+    let appendedBatches = NIOLockedValueBox<[[String]]>([])
+    /// How long each `appendRequests` takes, and whether the next one fails.
+    let appendTakes = NIOLockedValueBox(Duration.zero)
+    let nextAppendFails = NIOLockedValueBox(false)
 
     func controlGeneration() async throws -> Int64 { clock.withLockedValue { $0.generation } }
 
@@ -62,7 +68,16 @@ private final class ClockOnlyControlStore: SharedControlStore {
     func deleteBatchRule(id: String) async throws -> Bool { throw Unused() }
     func deleteAllBatchRules() async throws -> Int { throw Unused() }
     func replaceBatchRules(with rules: [BatchRule]) async throws { throw Unused() }
-    func appendRequest(_ entry: RequestLogEntry, capacity: Int) async throws { throw Unused() }
+    func appendRequests(_ entries: [RequestLogEntry], capacity: Int) async throws {
+        try await Task.sleep(for: appendTakes.withLockedValue { $0 })
+        if nextAppendFails.withLockedValue({ fails in
+            defer { fails = false }
+            return fails
+        }) {
+            throw Unused()
+        }
+        appendedBatches.withLockedValue { $0.append(entries.map(\.path)) }
+    }
     func requestJournal(capacity: Int) async throws -> RequestJournal { throw Unused() }
     func clearRequests() async throws -> Int { throw Unused() }
 

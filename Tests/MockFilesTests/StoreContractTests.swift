@@ -136,6 +136,66 @@ import Testing
     }
 
     @Test(arguments: BackendUnderTest.available)
+    func aPageAfterAFileIDIsThePageAfterItsPosition(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            // Three files per second, purposes alternating; one deleted (its tombstone keeps its place).
+            for index in 0..<12 {
+                let purpose = index % 2 == 0 ? "user_data" : "batch"
+                _ = try await stores.metadata.insert(Self.file("file-\(index)", purpose: purpose, createdAt: Self.now - Int64(index / 3)))
+            }
+            _ = try await stores.metadata.insert(Self.file("file-other", tenant: "other"))
+            _ = try await stores.metadata.delete(id: "file-5", tenant: "acme", at: Self.now)
+            for order in [FileListQuery.Order.asc, .desc] {
+                for purpose in [nil, "batch"] {
+                    let query = FileListQuery(tenant: "acme", purpose: purpose, order: order, limit: 4, now: Self.now)
+                    for after in ["file-3", "file-5", "file-8", "file-11"] {
+                        var byPosition = query
+                        byPosition.after = try #require(try await stores.metadata.cursor(ofFileID: after, tenant: "acme"))
+                        let expected = try await stores.metadata.list(byPosition).map(\.id)
+                        let page = try await stores.metadata.list(query, afterFileID: after)
+                        #expect(page?.map(\.id) == expected, "\(order) \(purpose ?? "all") after \(after)")
+                    }
+                    #expect(try await stores.metadata.list(query, afterFileID: "file-never") == nil)
+                    #expect(try await stores.metadata.list(query, afterFileID: "file-other") == nil, "another tenant's file")
+                }
+            }
+        }
+    }
+
+    /// Shared reads carry the controls' generation in their own statement (`ControlsGenerationProbe`).
+    @Test(arguments: BackendUnderTest.available)
+    func sharedReadsReportTheControlsGenerationTheySaw(_ backend: BackendUnderTest) async throws {
+        try await backend.withStores { stores in
+            guard let shared = stores.metadata as? any SharedControlStore else { return }
+            _ = try await stores.metadata.insert(Self.file("file-1"))
+            func generationSeen(by read: () async throws -> Void) async throws -> ControlsGenerationProbe {
+                let probe = ControlsGenerationProbe()
+                try await ControlsGenerationProbe.$current.withValue(probe) { try await read() }
+                return probe
+            }
+            let before = try await shared.controlGeneration()
+            let reads: [(String, () async throws -> Void)] = [
+                ("a file", { _ = try await stores.metadata.file(id: "file-1", tenant: "acme") }),
+                ("no file", { _ = try await stores.metadata.file(id: "file-none", tenant: "acme") }),
+                ("a page", { _ = try await stores.metadata.list(FileListQuery(tenant: "acme", limit: 5, now: Self.now)) }),
+                ("an empty page", { _ = try await stores.metadata.list(FileListQuery(tenant: "nobody", limit: 5, now: Self.now)) }),
+                (
+                    "a page after",
+                    { _ = try await stores.metadata.list(FileListQuery(tenant: "acme", limit: 5, now: Self.now), afterFileID: "file-1") }
+                ),
+            ]
+            for (what, read) in reads {
+                #expect(try await generationSeen(by: read).saw(only: before), "\(what)")
+            }
+            try await shared.saveClock(offset: 60, frozenAt: nil)
+            for (what, read) in reads {
+                let probe = try await generationSeen(by: read)
+                #expect(probe.saw(only: before + 1) && !probe.saw(only: before), "\(what) after a change")
+            }
+        }
+    }
+
+    @Test(arguments: BackendUnderTest.available)
     func concurrentInsertsEachGetTheirOwnSequenceAndAreListedOnce(_ backend: BackendUnderTest) async throws {
         try await backend.withStores { stores in
             let metadata = stores.metadata

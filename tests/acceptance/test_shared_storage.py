@@ -129,6 +129,28 @@ def test_a_request_answered_on_one_instance_is_in_the_other_ones_log_at_once(two
         assert newest and (newest[0]["method"], newest[0]["path"], newest[0]["status"]) == ("GET", path, 404), f"round {i}: {newest}"
 
 
+def test_a_control_changed_on_one_instance_holds_for_the_other_ones_next_read(two_instances, make_raw: Callable[..., httpx2.Client]) -> None:
+    """A file GET or list page in this mode reads the controls' generation in its own statement and
+    answers again when that shows a change (issue 35, item 1). Each round changes a rule or the
+    clock on A; B's very next read must be answered under it, never under the copy B held."""
+    (first, second), (a, _) = two_instances
+    a_admin, on_b = Admin.of(make_raw, first), make_raw(second)
+    made = a.files.create(file=("short.txt", b"lives an hour"), purpose="user_data", expires_after={"anchor": "created_at", "seconds": 3600})
+    one, page = f"/v1/files/{made.id}", "/v1/files?limit=5"
+    for round_number in range(100):
+        for path in (one, page):
+            assert on_b.get(path).status_code == 200, f"round {round_number}: {path} before the rule"
+            fault = a_admin.add_fault(method="GET", path=path.split("?")[0], status=503, error={"message": f"round {round_number}"})
+            refused = on_b.get(path)
+            assert (refused.status_code, refused.json()["error"]["message"]) == (503, f"round {round_number}"), f"round {round_number}: {path}"
+            a_admin.remove_fault(fault["id"])
+        assert on_b.get(one).status_code == 200
+        a_admin.advance(3600)  # the file expires: gone from B's answers at once
+        assert on_b.get(one).status_code == 404, f"round {round_number}: expired file served"
+        assert on_b.get(page).json()["data"] == [], f"round {round_number}: expired file listed"
+        a_admin.advance(-3600)
+
+
 def run_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(binary_path()), "serve", "--port", "0", *args],

@@ -15,6 +15,28 @@ extension TestControls {
         syncedGeneration.withLockedValue { $0 = controls.generation }
     }
 
+    /// Runs `read`, a request that changes nothing, with this instance's clock and rules as they
+    /// are, without asking the database first: the read's own statements also read the controls'
+    /// generation (`ControlsGenerationProbe`). When they saw the generation this copy reflects,
+    /// the answer is the one `synchronize` then `read` would have given: the statements ran after
+    /// the request arrived, so a change made anywhere before then would show as a newer
+    /// generation. Otherwise (a change came in, or nothing read the generation, as when a request
+    /// is refused before any read) the answer is dropped and nil returned, for the caller to
+    /// synchronize and answer again. Shared controls only; a read with faults in force here is
+    /// not answered this way (the caller checks).
+    func answerIfControlsCurrent<Answer>(_ read: () async throws -> Answer) async throws -> Answer? {
+        let expected = syncedGeneration.withLockedValue { $0 }
+        let probe = ControlsGenerationProbe()
+        let answer: Result<Answer, any Error>
+        do {
+            answer = .success(try await ControlsGenerationProbe.$current.withValue(probe) { try await read() })
+        } catch {
+            answer = .failure(error)
+        }
+        guard probe.saw(only: expected) else { return nil }
+        return try answer.get()
+    }
+
     /// Changes the clock (`change` gets this instance's, current) and shares the result.
     public func changeClock(_ change: (ServiceClock) -> Void) async throws {
         try await synchronize()
@@ -106,11 +128,8 @@ extension TestControls {
     /// Records an answered request; shared, it is in the log before the answer goes out, so a
     /// test reading the log through any instance right after sees it.
     public func recordRequest(_ entry: RequestLogEntry) async throws {
-        guard let shared else { return recordRequestLocally(entry) }
-        // In a task of its own: a request whose connection a fault dropped is cancelled, and its
-        // entry must still reach the shared log. Alone, the append is synchronous and needs none.
-        let capacity = requestLog.capacity
-        try await Task { try await shared.appendRequest(entry, capacity: capacity) }.value
+        guard let sharedLog else { return recordRequestLocally(entry) }
+        try await sharedLog.append(entry)
     }
 
     /// Whether a request can be answered without asking anyone: this instance alone (no shared

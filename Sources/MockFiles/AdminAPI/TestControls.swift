@@ -22,6 +22,8 @@ public struct TestControls: Sendable {
     let saved: (any SavedControlStore)?
     /// The generation of the shared controls this instance's copy reflects.
     let syncedGeneration = NIOLockedValueBox<Int64>(-1)
+    /// With shared controls, how this instance's entries reach the shared request log.
+    let sharedLog: SharedRequestLogWriter?
 
     public init(
         files: FileService,
@@ -38,6 +40,7 @@ public struct TestControls: Sendable {
         self.fixtures = fixtures
         self.requestLog = RequestLog(capacity: requestLogCapacity)
         self.shared = shared
+        self.sharedLog = shared.map { SharedRequestLogWriter(store: $0, capacity: requestLogCapacity) }
         self.saved = shared == nil ? saved : nil
     }
 

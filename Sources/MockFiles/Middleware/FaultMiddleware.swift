@@ -22,6 +22,11 @@ struct FaultMiddleware: RouterMiddleware {
             if path.hasPrefix("/admin") { try await controls.synchronize() }
             return try await next(request, context)
         }
+        if controls.shared != nil, Self.readsFilesOnly(request), controls.faults.isEmpty,
+            let answer = try await controls.answerIfControlsCurrent({ try await next(request, context) })
+        {
+            return answer
+        }
         let apiKey = AuthMiddleware.bearerToken(request.headers[.authorization])
         guard let rule = try await controls.fireFault(method: request.method.rawValue, path: path, apiKey: apiKey) else {
             return try await next(request, context)
@@ -49,6 +54,20 @@ struct FaultMiddleware: RouterMiddleware {
             code: rule.errorCode,
             headers: headers
         )
+    }
+}
+
+extension FaultMiddleware {
+    /// A GET of one file's object or of a page of them: answered from one statement and nothing
+    /// else, so it may be answered twice (`TestControls.answerIfControlsCurrent`). Not the
+    /// content, whose answer streams from the blob store, nor a batch, whose read may settle it.
+    static func readsFilesOnly(_ request: Request) -> Bool {
+        guard request.method == .get else { return false }
+        let path = request.uri.path
+        guard path.hasPrefix("/v1/files") else { return false }
+        let rest = path.utf8.dropFirst("/v1/files".utf8.count)
+        // "/v1/files", "/v1/files/", or "/v1/files/{id}" with no further segment.
+        return rest.isEmpty || (rest.first == UInt8(ascii: "/") && !rest.dropFirst().contains(UInt8(ascii: "/")))
     }
 }
 

@@ -47,12 +47,10 @@ public struct FilePage: Sendable {
 
 extension FileService {
     public func list(_ parameters: FileListParameters, tenant: Tenant) async throws -> FilePage {
-        var cursor: ListCursor?
-        if let after = parameters.after {
-            guard let position = try await store.reads.cursor(ofFileID: after, tenant: tenant.key) else { throw Self.noAfterFile(after) }
-            cursor = position
-        }
-        return Self.page(try await store.reads.list(listQuery(parameters, tenant: tenant, after: cursor)), limit: parameters.limit)
+        let query = listQuery(parameters, tenant: tenant, after: nil)
+        guard let after = parameters.after else { return Self.page(try await store.reads.list(query), limit: parameters.limit) }
+        guard let files = try await store.reads.list(query, afterFileID: after) else { throw Self.noAfterFile(after) }
+        return Self.page(files, limit: parameters.limit)
     }
 
     /// `list` on the calling thread, from a store that reads at once (`DirectFileReads`).

@@ -18,6 +18,10 @@ public protocol FileReads: Sendable {
     /// Position of a file in the list order, also for a file deleted a short while ago
     /// (kept as a tombstone), so that paging continues when the `after` file is gone.
     func cursor(ofFileID id: String, tenant: String) async throws -> ListCursor?
+    /// The page of `query` (which has no `after`) after the file `id`, found as `cursor(ofFileID:)`
+    /// finds it; nil when the tenant never had that file. A store that can reads both in one
+    /// statement; the others take the two steps.
+    func list(_ query: FileListQuery, afterFileID id: String) async throws -> [StoredFile]?
     /// Files of every tenant matching `query`, by `seq` (expired ones not yet swept included).
     func adminFiles(_ query: AdminFileQuery) async throws -> [StoredFile]
     /// The tenants that have files, in byte order, at most `limit` (one index probe per tenant).
@@ -31,6 +35,15 @@ public protocol FileReads: Sendable {
     /// quota measures. One snapshot, from the totals less the expired files not swept yet, so its
     /// cost does not grow with the tenant's files.
     func visibleBytes(tenant: String, at now: Int64) async throws -> Int64
+}
+
+extension FileReads {
+    public func list(_ query: FileListQuery, afterFileID id: String) async throws -> [StoredFile]? {
+        guard let cursor = try await cursor(ofFileID: id, tenant: query.tenant) else { return nil }
+        var query = query
+        query.after = cursor
+        return try await list(query)
+    }
 }
 
 /// File metadata: the reads, and the writes only `FileStore` makes (it orders them with the

@@ -23,8 +23,9 @@ public protocol SharedControlStore: Sendable {
     func deleteAllBatchRules() async throws -> Int
     /// The batch rules are `rules`, ids as given (a snapshot restored).
     func replaceBatchRules(with rules: [BatchRule]) async throws
-    /// Appends an entry, keeping the newest `capacity` of all instances.
-    func appendRequest(_ entry: RequestLogEntry, capacity: Int) async throws
+    /// Appends entries in their order, in one statement, keeping the newest `capacity` of all
+    /// instances; committed (visible to every instance) when it returns.
+    func appendRequests(_ entries: [RequestLogEntry], capacity: Int) async throws
     /// The newest `capacity` entries of all instances, newest first, each with its `seq`, and
     /// how many were trimmed away since the last clear.
     func requestJournal(capacity: Int) async throws -> RequestJournal

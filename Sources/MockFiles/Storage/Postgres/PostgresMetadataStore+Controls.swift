@@ -6,8 +6,7 @@ import PostgresNIO
 /// and the request log.
 extension PostgresMetadataStore: SharedControlStore {
     public func controlGeneration() async throws -> Int64 {
-        let rows = try await client.query("SELECT generation FROM mockfiles_controls WHERE id = 1", logger: logger)
-        for try await generation in rows.decode(Int64.self) { return generation }
+        for try await generation in try await client.execute(ControlsGenerationStatement(), logger: logger) { return generation }
         return 0
     }
 
@@ -127,21 +126,17 @@ extension PostgresMetadataStore: SharedControlStore {
     /// to every other session as soon as it returns, so a request answered here is in the log that
     /// `/admin/requests` and `/admin/verify` read on any instance. What it gives up: a crash of
     /// PostgreSQL itself may lose the last few hundred milliseconds of entries (never a file row).
-    public func appendRequest(_ entry: RequestLogEntry, capacity: Int) async throws {
-        let text = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
-        let rows = try await client.query(
-            """
-            INSERT INTO mockfiles_requests (entry)
-            SELECT \(text) FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit
-            RETURNING seq
-            """,
-            logger: logger
-        )
-        var sequence: Int64 = 0
-        for try await value in rows.decode(Int64.self) { sequence = value }
-        // Trimming now and then keeps the table near `capacity` without a DELETE per request.
-        if sequence % 64 == 0 {
-            try await client.query("DELETE FROM mockfiles_requests WHERE seq <= \(sequence - Int64(capacity))", logger: logger)
+    public func appendRequests(_ entries: [RequestLogEntry], capacity: Int) async throws {
+        let encoder = JSONEncoder()
+        let texts = try entries.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        var newest: Int64 = 0
+        for try await sequence in try await client.execute(AppendRequestsStatement(entries: texts), logger: logger) {
+            newest = max(newest, sequence)
+        }
+        // Trimming now and then keeps the table near `capacity` without a DELETE per request:
+        // when this batch passed a multiple of 64.
+        if newest / 64 != (newest - Int64(entries.count)) / 64 {
+            try await client.query("DELETE FROM mockfiles_requests WHERE seq <= \(newest - Int64(capacity))", logger: logger)
         }
     }
 
@@ -184,4 +179,37 @@ extension PostgresMetadataStore: SharedControlStore {
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }
+}
+
+/// Whether this instance's copy of the controls is current: asked by every request that is not a
+/// read of files (those carry it in their own statement), so prepared.
+struct ControlsGenerationStatement: PostgresPreparedStatement {
+    static let sql = "SELECT generation FROM mockfiles_controls WHERE id = 1"
+    typealias Row = Int64
+
+    func makeBindings() -> PostgresBindings { PostgresBindings() }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
+}
+
+/// Request-log entries in their order, committed without waiting for the WAL flush
+/// (`appendRequests`); every `/v1` request writes one, so prepared.
+struct AppendRequestsStatement: PostgresPreparedStatement {
+    static let sql = """
+        INSERT INTO mockfiles_requests (entry)
+        SELECT entry FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit,
+            unnest($1::TEXT[]) WITH ORDINALITY AS given (entry, position)
+        ORDER BY position
+        RETURNING seq
+        """
+    typealias Row = Int64
+
+    var entries: [String]
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(entries)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
 }

@@ -41,6 +41,21 @@ public struct PostgresMetadataStore: MetadataStore {
         return files
     }
 
+    /// The controls' generation as a column, read in the same snapshot as the rest of the statement.
+    static let generationColumn = "(SELECT generation FROM mockfiles_controls WHERE id = 1)"
+
+    /// The generation, then a file's columns, all NULL when the statement's outer join found none.
+    typealias ProbedFileRow = (Int64?, Int64?, String?, String?, String?, String?, Int64?, Int64?, Int64?, Int64?, String?, String?)
+
+    /// The file of a row of the generation and a file's columns; nil when they are NULL (the
+    /// statement's outer join found none, so that it still reports the generation).
+    static func probedFile(_ row: ProbedFileRow) -> StoredFile? {
+        guard let sequence = row.1, let id = row.2, let tenant = row.3, let purpose = row.4, let filename = row.5,
+            let bytes = row.6, let createdAt = row.7
+        else { return nil }
+        return storedFile((sequence, id, tenant, purpose, filename, bytes, createdAt, row.8, row.9, row.10, row.11))
+    }
+
     public func insert(_ file: StoredFile) async throws -> StoredFile {
         try await client.withConnection { connection in try await Self.insert(file, on: connection, logger: logger) }
     }
@@ -69,16 +84,59 @@ public struct PostgresMetadataStore: MetadataStore {
     }
 
     public func file(id: String, tenant: String) async throws -> StoredFile? {
-        let rows = try await client.query(
-            "SELECT \(unescaped: Self.columns) FROM files WHERE id = \(id) AND tenant = \(tenant)",
-            logger: logger
-        )
-        return try await Self.files(rows).first
+        let probe = ControlsGenerationProbe.current
+        var file: StoredFile?
+        for try await row in try await client.execute(FileByIDStatement(id: id, tenant: tenant), logger: logger) {
+            if let generation = row.0 { probe?.record(generation) }
+            file = Self.probedFile(row)
+        }
+        return file
     }
 
-    /// Keyset pagination on (created_at, seq), as in SQLite: never OFFSET.
+    /// Keyset pagination on (created_at, seq), as in SQLite: never OFFSET. The API's pages are
+    /// prepared statements (`FilePageStatement`); the dashboard's filter by name is not.
     public func list(_ query: FileListQuery) async throws -> [StoredFile] {
-        try await Self.files(client.query(Self.listQuery(query), logger: logger))
+        guard query.after == nil, query.filenameLikePattern == nil else {
+            return try await Self.files(client.query(Self.listQuery(query), logger: logger))
+        }
+        return try await page(query, afterFileID: nil) ?? []
+    }
+
+    /// One statement: the `after` file's position and the page after it.
+    public func list(_ query: FileListQuery, afterFileID id: String) async throws -> [StoredFile]? {
+        guard query.after == nil, query.filenameLikePattern == nil else {
+            guard let cursor = try await cursor(ofFileID: id, tenant: query.tenant) else { return nil }
+            var query = query
+            query.after = cursor
+            return try await list(query)
+        }
+        return try await page(query, afterFileID: id)
+    }
+
+    private func page(_ query: FileListQuery, afterFileID id: String?) async throws -> [StoredFile]? {
+        switch (query.order, query.purpose != nil, id != nil) {
+        case (.desc, false, false): try await page(FilePageStatement<NewestFirst>(query: query, afterFileID: id))
+        case (.desc, false, true): try await page(FilePageStatement<NewestFirstAfter>(query: query, afterFileID: id))
+        case (.desc, true, false): try await page(FilePageStatement<NewestOfPurpose>(query: query, afterFileID: id))
+        case (.desc, true, true): try await page(FilePageStatement<NewestOfPurposeAfter>(query: query, afterFileID: id))
+        case (.asc, false, false): try await page(FilePageStatement<OldestFirst>(query: query, afterFileID: id))
+        case (.asc, false, true): try await page(FilePageStatement<OldestFirstAfter>(query: query, afterFileID: id))
+        case (.asc, true, false): try await page(FilePageStatement<OldestOfPurpose>(query: query, afterFileID: id))
+        case (.asc, true, true): try await page(FilePageStatement<OldestOfPurposeAfter>(query: query, afterFileID: id))
+        }
+    }
+
+    /// The page's files; nil when it starts after a file the tenant never had.
+    private func page<Shape>(_ statement: FilePageStatement<Shape>) async throws -> [StoredFile]? {
+        let probe = ControlsGenerationProbe.current
+        var files: [StoredFile] = []
+        var found = false
+        for try await (afterFileFound, row) in try await client.execute(statement, logger: logger) {
+            if let generation = row.0 { probe?.record(generation) }
+            found = afterFileFound
+            if let file = Self.probedFile(row) { files.append(file) }
+        }
+        return Shape.afterFile && !found ? nil : files
     }
 
     static func listQuery(_ query: FileListQuery) -> PostgresQuery {
