@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from client import count_files, get, get_json
-from procstats import RSSMonitor
+from procstats import CPUByProgram, RSSMonitor
 from report import row
 from session import BenchError, BenchServer, Session, log
 from settings import SMALL_UPLOAD_BYTES, SMALL_UPLOAD_CLIENTS
@@ -24,16 +24,16 @@ EPHEMERAL_ROW = "6e"
 EPHEMERAL_TARGET = 2.5
 
 
-def upload_load(session: Session, srv: BenchServer) -> tuple[dict, int, dict]:
+def upload_load(session: Session, srv: BenchServer, others: CPUByProgram | None = None) -> tuple[dict, int, dict]:
     """wrk's small uploads against `srv`, checked: every answer a listed file, the newest one's bytes intact.
-    Returns wrk's result, the files made and the server's RSS summary."""
+    Returns wrk's result, the files made and the server's RSS summary. `others`: as `wrk_checked`'s."""
     secs = session.size["small_upload_seconds"]
     before = count_files(srv.base)
     script = session.work / "small-upload.lua"
     script.write_text(SMALL_UPLOAD_LUA.replace("@BYTES@", str(SMALL_UPLOAD_BYTES)))
     rss = RSSMonitor(srv.pid)
     with rss:
-        r = wrk_checked("mockfiles", srv.base + "/v1/files", secs, 0, pid=srv.pid, connections=SMALL_UPLOAD_CLIENTS, script=script)
+        r = wrk_checked("mockfiles", srv.base + "/v1/files", secs, 0, pid=srv.pid, connections=SMALL_UPLOAD_CLIENTS, script=script, others=others)
     made = count_files(srv.base) - before
     # wrk counts answers it read; requests cut off by the end of the run may still have landed.
     if made < r["requests"]:

@@ -90,3 +90,47 @@ def wait_idle(pid: int, timeout: float = 600, interval: float = 0.5, quiet_ticks
         if calm >= 2:
             return time.monotonic() - started
     raise BenchError(f"process {pid} still busy after {timeout} s")
+
+
+class CPUByProgram:
+    """CPU time every process of some programs used while a load ran, per program (its `comm`), so a
+    row on a shared machine can say where the time went: the server, its database, the object store,
+    the load generator. Processes started during the load count whole; those that ended are missed
+    (their time goes to a parent that reaps them, not seen here)."""
+
+    def __init__(self, programs: tuple[str, ...]):
+        self.programs = programs
+        self.before: dict[int, tuple[str, int]] = {}
+        self.used: dict[str, float] = {}
+
+    def _snapshot(self) -> dict[int, tuple[str, int]]:
+        seen = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            name = text[text.index("(") + 1:text.rindex(")")]
+            if name in self.programs:
+                fields = text.rsplit(")", 1)[1].split()
+                seen[int(entry)] = (name, int(fields[11]) + int(fields[12]))
+        return seen
+
+    def __enter__(self):
+        self.before = self._snapshot()
+        return self
+
+    def __exit__(self, *exc):
+        ticks_per_s = os.sysconf("SC_CLK_TCK")
+        self.used = {name: 0.0 for name in self.programs}
+        for pid, (name, ticks) in self._snapshot().items():
+            earlier = self.before.get(pid)
+            start = earlier[1] if earlier and earlier[0] == name else 0
+            self.used[name] += (ticks - start) / ticks_per_s
+        return False
+
+    def per_request_us(self, requests: int) -> dict[str, float]:
+        return {name: round(seconds * 1e6 / requests, 1) for name, seconds in self.used.items()} if requests else {}

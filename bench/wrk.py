@@ -3,11 +3,13 @@ fails the row on any non-2xx answer, socket error or empty run."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import resource
 import time
 from pathlib import Path
 
-from procstats import RSSMonitor, cpu_seconds, cpu_ticks
+from procstats import CPUByProgram, RSSMonitor, cpu_seconds, cpu_ticks
 from session import BenchError, BenchServer, Session, log, run_command
 from settings import AUTH, WRK_CONNECTIONS, WRK_THREADS
 
@@ -37,13 +39,23 @@ def wrk(url: str, seconds: float, connections: int = WRK_CONNECTIONS, threads: i
     return result
 
 
-def wrk_checked(label: str, url: str, seconds: float, warmup: float, pid: int | None = None, **kw) -> dict:
-    """A warm-up run, then the measured one; with `pid`, the CPU that process used during it."""
+def wrk_checked(label: str, url: str, seconds: float, warmup: float, pid: int | None = None,
+                others: CPUByProgram | None = None, **kw) -> dict:
+    """A warm-up run, then the measured one; with `pid`, the CPU that process used during it; with
+    `others`, the CPU of those programs during it too."""
     if warmup:
         wrk(url, warmup, **kw)
     ticks = cpu_ticks(pid) if pid else 0
     t0 = time.monotonic()
-    r = wrk(url, seconds, **kw)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with others or contextlib.nullcontext():
+        r = wrk(url, seconds, **kw)
+    if others:
+        # Where each answer's time went on a shared machine: the programs beside the server, and
+        # wrk itself (a child of this process, gone before /proc could be read).
+        done = resource.getrusage(resource.RUSAGE_CHILDREN)
+        others.used["wrk"] = done.ru_utime + done.ru_stime - children.ru_utime - children.ru_stime
+        r["others_cpu_us_per_request"] = others.per_request_us(r["requests"])
     if pid:
         used, elapsed = cpu_seconds(pid, ticks), time.monotonic() - t0
         r["server_cpu_percent"] = round(used / elapsed * 100) if elapsed else None
@@ -62,6 +74,8 @@ def wrk_checked(label: str, url: str, seconds: float, warmup: float, pid: int | 
     cpu = (f", server CPU {r['server_cpu_percent']} %, {r['server_cpu_us_per_request']} µs/request"
            if "server_cpu_percent" in r else "")
     log(f"  {label}: {r['requests_per_s']:.0f} req/s (p50 {r['latency'].get('p50_ms', 0):.2f} ms{cpu})")
+    if others:
+        log(f"    CPU µs per request besides the server: {r['others_cpu_us_per_request']}")
     return r
 
 
