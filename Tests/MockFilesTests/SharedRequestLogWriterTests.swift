@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import Testing
 
@@ -75,5 +76,38 @@ struct ControlsGenerationProbeTests {
         changed.record(7)
         changed.record(8)
         #expect(!changed.saw(only: 7) && !changed.saw(only: 8))
+    }
+}
+
+/// The shared log stores each entry as text written by hand; it must read back as the entry.
+@Suite("Stored request-log entries")
+struct StoredRequestLogEntryTests {
+    @Test func theStoredTextReadsBackAsTheEntry() throws {
+        var plain = SharedRequestLogWriterTests.entry("/v1/files")
+        plain.sequence = 42
+        var full = SharedRequestLogWriterTests.entry("/v1/files/file-\u{1F600}\"quoted\"\\slash\n\u{01}tab\t")
+        full.tenant = "key:sk-ü"
+        full.apiKeyHint = "wxyz"
+        full.objectID = "file-abc"
+        full.contentType = "multipart/form-data; boundary=x"
+        full.multipartFields = ["purpose", "file", ""]
+        full.error = .init(type: "invalid_request_error", code: nil, param: "purpose")
+        full.bytesIn = 1 << 40
+        full.bytesOut = 0
+        full.durationMilliseconds = 0.000_123_456_789
+        full.timestamp = 1_796_510_438.685_034_9
+        full.direction = .outgoing
+        var tiny = SharedRequestLogWriterTests.entry("/v1")
+        tiny.durationMilliseconds = 1e-9
+        tiny.timestamp = 0
+        tiny.error = .init(type: "fault", code: "c", param: nil)
+        tiny.multipartFields = []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for entry in [plain, full, tiny] {
+            let read = try JSONDecoder().decode(RequestLogEntry.self, from: Data(entry.storedText.utf8))
+            #expect(try encoder.encode(read) == encoder.encode(entry), "\(entry.storedText)")
+            #expect(read.sequence == entry.sequence && read.durationMilliseconds == entry.durationMilliseconds)
+        }
     }
 }

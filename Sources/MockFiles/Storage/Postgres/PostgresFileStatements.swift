@@ -2,17 +2,19 @@ import PostgresNIO
 
 // The statements of the request path in shared mode, prepared once per connection: a query sent
 // as text is parsed, analysed and planned again each time, which was 45 % of PostgreSQL's CPU
-// for a file GET (perf, bench/README.md "Rows 8-9: where a shared read's time goes"). Each reads
+// for a file GET (perf, bench/README.md "Rows 8–9: where a shared read's time goes"). Each reads
 // the controls' generation in its own snapshot too (`ControlsGenerationProbe`).
 
 /// A file row by id and tenant, with the generation; one row always, the file's columns NULL
 /// when there is no such file.
 struct FileByIDStatement: PostgresPreparedStatement {
+    static let name = "file_by_id"
     static let sql = """
         SELECT \(PostgresMetadataStore.generationColumn), found.* FROM (SELECT 1) AS one
         LEFT JOIN (SELECT \(PostgresMetadataStore.columns) FROM files WHERE id = $1 AND tenant = $2) AS found ON true
         """
-    typealias Row = PostgresMetadataStore.ProbedFileRow
+    /// The generation, and the file if there is one.
+    typealias Row = (Int64?, StoredFile?)
 
     var id: String
     var tenant: String
@@ -24,36 +26,37 @@ struct FileByIDStatement: PostgresPreparedStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        var cells = PostgresCellReader(row)
+        return (try cells.next(), try PostgresMetadataStore.fileIfAny(&cells))
+    }
 }
 
 /// The shape of a page's statement: its order, whether it keeps one purpose, whether it starts
 /// after a file (found by id in the same statement, deleted files too, as `cursor(ofFileID:)`).
-/// One type per shape, since a prepared statement's text is fixed.
+/// One type per shape, since a prepared statement's name and text are fixed; each made once
+/// (postgres-nio reads them at every execution).
 protocol FilePageShape {
-    static var order: FileListQuery.Order { get }
-    static var byPurpose: Bool { get }
-    static var afterFile: Bool { get }
+    static var statement: (name: String, sql: String) { get }
 }
 
-enum NewestFirst: FilePageShape { static let (order, byPurpose, afterFile) = (FileListQuery.Order.desc, false, false) }
-enum NewestFirstAfter: FilePageShape { static let (order, byPurpose, afterFile) = (FileListQuery.Order.desc, false, true) }
-enum NewestOfPurpose: FilePageShape { static let (order, byPurpose, afterFile) = (FileListQuery.Order.desc, true, false) }
-enum NewestOfPurposeAfter: FilePageShape { static let (order, byPurpose, afterFile) = (FileListQuery.Order.desc, true, true) }
-enum OldestFirst: FilePageShape { static let (order, byPurpose, afterFile) = (FileListQuery.Order.asc, false, false) }
-enum OldestFirstAfter: FilePageShape { static let (order, byPurpose, afterFile) = (FileListQuery.Order.asc, false, true) }
-enum OldestOfPurpose: FilePageShape { static let (order, byPurpose, afterFile) = (FileListQuery.Order.asc, true, false) }
-enum OldestOfPurposeAfter: FilePageShape { static let (order, byPurpose, afterFile) = (FileListQuery.Order.asc, true, true) }
+enum NewestFirst: FilePageShape { static let statement = FilePageStatements.make(.desc, byPurpose: false, afterFile: false) }
+enum NewestFirstAfter: FilePageShape { static let statement = FilePageStatements.make(.desc, byPurpose: false, afterFile: true) }
+enum NewestOfPurpose: FilePageShape { static let statement = FilePageStatements.make(.desc, byPurpose: true, afterFile: false) }
+enum NewestOfPurposeAfter: FilePageShape { static let statement = FilePageStatements.make(.desc, byPurpose: true, afterFile: true) }
+enum OldestFirst: FilePageShape { static let statement = FilePageStatements.make(.asc, byPurpose: false, afterFile: false) }
+enum OldestFirstAfter: FilePageShape { static let statement = FilePageStatements.make(.asc, byPurpose: false, afterFile: true) }
+enum OldestOfPurpose: FilePageShape { static let statement = FilePageStatements.make(.asc, byPurpose: true, afterFile: false) }
+enum OldestOfPurposeAfter: FilePageShape { static let statement = FilePageStatements.make(.asc, byPurpose: true, afterFile: true) }
 
-/// A page of one tenant's files in list order (keyset on (created_at, seq), never OFFSET), with
-/// the generation and, after a file, whether that file was found: rows of (generation, found,
-/// file columns), one row of NULL columns when the page is empty.
-struct FilePageStatement<Shape: FilePageShape>: PostgresPreparedStatement {
-    static var sql: String {
-        let direction = Shape.order == .asc ? "ASC" : "DESC"
+/// The name and text of each shape's statement.
+enum FilePageStatements {
+    static func make(_ order: FileListQuery.Order, byPurpose: Bool, afterFile: Bool) -> (name: String, sql: String) {
+        let name = "files_page_\(order.rawValue)\(byPurpose ? "_of_purpose" : "")\(afterFile ? "_after_file" : "")"
+        let direction = order == .asc ? "ASC" : "DESC"
         var conditions = ["f.tenant = $1", "(f.expires_at IS NULL OR f.expires_at > $2)"]
-        if Shape.byPurpose { conditions.append("f.purpose = $4") }
-        if Shape.afterFile { conditions.append("(f.created_at, f.seq) \(Shape.order == .asc ? ">" : "<") (p.created_at, p.seq)") }
+        if byPurpose { conditions.append("f.purpose = $4") }
+        if afterFile { conditions.append("(f.created_at, f.seq) \(order == .asc ? ">" : "<") (p.created_at, p.seq)") }
         // The position of the `after` file, also when it was deleted a short while ago.
         let position = """
             SELECT created_at, seq FROM files WHERE id = $5 AND tenant = $1
@@ -61,18 +64,28 @@ struct FilePageStatement<Shape: FilePageShape>: PostgresPreparedStatement {
             LIMIT 1
             """
         let columns = PostgresMetadataStore.columns.split(separator: ", ").map { "f.\($0)" }.joined(separator: ", ")
-        return """
-            WITH position AS (\(Shape.afterFile ? position : "SELECT NULL::BIGINT AS created_at, NULL::BIGINT AS seq WHERE false"))
+        let sql = """
+            WITH position AS (\(afterFile ? position : "SELECT NULL::BIGINT AS created_at, NULL::BIGINT AS seq WHERE false"))
             SELECT \(PostgresMetadataStore.generationColumn), EXISTS (SELECT 1 FROM position), page.* FROM (SELECT 1) AS one
             LEFT JOIN (
-                SELECT \(columns) FROM files f\(Shape.afterFile ? ", position p" : "")
+                SELECT \(columns) FROM files f\(afterFile ? ", position p" : "")
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY f.created_at \(direction), f.seq \(direction) LIMIT $3
             ) AS page ON true
             ORDER BY page.created_at \(direction), page.seq \(direction)
             """
+        return (name, sql)
     }
-    typealias Row = (found: Bool, file: PostgresMetadataStore.ProbedFileRow)
+}
+
+/// A page of one tenant's files in list order (keyset on (created_at, seq), never OFFSET), with
+/// the generation and, after a file, whether that file was found: rows of (generation, found,
+/// file columns), one row of NULL columns when the page is empty.
+struct FilePageStatement<Shape: FilePageShape>: PostgresPreparedStatement {
+    static var name: String { Shape.statement.name }
+    static var sql: String { Shape.statement.sql }
+    /// The generation, whether the `after` file was found, and a file of the page if any.
+    typealias Row = (Int64?, Bool, StoredFile?)
     /// Every shape binds all five parameters, so their numbers are the same in each; typed here,
     /// since PostgreSQL cannot tell the type of one a shape leaves out.
     static var bindingDataTypes: [PostgresDataType] { [.text, .int8, .int8, .text, .text] }
@@ -91,8 +104,7 @@ struct FilePageStatement<Shape: FilePageShape>: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        let (generation, found, sequence, id, tenant, purpose, filename, bytes, createdAt, expiresAt, processedAt, sha256, contentType) =
-            try row.decode((Int64?, Bool, Int64?, String?, String?, String?, String?, Int64?, Int64?, Int64?, Int64?, String?, String?).self)
-        return (found, (generation, sequence, id, tenant, purpose, filename, bytes, createdAt, expiresAt, processedAt, sha256, contentType))
+        var cells = PostgresCellReader(row)
+        return (try cells.next(), try cells.next(), try PostgresMetadataStore.fileIfAny(&cells))
     }
 }

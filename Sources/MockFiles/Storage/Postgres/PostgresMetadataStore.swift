@@ -16,45 +16,19 @@ public struct PostgresMetadataStore: MetadataStore {
     }
 
     static let columns = "seq, id, tenant, purpose, filename, bytes, created_at, expires_at, processed_at_ms, sha256, content_type"
-    typealias FileRow = (Int64, String, String, String, String, Int64, Int64, Int64?, Int64?, String?, String?)
-
-    static func storedFile(_ row: FileRow) -> StoredFile {
-        StoredFile(
-            id: row.1,
-            tenant: row.2,
-            purpose: row.3,
-            filename: row.4,
-            bytes: row.5,
-            createdAt: row.6,
-            expiresAt: row.7,
-            processedAtMilliseconds: row.8,
-            sequence: row.0,
-            sha256: row.9,
-            contentType: row.10
-        )
-    }
 
     /// Every row of `query` as files.
     static func files(_ rows: PostgresRowSequence) async throws -> [StoredFile] {
         var files: [StoredFile] = []
-        for try await row in rows.decode(FileRow.self) { files.append(storedFile(row)) }
+        for try await row in rows {
+            var cells = PostgresCellReader(row)
+            files.append(try file(&cells, sequence: try cells.next()))
+        }
         return files
     }
 
     /// The controls' generation as a column, read in the same snapshot as the rest of the statement.
     static let generationColumn = "(SELECT generation FROM mockfiles_controls WHERE id = 1)"
-
-    /// The generation, then a file's columns, all NULL when the statement's outer join found none.
-    typealias ProbedFileRow = (Int64?, Int64?, String?, String?, String?, String?, Int64?, Int64?, Int64?, Int64?, String?, String?)
-
-    /// The file of a row of the generation and a file's columns; nil when they are NULL (the
-    /// statement's outer join found none, so that it still reports the generation).
-    static func probedFile(_ row: ProbedFileRow) -> StoredFile? {
-        guard let sequence = row.1, let id = row.2, let tenant = row.3, let purpose = row.4, let filename = row.5,
-            let bytes = row.6, let createdAt = row.7
-        else { return nil }
-        return storedFile((sequence, id, tenant, purpose, filename, bytes, createdAt, row.8, row.9, row.10, row.11))
-    }
 
     public func insert(_ file: StoredFile) async throws -> StoredFile {
         try await client.withConnection { connection in try await Self.insert(file, on: connection, logger: logger) }
@@ -86,9 +60,9 @@ public struct PostgresMetadataStore: MetadataStore {
     public func file(id: String, tenant: String) async throws -> StoredFile? {
         let probe = ControlsGenerationProbe.current
         var file: StoredFile?
-        for try await row in try await client.execute(FileByIDStatement(id: id, tenant: tenant), logger: logger) {
-            if let generation = row.0 { probe?.record(generation) }
-            file = Self.probedFile(row)
+        for try await (generation, found) in try await client.execute(FileByIDStatement(id: id, tenant: tenant), logger: logger) {
+            if let generation { probe?.record(generation) }
+            file = found
         }
         return file
     }
@@ -131,12 +105,12 @@ public struct PostgresMetadataStore: MetadataStore {
         let probe = ControlsGenerationProbe.current
         var files: [StoredFile] = []
         var found = false
-        for try await (afterFileFound, row) in try await client.execute(statement, logger: logger) {
-            if let generation = row.0 { probe?.record(generation) }
+        for try await (generation, afterFileFound, file) in try await client.execute(statement, logger: logger) {
+            if let generation { probe?.record(generation) }
             found = afterFileFound
-            if let file = Self.probedFile(row) { files.append(file) }
+            if let file { files.append(file) }
         }
-        return Shape.afterFile && !found ? nil : files
+        return statement.afterFileID != nil && !found ? nil : files
     }
 
     static func listQuery(_ query: FileListQuery) -> PostgresQuery {
