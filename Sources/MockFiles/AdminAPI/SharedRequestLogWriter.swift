@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 /// comes while no write is under way is written at once, alone; entries that come while one is
 /// under way wait for it and then go together in the next statement. So at low load nothing
 /// waits longer than its own write, and under load the log costs one statement per batch
-/// instead of one per request (bench/README.md, "Rows 8-9").
+/// instead of one per request (bench/README.md, "Rows 8–9: where a shared read's time goes").
 ///
 /// `append` returns once the entry's statement has committed, so a request answered after it is
 /// in the log every instance reads (docs/scale-out.md, "The request log"). It does not return

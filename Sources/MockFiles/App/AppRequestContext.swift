@@ -41,6 +41,10 @@ public final class RequestAnnotations: Sendable {
         public var apiKeyHint: String?
         public var multipartFields: [String]?
         public var error: RequestLogEntry.ErrorSummary?
+        /// A fault drops the connection: closed by `RequestLogMiddleware` once the request is in
+        /// the log, so a test that saw the drop finds it there (the shared log's INSERT takes a
+        /// while; the close came first before, and a busy machine lost that race).
+        public var dropsConnection = false
     }
 
     private let state = NIOLockedValueBox(Notes())
@@ -65,6 +69,11 @@ public final class RequestAnnotations: Sendable {
     public var error: RequestLogEntry.ErrorSummary? {
         get { state.withLockedValue { $0.error } }
         set { state.withLockedValue { $0.error = newValue } }
+    }
+
+    public var dropsConnection: Bool {
+        get { state.withLockedValue { $0.dropsConnection } }
+        set { state.withLockedValue { $0.dropsConnection = newValue } }
     }
 
     /// Called with every multipart event a handler reads; keeps the fields' names in order.

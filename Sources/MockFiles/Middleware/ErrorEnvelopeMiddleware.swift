@@ -12,7 +12,7 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch is FaultMiddleware.DroppedConnection {
             // Not a server error: 499 ("client closed request", as nginx logs it) marks it in the
-            // request log and metrics; the connection is already gone.
+            // request log and metrics; the connection is closed once that is done (`RequestLogMiddleware`).
             return Self.clientClosedRequest
         } catch HTTPParserError.invalidEOFState {
             // The client closed the connection mid-body: nobody is left to answer, and it is no

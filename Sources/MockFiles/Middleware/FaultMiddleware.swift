@@ -36,7 +36,7 @@ struct FaultMiddleware: RouterMiddleware {
             try await Task.sleep(for: .milliseconds(rule.delayMilliseconds))
         }
         if rule.dropConnection {
-            try? await context.channel?.close()
+            context.annotations.dropsConnection = true
             throw DroppedConnection()
         }
         guard let status = rule.status else {

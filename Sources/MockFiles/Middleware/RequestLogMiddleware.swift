@@ -34,6 +34,7 @@ struct RequestLogMiddleware: RouterMiddleware {
                 logger.error("request log write failed", metadata: ["error": "\(error)"])
             }
         }
+        if context.annotations.dropsConnection { try? await context.channel?.close() }
         return response
     }
 
