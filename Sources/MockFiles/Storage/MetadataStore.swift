@@ -39,6 +39,11 @@ public protocol FileReads: Sendable {
 
 extension FileReads {
     public func list(_ query: FileListQuery, afterFileID id: String) async throws -> [StoredFile]? {
+        try await listInTwoSteps(query, afterFileID: id)
+    }
+
+    /// `list(_:afterFileID:)` as two reads: the file's position, then the page after it.
+    func listInTwoSteps(_ query: FileListQuery, afterFileID id: String) async throws -> [StoredFile]? {
         guard let cursor = try await cursor(ofFileID: id, tenant: query.tenant) else { return nil }
         var query = query
         query.after = cursor

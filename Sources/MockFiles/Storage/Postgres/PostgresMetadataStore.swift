@@ -78,12 +78,7 @@ public struct PostgresMetadataStore: MetadataStore {
 
     /// One statement: the `after` file's position and the page after it.
     public func list(_ query: FileListQuery, afterFileID id: String) async throws -> [StoredFile]? {
-        guard query.after == nil, query.filenameLikePattern == nil else {
-            guard let cursor = try await cursor(ofFileID: id, tenant: query.tenant) else { return nil }
-            var query = query
-            query.after = cursor
-            return try await list(query)
-        }
+        guard query.after == nil, query.filenameLikePattern == nil else { return try await listInTwoSteps(query, afterFileID: id) }
         return try await page(query, afterFileID: id)
     }
 
