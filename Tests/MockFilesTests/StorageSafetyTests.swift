@@ -121,9 +121,9 @@ actor InsertGate {
     }
 }
 
-/// The real SQLite store, with inserts held at an `InsertGate`.
+/// A real store, with inserts held at an `InsertGate`.
 struct GatedMetadataStore: MetadataStore, UploadStore, BatchStore {
-    let base: SQLiteMetadataStore
+    let base: any MetadataStore & UploadStore & BatchStore
     let gate: InsertGate
 
     func insert(_ file: StoredFile) async throws -> StoredFile {
@@ -136,7 +136,7 @@ struct GatedMetadataStore: MetadataStore, UploadStore, BatchStore {
     func delete(id: String, tenant: String, at now: Int64) async throws -> StoredFile? { try await base.delete(id: id, tenant: tenant, at: now) }
     func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile] { try await base.expiredFiles(at: now, limit: limit) }
     func existingFileIDs(among ids: [String]) async throws -> Set<String> { try await base.existingFileIDs(among: ids) }
-    func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int) { try await base.removeEverything() }
+    func removeEverything() async throws -> RemovedRows { try await base.removeEverything() }
     func replaceEverything(with contents: StoreContents) async throws { try await base.replaceEverything(with: contents) }
     func tenants(limit: Int) async throws -> [String] { try await base.tenants(limit: limit) }
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int { try await base.pruneTombstones(deletedBefore: cutoff) }

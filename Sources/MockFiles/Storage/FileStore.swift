@@ -223,19 +223,19 @@ public struct FileStore: Sendable {
 
     // MARK: Everything at once
 
-    /// Forgets every file, Upload and part of every tenant, rows first, then every blob. Runs
-    /// alone, after the writes in progress; `then` runs inside too (the controls' part of a reset).
+    /// Forgets every file, Upload and part of every tenant, rows first, then blobs. Runs alone on
+    /// this instance, after the writes in progress; `then` runs inside too (the controls' part of a
+    /// reset). Alone, every blob goes, temporary ones too. With shared stores another instance may
+    /// have made a blob whose row commits after the rows' delete (no barrier here holds it back):
+    /// only the blobs the deleted rows named go, and the sweeper takes what no row came to name.
     public func removeEverything<Then>(
         then: () async throws -> Then
     ) async throws -> (files: Int, uploads: Int, parts: Int, blobs: Int, then: Then) {
         try await barrier.reset {
-            let counts = try await metadata.removeEverything()
-            var blobsRemoved = 0
-            for id in try await blobs.blobIDs(modifiedBefore: .infinity) {
-                try? await blobs.removeBlob(id: id)
-                blobsRemoved += 1
-            }
-            return (counts.files, counts.uploads, counts.parts, blobsRemoved, try await then())
+            let removed = try await metadata.removeEverything()
+            let doomed = isShared ? Array(removed.blobIDs) : try await blobs.blobIDs(modifiedBefore: .infinity)
+            for id in doomed { try? await blobs.removeBlob(id: id) }
+            return (removed.files, removed.uploads, removed.parts, doomed.count, try await then())
         }
     }
 

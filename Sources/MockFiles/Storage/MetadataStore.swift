@@ -63,11 +63,28 @@ public protocol MetadataStore: FileReads {
     func expiredFiles(at now: Int64, limit: Int) async throws -> [StoredFile]
     /// Of `ids`, those that have a row (used by recovery to find orphan blobs).
     func existingFileIDs(among ids: [String]) async throws -> Set<String>
-    /// Deletes every row of every tenant (files, tombstones, uploads, parts) in one transaction.
-    func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int)
+    /// Deletes every row of every tenant (files, tombstones, uploads, parts, batches) in one
+    /// transaction, which no other write straddles: each commits before it or runs after it.
+    func removeEverything() async throws -> RemovedRows
     /// In one transaction: every row of every tenant goes (as in `removeEverything`) and
     /// `contents` takes their place (a snapshot restored). Readers see the old rows or the new.
     func replaceEverything(with contents: StoreContents) async throws
     /// Forgets tombstones of files deleted before `cutoff`.
     func pruneTombstones(deletedBefore cutoff: Int64) async throws -> Int
+}
+
+/// What `MetadataStore.removeEverything` deleted.
+public struct RemovedRows: Sendable, Equatable {
+    public var files = 0
+    public var uploads = 0
+    public var parts = 0
+    /// The blobs those rows named: files, parts, and batches' inputs kept after their file went.
+    public var blobIDs: Set<String> = []
+
+    public init(files: Int = 0, uploads: Int = 0, parts: Int = 0, blobIDs: Set<String> = []) {
+        self.files = files
+        self.uploads = uploads
+        self.parts = parts
+        self.blobIDs = blobIDs
+    }
 }

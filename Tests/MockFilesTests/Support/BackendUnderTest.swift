@@ -38,6 +38,9 @@ enum BackendUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendab
         }
     }
 
+    /// The available pairs that several instances can share.
+    static var shared: [BackendUnderTest] { available.filter { $0 == .postgres || $0 == .postgresS3 } }
+
     /// Opens fresh, empty stores of this kind, runs `body` and removes them.
     func withStores<Result: Sendable>(_ body: (StorageBackends) async throws -> Result) async throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-contract-\(UUID().uuidString)").path
@@ -48,23 +51,31 @@ enum BackendUnderTest: String, CaseIterable, CustomTestStringConvertible, Sendab
         case .ephemeral:
             return try await body(try .embedded(dataDirectory: directory, durable: false))
         case .postgres, .postgresS3:
-            return try await Self.withFreshDatabase { location in
-                var settings = ServerSettings()
-                settings.dataDirectory = directory
-                settings.storage.database = location
-                if self == .postgresS3 {
-                    // A key prefix of its own: tests share the bucket, never each other's objects.
-                    _ = try #require(Self.s3Endpoint, "MOCKFILES_TEST_S3_ENDPOINT is not set")
-                    settings.storage.blobs = try S3Location(
-                        url: "s3://\(Self.environment["MOCKFILES_TEST_S3_BUCKET"] ?? "mockfiles-test")/\(location.database)",
-                        endpoint: Self.s3Endpoint,
-                        region: "us-east-1",
-                        environment: Self.environment
-                    )
-                }
-                let backends = try await StorageBackends.open(settings, logger: Self.logger)
-                return try await Self.running(backends) { try await body(backends) }
+            return try await withSharedStores { backends, _ in try await body(backends) }
+        }
+    }
+
+    /// Opens fresh, empty stores of this shared kind, runs `body` with them and the database they
+    /// are in (a test's own connection there can hold locks the stores then meet), and removes them.
+    func withSharedStores<Result: Sendable>(_ body: (StorageBackends, PostgresLocation) async throws -> Result) async throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-contract-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return try await Self.withFreshDatabase { location in
+            var settings = ServerSettings()
+            settings.dataDirectory = directory
+            settings.storage.database = location
+            if self == .postgresS3 {
+                // A key prefix of its own: tests share the bucket, never each other's objects.
+                _ = try #require(Self.s3Endpoint, "MOCKFILES_TEST_S3_ENDPOINT is not set")
+                settings.storage.blobs = try S3Location(
+                    url: "s3://\(Self.environment["MOCKFILES_TEST_S3_BUCKET"] ?? "mockfiles-test")/\(location.database)",
+                    endpoint: Self.s3Endpoint,
+                    region: "us-east-1",
+                    environment: Self.environment
+                )
             }
+            let backends = try await StorageBackends.open(settings, logger: Self.logger)
+            return try await Self.running(backends) { try await body(backends, location) }
         }
     }
 

@@ -189,35 +189,6 @@ public struct PostgresMetadataStore: MetadataStore {
         return found
     }
 
-    public func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int) {
-        try await client.withTransaction(logger: logger) { connection in
-            var counts: [Int] = []
-            for table in ["upload_parts", "uploads", "files", "file_tombstones"] {
-                let rows = try await connection.query(
-                    "WITH gone AS (DELETE FROM \(unescaped: table) RETURNING 1) SELECT count(*) FROM gone",
-                    logger: logger
-                )
-                for try await count in rows.decode(Int.self) { counts.append(count) }
-            }
-            try await connection.query("DELETE FROM file_totals", logger: logger)
-            try await connection.query("DELETE FROM batches", logger: logger)
-            try await connection.query("DELETE FROM batch_events", logger: logger)
-            return (counts[2], counts[1], counts[0])
-        }
-    }
-
-    public func replaceEverything(with contents: StoreContents) async throws {
-        try await client.withTransaction(logger: logger) { connection in
-            for table in ["upload_parts", "uploads", "files", "file_tombstones", "file_totals", "batches", "batch_events"] {
-                try await connection.query("DELETE FROM \(unescaped: table)", logger: logger)
-            }
-            for file in contents.files { _ = try await Self.insert(file, on: connection, logger: logger) }
-            for upload in contents.uploads { try await Self.insertUpload(upload, on: connection, logger: logger) }
-            for part in contents.parts { try await Self.insertPart(part, on: connection, logger: logger) }
-            for batch in contents.batches { try await Self.insertBatch(try BatchRow(batch), on: connection, logger: logger) }
-        }
-    }
-
     public func tenants(limit: Int) async throws -> [String] {
         let rows = try await client.query("\(unescaped: TenantScan.tenantsSQL) \(limit)", logger: logger)
         var tenants: [String] = []

@@ -214,15 +214,18 @@ public struct SQLiteMetadataStore: MetadataStore, ImmediateFileReads {
         }
     }
 
-    public func removeEverything() async throws -> (files: Int, uploads: Int, parts: Int) {
+    public func removeEverything() async throws -> RemovedRows {
         defer { recentFiles.forgetAll() }
         return try await database.write { db in
-            var counts: [Int] = []
-            for table in ["files", "uploads", "upload_parts"] {
-                counts.append(try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0)
-            }
+            var removed = RemovedRows()
+            removed.files = try Int.fetchOne(db, sql: "SELECT count(*) FROM files") ?? 0
+            removed.uploads = try Int.fetchOne(db, sql: "SELECT count(*) FROM uploads") ?? 0
+            removed.parts = try Int.fetchOne(db, sql: "SELECT count(*) FROM upload_parts") ?? 0
+            removed.blobIDs = Set(
+                try String.fetchAll(db, sql: "SELECT id FROM files UNION SELECT id FROM upload_parts UNION SELECT input_file_id FROM batches")
+            )
             try Self.deleteEveryRow(db)
-            return (counts[0], counts[1], counts[2])
+            return removed
         }
     }
 
