@@ -18,12 +18,10 @@ from mockfiles_kit import Server
 from mockfiles_kit.admin import Admin
 
 from rawhttp import Conn, connector, request
-import shared_pair
 from test_observability import scrape
 
 VOLATILE_HEADERS = {"x-request-id", "openai-processing-ms", "date"}  # date: checked apart
-# In the shared mode the two runs' requests alternate between the instances from different turns.
-VOLATILE_LOG_KEYS = {"seq", "request_id", "duration_ms", "timestamp"} | ({"instance"} if shared_pair.ENABLED else set())
+VOLATILE_LOG_KEYS = {"seq", "request_id", "duration_ms", "timestamp"}
 DIRECT = "mockfiles_http_direct_answers_total"
 
 
@@ -79,21 +77,11 @@ def difference(after: dict[str, float], before: dict[str, float]) -> dict[str, f
     return {key: value - before.get(key, 0) for key, value in after.items() if value != before.get(key, 0)}
 
 
-def scrape_every_instance(server: Server) -> dict[str, float]:
-    """The samples of every instance `server` stands for, summed: in the shared mode a client's requests
-    alternate between the two of a pair, and each counts its own."""
-    total: dict[str, float] = {}
-    for port in shared_pair.ports_of(server):
-        for key, value in scrape(server, port).items():
-            total[key] = total.get(key, 0) + value
-    return total
-
-
 def scrape_when_counted(server: Server, before: dict[str, float], requests: int) -> dict[str, float]:
     """The router counts a request once its body is written, which can be just after the client has it."""
     deadline = time.monotonic() + 5
     while True:
-        after = scrape_every_instance(server)
+        after = scrape(server)
         counted = sum(v for k, v in difference(route_series(after), route_series(before)).items() if k.startswith("mockfiles_http_requests_total"))
         if counted >= requests or time.monotonic() > deadline:
             return after
@@ -111,7 +99,7 @@ def test_direct_answers_equal_the_routers(direct: Server, make_raw: Callable[...
     for fault_armed in (False, True):
         if fault_armed:
             admin.add_fault(method="DELETE", path="/v1/uploads/upload_never", status=500, times=1000)
-        before = scrape_every_instance(direct)
+        before = scrape(direct)
         answers = [exchange(raw, path, headers) for path, headers, _ in cases]
         after = scrape_when_counted(direct, before, len(cases))
         log = admin.requests(limit=len(cases))[::-1]  # oldest first, as sent

@@ -4,22 +4,20 @@ import Hummingbird
 import HummingbirdCore
 import NIOCore
 
-/// The reads suites make most, `GET /v1/files/{id}` and `GET /v1/files`, answered by the
-/// connection's handler (`DirectReadHandler`) instead of in Hummingbird's request loop, whose
+/// The reads suites make most, `GET /v1/files/{id}` and `GET /v1/files`, answered on the
+/// connection's event loop (`DirectReadHandler`) instead of in Hummingbird's request loop, whose
 /// tasks, executor hops and middleware chain cost most of such a request's CPU (bench/README,
-/// rows 1-2). An embedded store is read on the event loop itself; a shared one (PostgreSQL) in a
-/// task, whose answer the handler writes when it comes (`answerLater`). Only the plain case is
-/// answered here: a GET with no body, no request rule that declines it (a fault rule in force,
-/// an `Origin`, …), a page of at most `largestPage`, and an answer of 200. Everything else,
-/// errors included, returns nil before anything is recorded, and Hummingbird answers it as if
-/// this type did not exist.
+/// rows 1-2). Only the plain case is answered here: an embedded store, a GET with no body, no
+/// request rule that declines it (a fault rule in force, an `Origin`, …), a page of at most
+/// `largestPage`, and an answer of 200. Everything else, errors included, returns nil before
+/// anything is recorded, and Hummingbird answers it as if this type did not exist.
 ///
 /// The per-request rules are the router's middleware, from the same list (`RequestRules`), run
 /// in the same order: each rule's `RequestRule` side says what it does to a direct answer.
 /// RequestRulesTests compares the two paths' answers, log entries and metrics for every rule.
 struct DirectFileReads: Sendable {
     /// What a request head asks for, when it is one this type may answer.
-    enum Read: Sendable {
+    enum Read {
         case file(id: String)
         case page(URI)
     }
@@ -34,25 +32,16 @@ struct DirectFileReads: Sendable {
     static let pageRoute = "/v1/files"
 
     let files: FilesController
-    /// The store's reader for each event loop, when it reads at once; `answer` reads through the
-    /// caller's. Nil for a shared store, read by `answerLater`.
-    let readers: EventLoopReaders?
-    let controls: TestControls
+    /// The store's reader for each event loop; `answer` reads through the caller's.
+    let readers: EventLoopReaders
     let metrics: ServerMetrics
     let rules: RequestRules
 
-    /// Present for an embedded store, which reads at once, and for a shared one whose controls
-    /// are shared too (its reads then check the controls' generation, `answerLater`).
+    /// Present when the store reads at once and the controls are this instance's own.
     init?(_ server: MockFilesServer) {
-        if let store = server.fileService.store.immediateReads {
-            readers = EventLoopReaders(store: store)
-        } else if server.fileService.store.isShared, server.controls.shared != nil {
-            readers = nil
-        } else {
-            return nil
-        }
+        guard let store = server.fileService.store.immediateReads else { return nil }
+        readers = EventLoopReaders(store: store)
         files = FilesController(service: server.fileService)
-        controls = server.controls
         metrics = server.metrics
         rules = RequestRules(server)
     }
@@ -84,73 +73,42 @@ struct DirectFileReads: Sendable {
     /// plain 200 (Hummingbird then answers instead). The rules run as the router's middleware
     /// would: in, outermost first; out, innermost first; then each records what it does.
     func answer(_ head: HTTPRequest, _ read: Read, from store: any ImmediateFileReads) -> (HTTPResponse, ByteBuffer)? {
-        guard var answer = begin(head), let tenant = answer.tenant,
-            let body = try? self.body(of: read, for: tenant, from: store, into: &answer)
-        else { return nil }
-        guard finish(&answer, body: body) else { return nil }
+        var answer = DirectAnswer(head: head)
+        for rule in rules.answering {
+            guard rule.beginDirectRead(&answer) else { return nil }
+        }
+        guard let tenant = answer.tenant, self.read(read, for: tenant, from: store, into: &answer) else { return nil }
+        for rule in rules.answering.reversed() {
+            guard rule.stampDirectAnswer(&answer) else { return nil }
+        }
+        // Last, as Hummingbird adds it to every answer of its own.
+        answer.headers[.date] = HTTPDate.now
+        metrics.recordDirectAnswer()
         for rule in rules.answering.reversed() {
             rule.recordDirectAnswer(answer)
         }
         return (HTTPResponse(status: answer.status, headerFields: answer.headers), answer.body)
     }
 
-    /// The rules on the way in, outermost first; nil when one leaves the request to the router.
-    func begin(_ head: HTTPRequest) -> DirectAnswer? {
-        var answer = DirectAnswer(head: head)
-        for rule in rules.answering {
-            guard rule.beginDirectRead(&answer) else { return nil }
-        }
-        return answer
-    }
-
-    /// The body as the answer, then the rules on the way out, innermost first; false when one
-    /// leaves the request to the router.
-    func finish(_ answer: inout DirectAnswer, body: ByteBuffer) -> Bool {
-        answer.body = body
-        answer.headers = JSONResponse.headers(of: body)
-        for rule in rules.answering.reversed() {
-            guard rule.stampDirectAnswer(&answer) else { return false }
-        }
-        // Last, as Hummingbird adds it to every answer of its own.
-        answer.headers[.date] = HTTPDate.now
-        metrics.recordDirectAnswer()
-        return true
-    }
-
-    /// What the route's handler does: the object or page, as a JSON body; throws when it would
+    /// What the route's handler does: the object or page, as a JSON body; false when it would
     /// not be a 200.
-    private func body(of read: Read, for tenant: Tenant, from store: any ImmediateFileReads, into answer: inout DirectAnswer) throws -> ByteBuffer {
-        label(&answer, read)
+    private func read(_ read: Read, for tenant: Tenant, from store: any ImmediateFileReads, into answer: inout DirectAnswer) -> Bool {
         switch read {
         case .file(let id):
-            return files.fileObject(try files.service.retrieve(id: id, tenant: tenant, from: store)).jsonBody()
-        case .page:
-            return files.pageObject(try files.service.list(try pageParameters(read), tenant: tenant, from: store)).jsonBody()
-        }
-    }
-
-    /// The route (the metrics' label), the path (the request log's) and the object id (what the
-    /// request log would find in the path, without the walk).
-    func label(_ answer: inout DirectAnswer, _ read: Read) {
-        switch read {
-        case .file(let id):
-            answer.annotations.objectID = id
+            guard let file = try? files.service.retrieve(id: id, tenant: tenant, from: store) else { return false }
+            answer.body = files.fileObject(file).jsonBody()
+            answer.annotations.objectID = id  // what the request log would find in the path, without the walk
             (answer.route, answer.path) = (Self.fileRoute, answer.head.path ?? "")
         case .page(let uri):
+            guard let parameters = try? FilesController.listParameters(uri), parameters.limit <= Self.largestPage,
+                let page = try? files.service.list(parameters, tenant: tenant, from: store)
+            else { return false }
+            answer.body = files.pageObject(page).jsonBody()
             (answer.route, answer.path) = (Self.pageRoute, uri.path)
         }
+        answer.headers = JSONResponse.headers(of: answer.body)
+        return true
     }
-
-    /// A page's parameters; throws for a bad one or one larger than `largestPage`.
-    func pageParameters(_ read: Read) throws -> FileListParameters {
-        guard case .page(let uri) = read else { throw NotADirectRead() }
-        let parameters = try FilesController.listParameters(uri)
-        guard parameters.limit <= Self.largestPage else { throw NotADirectRead() }
-        return parameters
-    }
-
-    /// A read the router must answer after all.
-    struct NotADirectRead: Error {}
 
     /// No `Connection` header, or only `keep-alive` (what most HTTP clients send): any other
     /// connection option is left to the router's path.

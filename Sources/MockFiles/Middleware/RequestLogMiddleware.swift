@@ -92,30 +92,13 @@ struct RequestLogMiddleware: RouterMiddleware {
 }
 
 extension RequestLogMiddleware: RequestRule {
-    func declinesDirectRead(_ head: HTTPRequest) -> Bool { false }
+    /// A shared log is written through the database, which the event loop must not wait for.
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { controls.shared != nil }
     func beginDirectRead(_ answer: inout DirectAnswer) -> Bool { true }
     func stampDirectAnswer(_ answer: inout DirectAnswer) -> Bool { true }
 
-    /// Records this instance's own log at once. A shared log is written through the database, which
-    /// the event loop must not wait for: the direct read's task awaits `recordSharedDirectAnswer`.
     func recordDirectAnswer(_ answer: DirectAnswer) {
-        guard controls.shared == nil, let entry = entry(of: answer) else { return }
-        controls.recordRequestLocally(entry)
-    }
-
-    /// Writes a direct answer's entry to the shared log; the answer is sent after, as the router's
-    /// are (an answered request is in the log every instance reads).
-    func recordSharedDirectAnswer(_ answer: DirectAnswer) async {
-        guard let entry = entry(of: answer) else { return }
-        do {
-            try await controls.recordRequest(entry)
-        } catch {
-            logger.error("request log write failed", metadata: ["error": "\(error)"])
-        }
-    }
-
-    private func entry(of answer: DirectAnswer) -> RequestLogEntry? {
-        finish(
+        let entry = finish(
             method: answer.head.method,
             path: answer.path,
             requestHeaders: answer.head.headerFields,
@@ -125,5 +108,6 @@ extension RequestLogMiddleware: RequestRule {
             notes: answer.annotations.notes,
             since: answer.started
         )
+        if let entry { controls.recordRequestLocally(entry) }
     }
 }
