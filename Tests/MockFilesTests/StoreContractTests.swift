@@ -222,6 +222,7 @@ import Testing
             #expect(try await stores.metadata.insertPart(Self.part("part-1", of: "upload-1"), tenant: "acme", now: Self.now))
             let counts = try await stores.metadata.removeEverything()
             #expect(counts.files == 1 && counts.uploads == 1 && counts.parts == 1)
+            #expect(counts.blobIDs == ["file-1", "part-1"], "the blobs the deleted rows named; a deleted file's is gone already")
             #expect(try await stores.metadata.cursor(ofFileID: "file-2", tenant: "acme") == nil, "tombstones go too")
             #expect(try await stores.metadata.upload(id: "upload-1", tenant: "acme") == nil)
         }

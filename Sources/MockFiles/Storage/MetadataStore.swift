@@ -74,17 +74,12 @@ public protocol MetadataStore: FileReads {
 }
 
 /// What `MetadataStore.removeEverything` deleted.
-public struct RemovedRows: Sendable, Equatable {
+public struct RemovedRows: Sendable {
     public var files = 0
     public var uploads = 0
     public var parts = 0
     /// The blobs those rows named: files, parts, and batches' inputs kept after their file went.
     public var blobIDs: Set<String> = []
 
-    public init(files: Int = 0, uploads: Int = 0, parts: Int = 0, blobIDs: Set<String> = []) {
-        self.files = files
-        self.uploads = uploads
-        self.parts = parts
-        self.blobIDs = blobIDs
-    }
+    public init() {}
 }
