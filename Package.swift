@@ -135,6 +135,18 @@ let package = Package(
             ],
             path: "bench/ceiling/Sources/ceiling-nio"
         ),
+        // The reference of bench rows 8 pg: SwiftNIO with one PostgreSQL statement per request.
+        .executableTarget(
+            name: "ceiling-postgres",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/ceiling/Sources/ceiling-postgres"
+        ),
         .testTarget(
             name: "MockFilesTests",
             dependencies: [

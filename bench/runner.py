@@ -184,6 +184,7 @@ def main() -> int:
     p.add_argument("--only", help="comma-separated steps: 1-2, 3+7, 4-6, 8-9, 10")
     p.add_argument("--ceiling-hummingbird-bin", help="bare Hummingbird answering fixed bytes (bench/ceiling): row 1 hb")
     p.add_argument("--ceiling-nio-bin", help="bare SwiftNIO answering fixed bytes (bench/ceiling): row 1 nio")
+    p.add_argument("--ceiling-postgres-bin", help="bare SwiftNIO reading each answer from PostgreSQL (bench/ceiling): rows 8 pg")
     args = p.parse_args()
     if not os.access(args.bin, os.X_OK):
         print(f"error: {args.bin} is not an executable", file=sys.stderr)

@@ -101,9 +101,10 @@ class Session:
         self.mode = "quick" if args.quick else "full"
         self.size = SIZES[self.mode]
         self.binary = args.bin
-        # The references of rows 1 hb and 1 nio (bench/ceiling), when built.
+        # The references of rows 1 hb, 1 nio and 8 pg (bench/ceiling), when built.
         self.ceilings = {name: path for name, path in (("hummingbird", args.ceiling_hummingbird_bin),
-                                                       ("nio", args.ceiling_nio_bin)) if path}
+                                                       ("nio", args.ceiling_nio_bin),
+                                                       ("postgres", args.ceiling_postgres_bin)) if path}
         self.work = Path(args.work_dir).resolve()
         self.out = Path(args.out).resolve()
         self.logs = self.out.parent / "logs"

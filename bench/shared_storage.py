@@ -15,10 +15,13 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
-from client import check_unchanged, get_json, populate, request
+from mockfiles_kit import free_port
+
+from client import check_unchanged, get, get_json, populate, request
 from download_large import curl_download
 from durable_small_uploads import upload_load
 from procstats import CPUByProgram, RSSMonitor, wait_idle
@@ -41,6 +44,7 @@ SMALL_UPLOAD_TARGET = 0.30
 
 def measure(session: Session) -> None:
     shared_args = backend_args(session)
+    database_url = shared_args[shared_args.index("--database-url") + 1]
     size = session.size["big_bytes"]
     limit = ["--max-file-bytes", str(max(2 * size, 512 * MiB))]
     files = session.size["shared_files"]
@@ -53,7 +57,7 @@ def measure(session: Session) -> None:
             log(f"row {ROW_BACKENDS}: {files} files through the API into {srv.name}")
             populate(srv.base, files)
             wait_idle(srv.pid)
-        reads(session, first, embedded, files)
+        reads(session, first, embedded, files, database_url)
         small_uploads(session, first, embedded)
         transfers(session, first, embedded, size)
         second.start()
@@ -80,8 +84,9 @@ def backend_args(session: Session) -> list[str]:
     return ["--database-url", database, "--blob-url", f"s3://{bucket}/{name}", "--s3-endpoint", endpoint]
 
 
-def reads(session: Session, shared: BenchServer, embedded: BenchServer, files: int) -> None:
-    """GET of one file and of a list page: PostgreSQL + S3 against the embedded default."""
+def reads(session: Session, shared: BenchServer, embedded: BenchServer, files: int, database_url: str) -> None:
+    """GET of one file and of a list page: PostgreSQL + S3 against the embedded default, and the
+    floor under them (row 8 pg, when bench/ceiling's ceiling-postgres is built)."""
     secs, warm = session.size["wrk_seconds"], session.size["wrk_warmup_seconds"]
     for what, path_of in (("GET /v1/files/{id}", first_file_path), (f"GET {LIST_PATH}", lambda _: LIST_PATH)):
         figures = {}
@@ -100,6 +105,42 @@ def reads(session: Session, shared: BenchServer, embedded: BenchServer, files: i
             ROW_BACKENDS, f"{what}, PostgreSQL + S3, {files:,} files stored", "req/s", mine["requests_per_s"],
             ref["requests_per_s"], "the embedded default (SQLite + data dir), same files", ">=", target, f"≥ {target:.2f} ×",
             details=dict(shared=strip_raw(mine), embedded=strip_raw(ref), files_stored=files)))
+        if "postgres" in session.ceilings:
+            floor = postgres_ceiling(session, database_url, path_of(shared), shared, secs, warm)
+            session.rows.append(row(
+                f"{ROW_BACKENDS} pg", f"reference: {what} from bare SwiftNIO, one PostgreSQL statement a request on its event "
+                f"loop's own connection, no request log (bench/ceiling); server CPU {floor.get('server_cpu_us_per_request')} µs/request",
+                "req/s", floor["requests_per_s"], ref["requests_per_s"], "the embedded default, same run",
+                details=dict(ceiling=strip_raw(floor), mockfiles_shared_cpu_us=mine.get("server_cpu_us_per_request"))))
+
+
+def postgres_ceiling(session: Session, database_url: str, path: str, shared: BenchServer, secs: float, warm: float) -> dict:
+    """bench/ceiling's ceiling-postgres on the shared instance's database, answering `path` with the
+    bytes the shared instance gives for it (and the other read's, which it also serves)."""
+    bodies = {}
+    for name, read in (("file", first_file_path(shared)), ("page", LIST_PATH)):
+        bodies[read] = get_json(shared.base, read)[1]
+        (session.work / f"ceiling-{name}.json").write_bytes(bodies[read])
+    port = free_port()
+    proc = subprocess.Popen([session.ceilings["postgres"], str(port), database_url, str(session.work / "ceiling-file.json"),
+                             str(session.work / "ceiling-page.json")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if get(base, path)[1] == bodies[path]:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise BenchError("bench/ceiling (postgres) did not answer with the shared instance's bytes within 10 s")
+            time.sleep(0.05)
+        return wrk_checked(f"bare SwiftNIO + PostgreSQL {path}", base + path, secs, warm, pid=proc.pid,
+                           others=CPUByProgram(OTHER_PROGRAMS))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def small_uploads(session: Session, shared: BenchServer, embedded: BenchServer) -> None:
