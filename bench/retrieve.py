@@ -9,12 +9,14 @@ reach on this machine with the same bytes. Diagnostic: one connection (latency w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from mockfiles_kit import free_port, health_status
+from mockfiles_kit import free_port
 
 from client import check_unchanged, get, get_json, list_pages
 from report import row
@@ -92,18 +94,31 @@ def ceiling(session: Session, name: str, body: bytes, secs: float, warm: float) 
     """A bench/ceiling server (`name`: hummingbird or nio) answering `body` under row 1's load."""
     body_path = session.work / "ceiling-body.json"
     body_path.write_bytes(body)
+    with running_ceiling(session, name, [str(body_path)], lambda base: get(base, "/v1/files/x")[1] == body) as (base, pid):
+        return wrk_checked(f"bare {name}", base + "/v1/files/x", secs, warm, pid=pid)
+
+
+@contextlib.contextmanager
+def running_ceiling(session: Session, name: str, args: list[str], ready: Callable[[str], bool]) -> Iterator[tuple[str, int]]:
+    """A bench/ceiling server (`ceiling-NAME PORT ARGS...`) on a free port: (its base URL, its pid) once
+    `ready(base)` holds (it answers with the bytes it must), stopped after."""
     port = free_port()
-    proc = subprocess.Popen([session.ceilings[name], str(port), str(body_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([session.ceilings[name], str(port), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 10
-        while health_status(port) != 200:  # it answers every GET, /health too
+        while not answers(ready, base):
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise BenchError(f"bench/ceiling ({name}) did not start answering within 10 s")
+                raise BenchError(f"bench/ceiling ({name}) did not answer with the bytes it must within 10 s")
             time.sleep(0.05)
-        if get(base, "/v1/files/x")[1] != body:
-            raise BenchError(f"bench/ceiling ({name}) does not serve the file object's bytes")
-        return wrk_checked(f"bare {name}", base + "/v1/files/x", secs, warm, pid=proc.pid)
+        yield base, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def answers(ready: Callable[[str], bool], base: str) -> bool:
+    try:
+        return ready(base)
+    except OSError:  # not listening yet
+        return False

@@ -12,20 +12,20 @@ here, not what a cluster of machines reaches.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
-import time
 import uuid
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
-
-from mockfiles_kit import free_port
 
 from client import check_unchanged, get, get_json, populate, request
 from download_large import curl_download
 from durable_small_uploads import upload_load
 from procstats import CPUByProgram, RSSMonitor, wait_idle
 from report import row, size_label
+from retrieve import running_ceiling
 from session import BenchError, BenchServer, Session, log
 from settings import SMALL_UPLOAD_CLIENTS, MiB
 from upload_large import big_file, multipart_upload, verify_download
@@ -43,8 +43,7 @@ SMALL_UPLOAD_TARGET = 0.30
 
 
 def measure(session: Session) -> None:
-    shared_args = backend_args(session)
-    database_url = shared_args[shared_args.index("--database-url") + 1]
+    shared_args, database_url = backend_args(session)
     size = session.size["big_bytes"]
     limit = ["--max-file-bytes", str(max(2 * size, 512 * MiB))]
     files = session.size["shared_files"]
@@ -68,8 +67,9 @@ def measure(session: Session) -> None:
             srv.stop()
 
 
-def backend_args(session: Session) -> list[str]:
-    """A new database on the test PostgreSQL and a new prefix in the test bucket, for this run."""
+def backend_args(session: Session) -> tuple[list[str], str]:
+    """A new database on the test PostgreSQL and a new prefix in the test bucket, for this run: the
+    `serve` flags naming them, and the database's URL (for bench/ceiling's ceiling-postgres)."""
     admin_url = os.environ.get("MOCKFILES_TEST_DATABASE_URL")
     endpoint = os.environ.get("MOCKFILES_TEST_S3_ENDPOINT")
     if not admin_url or not endpoint:
@@ -81,66 +81,57 @@ def backend_args(session: Session) -> list[str]:
     database = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
     bucket = os.environ.get("MOCKFILES_TEST_S3_BUCKET", "mockfiles-test")
     session.details["shared_storage"] = dict(database=name, blob_url=f"s3://{bucket}/{name}", s3_endpoint=endpoint)
-    return ["--database-url", database, "--blob-url", f"s3://{bucket}/{name}", "--s3-endpoint", endpoint]
+    return ["--database-url", database, "--blob-url", f"s3://{bucket}/{name}", "--s3-endpoint", endpoint], database
 
 
 def reads(session: Session, shared: BenchServer, embedded: BenchServer, files: int, database_url: str) -> None:
     """GET of one file and of a list page: PostgreSQL + S3 against the embedded default, and the
     floor under them (row 8 pg, when bench/ceiling's ceiling-postgres is built)."""
     secs, warm = session.size["wrk_seconds"], session.size["wrk_warmup_seconds"]
-    for what, path_of in (("GET /v1/files/{id}", first_file_path), (f"GET {LIST_PATH}", lambda _: LIST_PATH)):
-        figures = {}
-        for srv in (shared, embedded):
-            path = path_of(srv)
-            _, body = get_json(srv.base, path)
-            rss = RSSMonitor(srv.pid)
-            with rss:
-                figures[srv.name] = wrk_checked(f"{srv.name} {what}", srv.base + path, secs, warm, pid=srv.pid,
-                                                others=CPUByProgram(OTHER_PROGRAMS))
-            figures[srv.name]["server_rss"] = rss.summary()
-            check_unchanged(srv.base, path, body)
-        mine, ref = figures[shared.name], figures[embedded.name]
-        target = READ_TARGETS[what]
-        session.rows.append(row(
-            ROW_BACKENDS, f"{what}, PostgreSQL + S3, {files:,} files stored", "req/s", mine["requests_per_s"],
-            ref["requests_per_s"], "the embedded default (SQLite + data dir), same files", ">=", target, f"≥ {target:.2f} ×",
-            details=dict(shared=strip_raw(mine), embedded=strip_raw(ref), files_stored=files)))
-        if "postgres" in session.ceilings:
-            floor = postgres_ceiling(session, database_url, path_of(shared), shared, secs, warm)
+    with postgres_floor(session, shared, database_url) as floor:
+        for what, path_of in (("GET /v1/files/{id}", first_file_path), (f"GET {LIST_PATH}", lambda _: LIST_PATH)):
+            figures = {}
+            for srv in (shared, embedded):
+                path = path_of(srv)
+                _, body = get_json(srv.base, path)
+                rss = RSSMonitor(srv.pid)
+                with rss:
+                    figures[srv.name] = wrk_checked(f"{srv.name} {what}", srv.base + path, secs, warm, pid=srv.pid,
+                                                    others=CPUByProgram(OTHER_PROGRAMS))
+                figures[srv.name]["server_rss"] = rss.summary()
+                check_unchanged(srv.base, path, body)
+            mine, ref = figures[shared.name], figures[embedded.name]
+            target = READ_TARGETS[what]
+            session.rows.append(row(
+                ROW_BACKENDS, f"{what}, PostgreSQL + S3, {files:,} files stored", "req/s", mine["requests_per_s"],
+                ref["requests_per_s"], "the embedded default (SQLite + data dir), same files", ">=", target, f"≥ {target:.2f} ×",
+                details=dict(shared=strip_raw(mine), embedded=strip_raw(ref), files_stored=files)))
+            if floor is None:
+                continue
+            base, pid = floor
+            r = wrk_checked(f"bare SwiftNIO + PostgreSQL {what}", base + path_of(shared), secs, warm, pid=pid,
+                            others=CPUByProgram(OTHER_PROGRAMS))
             session.rows.append(row(
                 f"{ROW_BACKENDS} pg", f"reference: {what} from bare SwiftNIO, one PostgreSQL statement a request on its event "
-                f"loop's own connection, no request log (bench/ceiling); server CPU {floor.get('server_cpu_us_per_request')} µs/request",
-                "req/s", floor["requests_per_s"], ref["requests_per_s"], "the embedded default, same run",
-                details=dict(ceiling=strip_raw(floor), mockfiles_shared_cpu_us=mine.get("server_cpu_us_per_request"))))
+                f"loop's own connection, no request log (bench/ceiling); server CPU {r.get('server_cpu_us_per_request')} µs/request",
+                "req/s", r["requests_per_s"], ref["requests_per_s"], "the embedded default, same run",
+                details=dict(ceiling=strip_raw(r), mockfiles_shared_cpu_us=mine.get("server_cpu_us_per_request"))))
 
 
-def postgres_ceiling(session: Session, database_url: str, path: str, shared: BenchServer, secs: float, warm: float) -> dict:
-    """bench/ceiling's ceiling-postgres on the shared instance's database, answering `path` with the
-    bytes the shared instance gives for it (and the other read's, which it also serves)."""
-    bodies = {}
-    for name, read in (("file", first_file_path(shared)), ("page", LIST_PATH)):
-        bodies[read] = get_json(shared.base, read)[1]
-        (session.work / f"ceiling-{name}.json").write_bytes(bodies[read])
-    port = free_port()
-    proc = subprocess.Popen([session.ceilings["postgres"], str(port), database_url, str(session.work / "ceiling-file.json"),
-                             str(session.work / "ceiling-page.json")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if get(base, path)[1] == bodies[path]:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise BenchError("bench/ceiling (postgres) did not answer with the shared instance's bytes within 10 s")
-            time.sleep(0.05)
-        return wrk_checked(f"bare SwiftNIO + PostgreSQL {path}", base + path, secs, warm, pid=proc.pid,
-                           others=CPUByProgram(OTHER_PROGRAMS))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+@contextlib.contextmanager
+def postgres_floor(session: Session, shared: BenchServer, database_url: str) -> Iterator[tuple[str, int] | None]:
+    """bench/ceiling's ceiling-postgres on the shared instance's database, serving row 8's two reads
+    with the bytes the shared instance gives for them: (base URL, pid), or None when it is not built."""
+    if "postgres" not in session.ceilings:
+        yield None
+        return
+    bodies, args = {}, [database_url]
+    for name, path in (("file", first_file_path(shared)), ("page", LIST_PATH)):
+        bodies[path] = get_json(shared.base, path)[1]
+        (session.work / f"ceiling-{name}.json").write_bytes(bodies[path])
+        args.append(str(session.work / f"ceiling-{name}.json"))
+    with running_ceiling(session, "postgres", args, lambda base: all(get(base, p)[1] == b for p, b in bodies.items())) as started:
+        yield started
 
 
 def small_uploads(session: Session, shared: BenchServer, embedded: BenchServer) -> None:

@@ -57,6 +57,20 @@ def admin_sql(url: str, statement: str) -> None:
     subprocess.run(["psql", url, "-qc", statement], check=True, capture_output=True, timeout=60)
 
 
+def new_shared_storage(prefix: str, found: tuple[str, str, str]) -> tuple[str, list[str]]:
+    """A fresh database on the test PostgreSQL and the same name as a key prefix in the test bucket:
+    (that name, the `serve` flags naming both). `drop_shared_storage` removes the database."""
+    admin_url, endpoint, bucket = found
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin_sql(admin_url, f"CREATE DATABASE {name}")
+    db_url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    return name, ["--database-url", db_url, "--blob-url", f"s3://{bucket}/{name}", "--s3-endpoint", endpoint]
+
+
+def drop_shared_storage(found: tuple[str, str, str], name: str) -> None:
+    admin_sql(found[0], f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 class SharedRun:
     def __init__(self, args: argparse.Namespace, servers: list[Server], tally: Tally) -> None:
         self.args, self.servers, self.tally = args, servers, tally
@@ -259,11 +273,7 @@ def main(argv: list[str]) -> None:
     found = backends()
     if found is None:
         sys.exit(0)
-    admin_url, endpoint, bucket = found
-    name = f"mockfiles_ck_{uuid.uuid4().hex[:10]}"
-    admin_sql(admin_url, f"CREATE DATABASE {name}")
-    db_url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    flags = ["--database-url", db_url, "--blob-url", f"s3://{bucket}/{name}", "--s3-endpoint", endpoint]
+    name, flags = new_shared_storage("mockfiles_ck", found)
     work = Path(tempfile.mkdtemp(prefix="mockfiles-crash-shared-"))
     servers = [Server(work / f"data{i}", work / f"logs{i}", flags, binary_wait=BINARY_WAIT) for i in (1, 2)]
     tally = Tally()
@@ -287,7 +297,7 @@ def main(argv: list[str]) -> None:
         for s in servers:
             s.stop()
     if not (tally.failed or args.keep):
-        admin_sql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop_shared_storage(found, name)
     print("\nsummary")
     print(f"  seed                 {args.seed}")
     print(f"  elapsed              {time.monotonic() - started:.1f} s")

@@ -24,15 +24,13 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import AUTH, BINARY_WAIT, log  # noqa: E402
-from crash_kill_shared import admin_sql, backends  # noqa: E402
+from crash_kill_shared import backends, drop_shared_storage, new_shared_storage  # noqa: E402
 from mockfiles_kit import Server, Tally  # noqa: E402
 
 EXIT_WITHIN = 10.0
@@ -155,20 +153,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="load before each stop (default 3)")
     parser.add_argument("--clients", type=int, default=12, help="keep-alive client threads (default 12)")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--keep", action="store_true", help="keep the work dir")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (and with --shared the database)")
     args = parser.parse_args(argv)
     args.seed = int(time.time()) % 1_000_000 if args.seed is None else args.seed
     work = Path(tempfile.mkdtemp(prefix="mockfiles-shutdown-"))
     flags: list[str] = []
+    found = backends() if args.shared else None
     if args.shared:
-        found = backends()
         if found is None:
             sys.exit(0)
-        admin_url, endpoint, bucket = found
-        name = f"mockfiles_sd_{uuid.uuid4().hex[:10]}"
-        admin_sql(admin_url, f"CREATE DATABASE {name}")
-        database = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-        flags = ["--database-url", database, "--blob-url", f"s3://{bucket}/{name}", "--s3-endpoint", endpoint]
+        name, flags = new_shared_storage("mockfiles_sd", found)
     count = 2 if args.shared else 1
     servers = [Server(work / ("data" if not args.shared else f"data{i}"), work / f"logs{i}", flags, binary_wait=BINARY_WAIT) for i in range(count)]
     tally = Tally()
@@ -192,6 +186,9 @@ def main(argv: list[str]) -> None:
             stop_all(servers, tally)
             if during:
                 load.finish()
+            # A server that answered nothing, or took no upload, would pass every check above.
+            tally.check(load.answers > 0 and len(load.acked) > 0, "the load is answered before the stop",
+                        f"cycle {cycle}: {load.answers} answers, {len(load.acked)} uploads acknowledged")
             acked.update(load.acked)
             load.close()
             log(f"cycle {cycle}/{args.cycles}: SIGTERM {'during' if during else 'after'} the load; {load.answers} answers, "
@@ -206,6 +203,8 @@ def main(argv: list[str]) -> None:
         for s in servers:
             if s.running():
                 s.kill()
+    if found is not None and not (tally.failed or args.keep):
+        drop_shared_storage(found, name)
     tally.finish(work, args.keep)
 
 
