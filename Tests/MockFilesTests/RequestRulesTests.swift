@@ -58,7 +58,7 @@ import Testing
         let server = try TestServer()
         defer { server.remove() }
         let reads = try #require(DirectFileReads(server.server))
-        let store = reads.readers.reader(for: EmbeddedEventLoop())
+        let store = try #require(reads.readers).reader(for: EmbeddedEventLoop())
         let ids = try await server.test { client in
             var ids: [String] = []
             for n in 0..<6 {

@@ -18,6 +18,14 @@ struct SharedControlsTests {
         requestLogCapacity: Int = 1000,
         _ body: @Sendable @escaping (any TestClientProtocol, any TestClientProtocol) async throws -> Void
     ) async throws {
+        try await withTwoServers(requestLogCapacity: requestLogCapacity) { _, _, clientA, clientB in try await body(clientA, clientB) }
+    }
+
+    /// The same, with the servers too (their direct reads are made from them).
+    func withTwoServers(
+        requestLogCapacity: Int = 1000,
+        _ body: @Sendable @escaping (MockFilesServer, MockFilesServer, any TestClientProtocol, any TestClientProtocol) async throws -> Void
+    ) async throws {
         try await BackendUnderTest.withFreshDatabase { location in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockfiles-shared-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -36,7 +44,7 @@ struct SharedControlsTests {
                 try await BackendUnderTest.running(b.storage) {
                     try await Application(router: buildRouter(a), configuration: .init()).test(.router) { clientA in
                         try await Application(router: buildRouter(b), configuration: .init()).test(.router) { clientB in
-                            try await body(clientA, clientB)
+                            try await body(a, b, clientA, clientB)
                         }
                     }
                 }

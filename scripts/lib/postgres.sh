@@ -52,7 +52,7 @@ start_test_postgres() {
     { cat "$dir/initdb.log" >&2; return 1; }
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   as_postgres_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null ||
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=600" start >/dev/null ||
     { cat "$dir/server.log" >&2; return 1; }
   export MOCKFILES_TEST_DATABASE_URL="postgres://mockfiles:$password@127.0.0.1:$port/postgres?sslmode=disable"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $dir/data)"

@@ -67,6 +67,11 @@ def register(first_port: int, second_port: int) -> None:
     _pairs[first_port] = [first_port, second_port]
 
 
+def database_of(server: Server) -> str:
+    """The URL of the database `server` (an instance of a pair, or the pair) keeps its state in."""
+    return _databases[str(server.data_dir)]
+
+
 def ports_of(server: Server) -> list[int]:
     """The ports of the instances `server` stands for: both of its pair in shared mode, else its own."""
     return _pairs.get(server.port, [server.port])

@@ -7,6 +7,7 @@ compared, and the counter of direct answers shows which run took which path."""
 from __future__ import annotations
 
 import email.utils
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -18,10 +19,12 @@ from mockfiles_kit import Server
 from mockfiles_kit.admin import Admin
 
 from rawhttp import Conn, connector, request
+import shared_pair
 from test_observability import scrape
 
 VOLATILE_HEADERS = {"x-request-id", "openai-processing-ms", "date"}  # date: checked apart
-VOLATILE_LOG_KEYS = {"seq", "request_id", "duration_ms", "timestamp"}
+# In the shared mode the two runs' requests alternate between the instances from different turns.
+VOLATILE_LOG_KEYS = {"seq", "request_id", "duration_ms", "timestamp"} | ({"instance"} if shared_pair.ENABLED else set())
 DIRECT = "mockfiles_http_direct_answers_total"
 
 
@@ -77,11 +80,21 @@ def difference(after: dict[str, float], before: dict[str, float]) -> dict[str, f
     return {key: value - before.get(key, 0) for key, value in after.items() if value != before.get(key, 0)}
 
 
+def scrape_every_instance(server: Server) -> dict[str, float]:
+    """The samples of every instance `server` stands for, summed: in the shared mode a client's requests
+    alternate between the two of a pair, and each counts its own."""
+    total: dict[str, float] = {}
+    for port in shared_pair.ports_of(server):
+        for key, value in scrape(server, port).items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
 def scrape_when_counted(server: Server, before: dict[str, float], requests: int) -> dict[str, float]:
     """The router counts a request once its body is written, which can be just after the client has it."""
     deadline = time.monotonic() + 5
     while True:
-        after = scrape(server)
+        after = scrape_every_instance(server)
         counted = sum(v for k, v in difference(route_series(after), route_series(before)).items() if k.startswith("mockfiles_http_requests_total"))
         if counted >= requests or time.monotonic() > deadline:
             return after
@@ -99,7 +112,7 @@ def test_direct_answers_equal_the_routers(direct: Server, make_raw: Callable[...
     for fault_armed in (False, True):
         if fault_armed:
             admin.add_fault(method="DELETE", path="/v1/uploads/upload_never", status=500, times=1000)
-        before = scrape(direct)
+        before = scrape_every_instance(direct)
         answers = [exchange(raw, path, headers) for path, headers, _ in cases]
         after = scrape_when_counted(direct, before, len(cases))
         log = admin.requests(limit=len(cases))[::-1]  # oldest first, as sent
@@ -140,3 +153,32 @@ def test_answers_keep_request_order_between_the_two_paths(direct: Server, make_r
     assert len(answers[3].body) == 2_000_000
     # The first is answered directly; the others may be, when the answer before them has gone out.
     assert scrape(direct).get(DIRECT, 0) - before >= 1
+
+
+@pytest.mark.skipif(not shared_pair.ENABLED, reason="the event loops' own database connections are the shared mode's")
+def test_reads_go_on_when_postgresql_ends_every_session(direct: Server, make_raw: Callable[..., httpx2.Client]) -> None:
+    """PostgreSQL ends every session of the pair's database (a restart, an administrator). The reads go on
+    answering 200: the router's through its pool, which connects again, until each event loop's own
+    connection is back, on the first read after it closed; then they are answered directly again."""
+    raw = make_raw(direct)
+    Admin.of(make_raw, direct).clear_faults()
+    file_id = raw.post("/v1/files", files={"file": ("s.txt", b"session")}, data={"purpose": "user_data"}).json()["id"]
+    for path in (f"/v1/files/{file_id}", "/v1/files?limit=5"):
+        assert raw.get(path).status_code == 200  # each instance's copy of the controls is current
+    ended = subprocess.run(
+        ["psql", shared_pair.database_of(direct), "-Atc",
+         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"],
+        check=True, capture_output=True, text=True, timeout=30,
+    ).stdout.strip()
+    assert int(ended) >= 4, f"both instances' pools and event loops had sessions: {ended}"
+    time.sleep(0.5)  # each instance has seen its connections close
+    before = scrape_every_instance(direct).get(DIRECT, 0)
+    statuses: list[int] = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (len(statuses) < 40 or scrape_every_instance(direct).get(DIRECT, 0) - before < 4):
+        for path in (f"/v1/files/{file_id}", "/v1/files?limit=5"):
+            statuses.append(raw.get(path).status_code)
+    assert set(statuses) == {200}, statuses
+    answered_directly = scrape_every_instance(direct).get(DIRECT, 0) - before
+    assert answered_directly >= 4, "the event loops' connections are back"
+    assert len(statuses) - answered_directly >= 2, "the first read on each instance's loop went to the router"

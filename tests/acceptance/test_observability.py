@@ -19,9 +19,10 @@ from mockfiles_kit import Server
 from helpers import BatchRig, chat_line
 
 
-def scrape(server: Server) -> dict[str, float]:
-    """`name{labels}` -> value for every sample of the exposition."""
-    response = httpx2.get(f"{server.root_url}/metrics", timeout=10)
+def scrape(server: Server, port: int | None = None) -> dict[str, float]:
+    """`name{labels}` -> value for every sample of the exposition (of the instance on `port`, when given)."""
+    root = server.root_url if port is None else server.root_url.rsplit(":", 1)[0] + f":{port}"
+    response = httpx2.get(f"{root}/metrics", timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     samples: dict[str, float] = {}

@@ -21,6 +21,9 @@ import pytest
 from mockfiles_kit import Server, binary_path
 from mockfiles_kit.admin import Admin
 
+from test_direct_reads import DIRECT
+from test_observability import scrape
+
 DATABASE_URL = os.environ.get("MOCKFILES_TEST_DATABASE_URL")
 S3_ENDPOINT = os.environ.get("MOCKFILES_TEST_S3_ENDPOINT")
 S3_BUCKET = os.environ.get("MOCKFILES_TEST_S3_BUCKET", "mockfiles-test")
@@ -119,14 +122,19 @@ def test_an_upload_spread_over_both_instances_completes_into_one_file(two_instan
 
 def test_a_request_answered_on_one_instance_is_in_the_other_ones_log_at_once(two_instances, make_raw: Callable[..., httpx2.Client]) -> None:
     """The log's INSERT commits without waiting for the WAL flush (issue 35); that must not delay
-    what tests rely on: 1,000 times, a request answered by A is the newest entry B's log shows."""
+    what tests rely on: 1,000 times, a request answered by A is the newest entry B's log shows. Every
+    other request is a `GET` of a file A answers on its event loop (a direct read, its entry written by
+    that loop's group commit), the rest 404s that A's router answers."""
     (first, second), _ = two_instances
     on_a, b_admin = make_raw(first), Admin.of(make_raw, second)
+    file_id = on_a.post("/v1/files", files={"file": ("v.txt", b"visible")}, data={"purpose": "user_data"}).json()["id"]
+    direct_before = scrape(first).get(DIRECT, 0)
     for i in range(1000):
-        path = f"/v1/files/file-visible{i:04d}"
-        assert on_a.get(path).status_code == 404
+        path, status = (f"/v1/files/{file_id}", 200) if i % 2 else (f"/v1/files/file-visible{i:04d}", 404)
+        assert on_a.get(path).status_code == status
         newest = b_admin.journal(limit=1)["data"]
-        assert newest and (newest[0]["method"], newest[0]["path"], newest[0]["status"]) == ("GET", path, 404), f"round {i}: {newest}"
+        assert newest and (newest[0]["method"], newest[0]["path"], newest[0]["status"]) == ("GET", path, status), f"round {i}: {newest}"
+    assert scrape(first).get(DIRECT, 0) - direct_before >= 400, "A answered its file GETs on the event loop"
 
 
 def test_a_control_changed_on_one_instance_holds_for_the_other_ones_next_read(two_instances, make_raw: Callable[..., httpx2.Client]) -> None:

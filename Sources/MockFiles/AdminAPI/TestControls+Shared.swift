@@ -132,12 +132,6 @@ extension TestControls {
         try await sharedLog.append(entry)
     }
 
-    /// Whether a request can be answered without asking anyone: this instance alone (no shared
-    /// controls to synchronize, its request log its own) and no fault rule in force. Asked for each
-    /// direct read by `FaultMiddleware`'s rule (`RequestRules`); the direct read then records with
-    /// `recordRequestLocally`.
-    var answersLocallyWithoutFaults: Bool { shared == nil && faults.isEmpty }
-
     /// Appends to this instance's own request log; only without shared controls.
     func recordRequestLocally(_ entry: RequestLogEntry) {
         assert(shared == nil, "a shared request log is written through recordRequest")

@@ -4,20 +4,22 @@ import Hummingbird
 import HummingbirdCore
 import NIOCore
 
-/// The reads suites make most, `GET /v1/files/{id}` and `GET /v1/files`, answered on the
-/// connection's event loop (`DirectReadHandler`) instead of in Hummingbird's request loop, whose
-/// tasks, executor hops and middleware chain cost most of such a request's CPU (bench/README,
-/// rows 1-2). Only the plain case is answered here: an embedded store, a GET with no body, no
-/// request rule that declines it (a fault rule in force, an `Origin`, …), a page of at most
-/// `largestPage`, and an answer of 200. Everything else, errors included, returns nil before
-/// anything is recorded, and Hummingbird answers it as if this type did not exist.
+/// The reads suites make most, `GET /v1/files/{id}` and `GET /v1/files`, answered by the
+/// connection's handler (`DirectReadHandler`) on its event loop instead of in Hummingbird's
+/// request loop, whose tasks, executor hops and middleware chain cost most of such a request's
+/// CPU (bench/README, rows 1-2). An embedded store is read at once (`answer`); a shared one
+/// (PostgreSQL) through the loop's own connection, with a future the handler waits for
+/// (`answerOnLoop`, DirectFileReads+Shared.swift). Only the plain case is answered here: a GET
+/// with no body, no request rule that declines it (a fault rule in force, an `Origin`, …), a page
+/// of at most `largestPage`, and an answer of 200. Everything else, errors included, returns nil
+/// before anything is recorded, and Hummingbird answers it as if this type did not exist.
 ///
 /// The per-request rules are the router's middleware, from the same list (`RequestRules`), run
 /// in the same order: each rule's `RequestRule` side says what it does to a direct answer.
 /// RequestRulesTests compares the two paths' answers, log entries and metrics for every rule.
 struct DirectFileReads: Sendable {
     /// What a request head asks for, when it is one this type may answer.
-    enum Read {
+    enum Read: Sendable {
         case file(id: String)
         case page(URI)
     }
@@ -32,16 +34,27 @@ struct DirectFileReads: Sendable {
     static let pageRoute = "/v1/files"
 
     let files: FilesController
-    /// The store's reader for each event loop; `answer` reads through the caller's.
-    let readers: EventLoopReaders
+    /// The store's reader for each event loop, when it reads at once; `answer` reads through the
+    /// caller's. Nil for a shared store.
+    let readers: EventLoopReaders?
+    /// Each event loop's connection to a shared store, read by `answerOnLoop`; nil for an embedded one.
+    let loopConnections: PostgresLoopConnections?
+    let controls: TestControls
     let metrics: ServerMetrics
     let rules: RequestRules
 
-    /// Present when the store reads at once and the controls are this instance's own.
+    /// Present for an embedded store, which reads at once, and for a shared one whose controls
+    /// are shared too (its reads then check the controls' generation, `answerOnLoop`).
     init?(_ server: MockFilesServer) {
-        guard let store = server.fileService.store.immediateReads else { return nil }
-        readers = EventLoopReaders(store: store)
+        if let store = server.fileService.store.immediateReads {
+            (readers, loopConnections) = (EventLoopReaders(store: store), nil)
+        } else if let connections = server.storage.loopConnections, server.controls.shared != nil {
+            (readers, loopConnections) = (nil, connections)
+        } else {
+            return nil
+        }
         files = FilesController(service: server.fileService)
+        controls = server.controls
         metrics = server.metrics
         rules = RequestRules(server)
     }
@@ -73,42 +86,73 @@ struct DirectFileReads: Sendable {
     /// plain 200 (Hummingbird then answers instead). The rules run as the router's middleware
     /// would: in, outermost first; out, innermost first; then each records what it does.
     func answer(_ head: HTTPRequest, _ read: Read, from store: any ImmediateFileReads) -> (HTTPResponse, ByteBuffer)? {
-        var answer = DirectAnswer(head: head)
-        for rule in rules.answering {
-            guard rule.beginDirectRead(&answer) else { return nil }
-        }
-        guard let tenant = answer.tenant, self.read(read, for: tenant, from: store, into: &answer) else { return nil }
-        for rule in rules.answering.reversed() {
-            guard rule.stampDirectAnswer(&answer) else { return nil }
-        }
-        // Last, as Hummingbird adds it to every answer of its own.
-        answer.headers[.date] = HTTPDate.now
-        metrics.recordDirectAnswer()
+        guard var answer = begin(head), let tenant = answer.tenant,
+            let body = try? self.body(of: read, for: tenant, from: store, into: &answer)
+        else { return nil }
+        guard finish(&answer, body: body) else { return nil }
         for rule in rules.answering.reversed() {
             rule.recordDirectAnswer(answer)
         }
         return (HTTPResponse(status: answer.status, headerFields: answer.headers), answer.body)
     }
 
-    /// What the route's handler does: the object or page, as a JSON body; false when it would
-    /// not be a 200.
-    private func read(_ read: Read, for tenant: Tenant, from store: any ImmediateFileReads, into answer: inout DirectAnswer) -> Bool {
-        switch read {
-        case .file(let id):
-            guard let file = try? files.service.retrieve(id: id, tenant: tenant, from: store) else { return false }
-            answer.body = files.fileObject(file).jsonBody()
-            answer.annotations.objectID = id  // what the request log would find in the path, without the walk
-            (answer.route, answer.path) = (Self.fileRoute, answer.head.path ?? "")
-        case .page(let uri):
-            guard let parameters = try? FilesController.listParameters(uri), parameters.limit <= Self.largestPage,
-                let page = try? files.service.list(parameters, tenant: tenant, from: store)
-            else { return false }
-            answer.body = files.pageObject(page).jsonBody()
-            (answer.route, answer.path) = (Self.pageRoute, uri.path)
+    /// The rules on the way in, outermost first; nil when one leaves the request to the router.
+    func begin(_ head: HTTPRequest) -> DirectAnswer? {
+        var answer = DirectAnswer(head: head)
+        for rule in rules.answering {
+            guard rule.beginDirectRead(&answer) else { return nil }
         }
-        answer.headers = JSONResponse.headers(of: answer.body)
+        return answer
+    }
+
+    /// The body as the answer, then the rules on the way out, innermost first; false when one
+    /// leaves the request to the router.
+    func finish(_ answer: inout DirectAnswer, body: ByteBuffer) -> Bool {
+        answer.body = body
+        answer.headers = JSONResponse.headers(of: body)
+        for rule in rules.answering.reversed() {
+            guard rule.stampDirectAnswer(&answer) else { return false }
+        }
+        // Last, as Hummingbird adds it to every answer of its own.
+        answer.headers[.date] = HTTPDate.now
+        metrics.recordDirectAnswer()
         return true
     }
+
+    /// What the route's handler does: the object or page, as a JSON body; throws when it would
+    /// not be a 200.
+    private func body(of read: Read, for tenant: Tenant, from store: any ImmediateFileReads, into answer: inout DirectAnswer) throws -> ByteBuffer {
+        label(&answer, read)
+        switch read {
+        case .file(let id):
+            return files.fileObject(try files.service.retrieve(id: id, tenant: tenant, from: store)).jsonBody()
+        case .page:
+            return files.pageObject(try files.service.list(try pageParameters(read), tenant: tenant, from: store)).jsonBody()
+        }
+    }
+
+    /// The route (the metrics' label), the path (the request log's) and the object id (what the
+    /// request log would find in the path, without the walk).
+    func label(_ answer: inout DirectAnswer, _ read: Read) {
+        switch read {
+        case .file(let id):
+            answer.annotations.objectID = id
+            (answer.route, answer.path) = (Self.fileRoute, answer.head.path ?? "")
+        case .page(let uri):
+            (answer.route, answer.path) = (Self.pageRoute, uri.path)
+        }
+    }
+
+    /// A page's parameters; throws for a bad one or one larger than `largestPage`.
+    func pageParameters(_ read: Read) throws -> FileListParameters {
+        guard case .page(let uri) = read else { throw NotADirectRead() }
+        let parameters = try FilesController.listParameters(uri)
+        guard parameters.limit <= Self.largestPage else { throw NotADirectRead() }
+        return parameters
+    }
+
+    /// A read the router must answer after all.
+    struct NotADirectRead: Error {}
 
     /// No `Connection` header, or only `keep-alive` (what most HTTP clients send): any other
     /// connection option is left to the router's path.

@@ -72,7 +72,8 @@ extension FaultMiddleware {
 }
 
 extension FaultMiddleware: RouterOnlyRule {
-    /// A rule in force may match any request, and shared rules are another instance's to change:
-    /// then the router answers every request.
-    func declinesDirectRead(_ head: HTTPRequest) -> Bool { !controls.answersLocallyWithoutFaults }
+    /// A rule in force may match any request: then the router answers every request. Shared rules
+    /// are another instance's to change: a shared direct read checks in its statement that this
+    /// instance's copy is current, as the router's speculative read does (`DirectFileReads.answerOnLoop`).
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { !controls.faults.isEmpty }
 }

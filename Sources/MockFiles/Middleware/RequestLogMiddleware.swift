@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Writes one log line per request, and records every `/v1` request in the bounded request log
 /// that tests read.
@@ -92,13 +93,30 @@ struct RequestLogMiddleware: RouterMiddleware {
 }
 
 extension RequestLogMiddleware: RequestRule {
-    /// A shared log is written through the database, which the event loop must not wait for.
-    func declinesDirectRead(_ head: HTTPRequest) -> Bool { controls.shared != nil }
+    func declinesDirectRead(_ head: HTTPRequest) -> Bool { false }
     func beginDirectRead(_ answer: inout DirectAnswer) -> Bool { true }
     func stampDirectAnswer(_ answer: inout DirectAnswer) -> Bool { true }
 
+    /// Records this instance's own log at once. A shared log is written through the database:
+    /// the direct read waits for `recordSharedDirectAnswer` before it answers.
     func recordDirectAnswer(_ answer: DirectAnswer) {
-        let entry = finish(
+        guard controls.shared == nil, let entry = entry(of: answer) else { return }
+        controls.recordRequestLocally(entry)
+    }
+
+    /// Writes a direct answer's entry to the shared log through the event loop's connection; the
+    /// answer is sent once it has committed, as the router's is (an answered request is in the
+    /// log every instance reads). A write that fails is logged and the answer sent all the same,
+    /// as in `handle`.
+    func recordSharedDirectAnswer(_ answer: DirectAnswer, through connection: PostgresLoopConnection) -> EventLoopFuture<Void> {
+        guard let entry = entry(of: answer) else { return connection.eventLoop.makeSucceededVoidFuture() }
+        return connection.appendRequest(entry.storedText).recover { [logger] error in
+            logger.error("request log write failed", metadata: ["error": "\(PostgresLocation.describe(error))"])
+        }
+    }
+
+    private func entry(of answer: DirectAnswer) -> RequestLogEntry? {
+        finish(
             method: answer.head.method,
             path: answer.path,
             requestHeaders: answer.head.headerFields,
@@ -108,6 +126,5 @@ extension RequestLogMiddleware: RequestRule {
             notes: answer.annotations.notes,
             since: answer.started
         )
-        if let entry { controls.recordRequestLocally(entry) }
     }
 }

@@ -14,14 +14,17 @@ struct RequestRules: Sendable {
     /// Those of `all` with a part in the answers the direct reads give (no `RouterOnlyRule`):
     /// the only ones a direct read calls after its head is taken.
     let answering: [any RequestRule]
+    /// The request log's rule, also among `everyRoute`: a shared direct read awaits its write.
+    let requestLog: RequestLogMiddleware
 
     init(_ server: MockFilesServer) {
         let settings = server.settings
+        requestLog = RequestLogMiddleware(controls: server.controls, clock: server.clock, instance: settings.instanceName, logger: server.logger)
         everyRoute = [
             OpenAIHeadersMiddleware(defaultScope: settings.defaultScope),
             CORSMiddleware(allowedOrigins: settings.corsAllowedOrigins),
             MetricsMiddleware(metrics: server.metrics),
-            RequestLogMiddleware(controls: server.controls, clock: server.clock, instance: settings.instanceName, logger: server.logger),
+            requestLog,
             // Anything thrown below becomes the envelope, so the rules above see and stamp errors too.
             ErrorEnvelopeMiddleware(),
             FaultMiddleware(controls: server.controls, metrics: server.metrics),

@@ -64,7 +64,7 @@ extension FileService {
     }
 
     /// One row more than the page, to learn whether there are more.
-    private func listQuery(_ parameters: FileListParameters, tenant: Tenant, after cursor: ListCursor?) -> FileListQuery {
+    func listQuery(_ parameters: FileListParameters, tenant: Tenant, after cursor: ListCursor?) -> FileListQuery {
         var query = FileListQuery(
             tenant: tenant.key,
             purpose: parameters.purpose,
@@ -77,7 +77,7 @@ extension FileService {
         return query
     }
 
-    private static func page(_ rows: [StoredFile], limit: Int) -> FilePage {
+    static func page(_ rows: [StoredFile], limit: Int) -> FilePage {
         var files = rows
         let hasMore = files.count > limit
         if hasMore { files.removeLast() }

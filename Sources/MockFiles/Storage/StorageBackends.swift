@@ -18,6 +18,9 @@ public struct StorageBackends: Sendable {
     public var services: [any Service]
     /// True when other instances may share these stores (startup recovery then leaves recent blobs alone).
     public var isShared: Bool
+    /// The event loops' own database connections, through which `DirectFileReads` answers the
+    /// commonest reads of a shared store; also among `services`.
+    var loopConnections: PostgresLoopConnections?
 
     public init(
         metadata: any MetadataStore & UploadStore & BatchStore,
@@ -74,13 +77,16 @@ public struct StorageBackends: Sendable {
             backgroundLogger: logger
         )
         let metadata = PostgresMetadataStore(client: client, logger: logger)
-        return StorageBackends(
+        let loopConnections = try PostgresLoopConnections(database, requestLogCapacity: settings.requestLogCapacity, logger: logger)
+        var backends = StorageBackends(
             metadata: metadata,
             blobs: blobs,
             leases: metadata,
             sharedControls: metadata,
-            services: [client] + services,
+            services: [client, loopConnections] + services,
             isShared: true
         )
+        backends.loopConnections = loopConnections
+        return backends
     }
 }

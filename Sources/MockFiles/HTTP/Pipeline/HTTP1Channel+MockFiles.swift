@@ -16,7 +16,7 @@ import NIOHTTPTypesHTTP1
 ///       · HTTP1ToHTTPServerCodec · ExpectContinueHandler · HTTPConnectionStateHandler
 ///       · DirectReadHandler · Hummingbird's request loop
 ///
-/// `DirectReadHandler` is there when the stores are embedded (`DirectFileReads`).
+/// `DirectReadHandler` is there when the store is embedded, or shared with shared controls (`DirectFileReads`).
 struct MockFilesHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 

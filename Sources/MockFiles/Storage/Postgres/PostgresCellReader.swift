@@ -7,11 +7,20 @@ struct PostgresCellReader {
     struct MissingColumn: Error {}
 
     private var cells: PostgresRow.Iterator
+    private let binary: Bool
 
-    init(_ row: PostgresRow) { cells = row.makeIterator() }
+    /// `binary`: read every cell as binary, whatever the row says. postgres-nio's `PreparedQuery`
+    /// (the future-based statements of `PostgresLoopConnection`) asks for binary results but labels
+    /// its rows' columns text, as the statement's description gave them before any result format
+    /// was chosen.
+    init(_ row: PostgresRow, binary: Bool = false) {
+        cells = row.makeIterator()
+        self.binary = binary
+    }
 
     mutating func next<Value: PostgresDecodable>(_: Value.Type = Value.self) throws -> Value {
-        guard let cell = cells.next() else { throw MissingColumn() }
+        guard var cell = cells.next() else { throw MissingColumn() }
+        if binary { cell.format = .binary }
         return try cell.decode(Value.self)
     }
 }

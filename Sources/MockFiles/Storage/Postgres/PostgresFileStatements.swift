@@ -64,8 +64,12 @@ enum FilePageStatements {
             LIMIT 1
             """
         let columns = PostgresMetadataStore.columns.split(separator: ", ").map { "f.\($0)" }.joined(separator: ", ")
+        // `typed` names every parameter with its type, also those this shape leaves out, so the
+        // statement prepares from its text alone (`PostgresLoopConnection` has no way to give
+        // types); PostgreSQL never evaluates a CTE nothing reads.
         let sql = """
-            WITH position AS (\(afterFile ? position : "SELECT NULL::BIGINT AS created_at, NULL::BIGINT AS seq WHERE false"))
+            WITH typed AS (SELECT $1::TEXT, $2::BIGINT, $3::BIGINT, $4::TEXT, $5::TEXT),
+            position AS (\(afterFile ? position : "SELECT NULL::BIGINT AS created_at, NULL::BIGINT AS seq WHERE false"))
             SELECT \(PostgresMetadataStore.generationColumn), EXISTS (SELECT 1 FROM position), page.* FROM (SELECT 1) AS one
             LEFT JOIN (
                 SELECT \(columns) FROM files f\(afterFile ? ", position p" : "")
@@ -86,9 +90,8 @@ struct FilePageStatement<Shape: FilePageShape>: PostgresPreparedStatement {
     static var sql: String { Shape.statement.sql }
     /// The generation, whether the `after` file was found, and a file of the page if any.
     typealias Row = (Int64?, Bool, StoredFile?)
-    /// Every shape binds all five parameters, so their numbers are the same in each; typed here,
-    /// since PostgreSQL cannot tell the type of one a shape leaves out.
-    static var bindingDataTypes: [PostgresDataType] { [.text, .int8, .int8, .text, .text] }
+    // Every shape binds all five parameters, so their numbers are the same in each (typed in
+    // the statement's text, `FilePageStatements.make`).
 
     var query: FileListQuery
     var afterFileID: String?

@@ -24,21 +24,7 @@ extension PostgresLocation {
     /// unlike the pool, which retries, it fails at once on a wrong address or password.
     @discardableResult
     func withConnection<Result>(logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        let tls: PostgresConnection.Configuration.TLS =
-            switch self.tls {
-            case .disable: .disable
-            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            }
-        var configuration = PostgresConnection.Configuration(
-            host: host,
-            port: port,
-            username: username,
-            password: password,
-            database: database,
-            tls: tls
-        )
-        configuration.options.connectTimeout = .seconds(5)
+        let configuration = try connectionConfiguration()
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
@@ -58,6 +44,26 @@ extension PostgresLocation {
             try? await connection.close()
             throw error
         }
+    }
+
+    /// A single connection's settings (not the pool's): `withConnection`, `PostgresLoopConnections`.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch self.tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        var configuration = PostgresConnection.Configuration(
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
     }
 
     /// What went wrong, in one line: PSQLError's own description hides everything on purpose.

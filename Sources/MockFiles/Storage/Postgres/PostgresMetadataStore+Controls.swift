@@ -133,11 +133,16 @@ extension PostgresMetadataStore: SharedControlStore {
         for try await sequence in try await client.execute(AppendRequestsStatement(entries: texts), logger: logger) {
             newest = max(newest, sequence)
         }
-        // Trimming now and then keeps the table near `capacity` without a DELETE per request:
-        // when this batch passed a multiple of 64.
-        if newest / 64 != (newest - Int64(entries.count)) / 64 {
-            try await client.query("DELETE FROM mockfiles_requests WHERE seq <= \(newest - Int64(capacity))", logger: logger)
+        if let trim = Self.trimRequests(newest: newest, added: entries.count, capacity: capacity) {
+            try await client.query(trim, logger: logger)
         }
+    }
+
+    /// Trimming now and then keeps the log near `capacity` without a DELETE per request: when
+    /// the entries just added, the newest numbered `newest`, passed a multiple of 64.
+    static func trimRequests(newest: Int64, added: Int, capacity: Int) -> PostgresQuery? {
+        guard newest / 64 != (newest - Int64(added)) / 64 else { return nil }
+        return "DELETE FROM mockfiles_requests WHERE seq <= \(newest - Int64(capacity))"
     }
 
     public func requestJournal(capacity: Int) async throws -> RequestJournal {
