@@ -33,8 +33,8 @@ extension DirectFileReads {
                 guard generation == expected, let file, file.isVisible(at: files.service.clock.seconds) else { return nil }
                 return files.fileObject(file).jsonBody()
             }
-        case .page:
-            guard let parameters = try? pageParameters(read) else { return loop.makeSucceededFuture(nil) }
+        case .page(let uri):
+            guard let parameters = try? pageParameters(uri) else { return loop.makeSucceededFuture(nil) }
             let query = files.service.listQuery(parameters, tenant: tenant, after: nil)
             body = connection.page(query, afterFileID: parameters.after).map { generation, rows in
                 guard generation == expected, let rows else { return nil }

@@ -126,8 +126,8 @@ struct DirectFileReads: Sendable {
         switch read {
         case .file(let id):
             return files.fileObject(try files.service.retrieve(id: id, tenant: tenant, from: store)).jsonBody()
-        case .page:
-            return files.pageObject(try files.service.list(try pageParameters(read), tenant: tenant, from: store)).jsonBody()
+        case .page(let uri):
+            return files.pageObject(try files.service.list(try pageParameters(uri), tenant: tenant, from: store)).jsonBody()
         }
     }
 
@@ -144,8 +144,7 @@ struct DirectFileReads: Sendable {
     }
 
     /// A page's parameters; throws for a bad one or one larger than `largestPage`.
-    func pageParameters(_ read: Read) throws -> FileListParameters {
-        guard case .page(let uri) = read else { throw NotADirectRead() }
+    func pageParameters(_ uri: URI) throws -> FileListParameters {
         let parameters = try FilesController.listParameters(uri)
         guard parameters.limit <= Self.largestPage else { throw NotADirectRead() }
         return parameters

@@ -83,8 +83,9 @@ final class DirectReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func take(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
-            // Taken first, before any rule reads the controls (`controlsGeneration`).
-            let generation = reads.controlsGeneration
+            // Taken first, before any rule reads the controls (`controlsGeneration`); only a shared
+            // store's reads check it, so an embedded one takes no lock for it.
+            let generation = store == nil ? reads.controlsGeneration : 0
             // A full outbound buffer is left to the request loop, which waits for it to drain.
             if unansweredHandedOn == 0, context.channel.isWritable, let read = reads.read(of: head) {
                 held = Held(head: head, read: read, controlsGeneration: generation)
